@@ -1,0 +1,1 @@
+public enum Chapter02Tensors { public static func placeholder() {} }

@@ -1,0 +1,1 @@
+import Chapter02Tensors

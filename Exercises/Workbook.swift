@@ -1,0 +1,1 @@
+// Workbook — placeholder until the exercise system lands.

@@ -1,0 +1,1 @@
+// Autodiff — placeholder until this module's issue lands.

@@ -1,0 +1,1 @@
+// Checkpoints — placeholder until this module's issue lands.

@@ -1,0 +1,1 @@
+// Datasets — placeholder until this module's issue lands.

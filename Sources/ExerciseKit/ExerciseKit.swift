@@ -1,0 +1,1 @@
+// ExerciseKit — placeholder until this module's issue lands.

@@ -1,0 +1,120 @@
+// Elementwise.swift — pointwise maps and broadcasting binary operations on raw buffers.
+//
+// Teaches: broadcasting as strides (a stride of 0 repeats an element along that axis), and the
+// local derivative of every pointwise function, written next to the function itself.
+// Leaves out: non-contiguous outputs, in-place aliasing guarantees beyond `out == a`.
+import Foundation
+
+/// A pointwise function y = f(x) and its derivative.
+public enum UnaryOp: Sendable, CaseIterable {
+    case exp, log, sqrt, relu, sigmoid, tanh, silu
+    /// GELU, tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+    case geluTanh
+    /// GELU, exact: x·Φ(x) = 0.5·x·(1 + erf(x/√2)).
+    case geluErf
+}
+
+/// A binary function out = f(a, b).
+public enum BinaryOp: Sendable, CaseIterable {
+    case add, sub, mul, div
+}
+
+/// Pointwise kernels.
+public enum Elementwise {
+    /// y[i] = f(x[i]) for i in 0..<count.
+    public static func unary(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] = apply(op, x[i]) }
+    }
+
+    /// dx[i] += dy[i] · f'(x[i]); `y` is the forward output f(x) (some derivatives are cheaper from it).
+    public static func unaryBackward(
+        _ op: UnaryOp, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
+        dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        for i in 0..<count { dx[i] += dy[i] * derivative(op, x: x[i], y: y[i]) }
+    }
+
+    /// out[index] = f(a[index·aStrides], b[index·bStrides]) for every index of `shape`.
+    /// Strides are in elements; a stride of 0 broadcasts. `out` is contiguous row-major of `shape`.
+    public static func binary(
+        _ op: BinaryOp,
+        a: UnsafePointer<Float>, aStrides: [Int],
+        b: UnsafePointer<Float>, bStrides: [Int],
+        out: UnsafeMutablePointer<Float>, shape: [Int]
+    ) {
+        precondition(aStrides.count == shape.count && bStrides.count == shape.count,
+                     "Elementwise.binary: strides \(aStrides) / \(bStrides) do not match rank of \(shape)")
+        let count = shape.reduce(1, *)
+        if count == 0 { return }
+        // Walk the output in row-major order, keeping a running offset into a and b.
+        var index = [Int](repeating: 0, count: shape.count)
+        var offsetA = 0, offsetB = 0
+        for o in 0..<count {
+            out[o] = combine(op, a[offsetA], b[offsetB])
+            // Increment the multi-index like an odometer.
+            var axis = shape.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                offsetA += aStrides[axis]
+                offsetB += bStrides[axis]
+                if index[axis] < shape[axis] { break }
+                offsetA -= aStrides[axis] * shape[axis]
+                offsetB -= bStrides[axis] * shape[axis]
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+    }
+
+    /// f(x) for one value.
+    @inlinable public static func apply(_ op: UnaryOp, _ x: Float) -> Float {
+        switch op {
+        case .exp: return Foundation.exp(x)
+        case .log: return Foundation.log(x)
+        case .sqrt: return x.squareRoot()
+        case .relu: return x > 0 ? x : 0
+        case .sigmoid: return 1 / (1 + Foundation.exp(-x))
+        case .tanh: return Foundation.tanh(x)
+        case .silu: return x / (1 + Foundation.exp(-x))
+        case .geluTanh:
+            let inner: Float = 0.7978845608 * (x + 0.044715 * x * x * x)
+            return 0.5 * x * (1 + Foundation.tanh(inner))
+        case .geluErf:
+            return 0.5 * x * (1 + Foundation.erf(x * 0.70710678118))
+        }
+    }
+
+    /// f'(x) for one value, given y = f(x).
+    @inlinable public static func derivative(_ op: UnaryOp, x: Float, y: Float) -> Float {
+        switch op {
+        case .exp: return y
+        case .log: return 1 / x
+        case .sqrt: return 0.5 / y
+        case .relu: return x > 0 ? 1 : 0
+        case .sigmoid: return y * (1 - y)
+        case .tanh: return 1 - y * y
+        case .silu:
+            let s = 1 / (1 + Foundation.exp(-x))
+            return s * (1 + x * (1 - s))
+        case .geluTanh:
+            let c: Float = 0.7978845608
+            let inner = c * (x + 0.044715 * x * x * x)
+            let t = Foundation.tanh(inner)
+            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
+        case .geluErf:
+            let cdf = 0.5 * (1 + Foundation.erf(x * 0.70710678118))
+            let pdf = 0.3989422804 * Foundation.exp(-0.5 * x * x)
+            return cdf + x * pdf
+        }
+    }
+
+    /// f(a, b) for one pair.
+    @inlinable public static func combine(_ op: BinaryOp, _ a: Float, _ b: Float) -> Float {
+        switch op {
+        case .add: return a + b
+        case .sub: return a - b
+        case .mul: return a * b
+        case .div: return a / b
+        }
+    }
+}

@@ -1,0 +1,60 @@
+// GEMM.swift — the one kernel that dominates training time: C = α·op(A)·op(B) + β·C.
+//
+// Teaches: the BLAS calling convention (row-major here), leading dimensions, and why all four
+// transpose combinations exist (backward of Y = X·Wᵀ needs dX = dY·W and dW = dYᵀ·X, which we
+// compute without ever materialising a transposed copy).
+// Leaves out: complex numbers, column-major storage, strided (non-unit) inner dimensions.
+//
+// The fast path (packed panels + register tiles + threads) lives in GEMM+Packed.swift; the naive
+// triple loop in Reference.swift is the specification the tests compare against.
+
+/// Whether a GEMM operand is read as stored or as its transpose.
+public enum Transpose: Sendable {
+    /// Use the matrix as stored.
+    case none
+    /// Use the transpose of the stored matrix.
+    case transposed
+}
+
+/// Dense single-precision matrix multiplication on raw row-major buffers.
+public enum GEMM {
+    /// C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C[m, n], all row-major.
+    ///
+    /// - Parameters:
+    ///   - transA: `.none` means A is stored [m, k] with row stride `lda`; `.transposed` means A is
+    ///     stored [k, m] with row stride `lda` and read as its transpose.
+    ///   - transB: `.none` means B is stored [k, n] (row stride `ldb`); `.transposed`: stored [n, k].
+    ///   - c: [m, n] with row stride `ldc`. When `beta == 0`, C is not read (NaNs in it are ignored).
+    ///   - threads: how many threads to split over; `nil` uses `Parallelism.threads`.
+    public static func multiply(
+        transA: Transpose, transB: Transpose, m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        threads: Int? = nil
+    ) {
+        Reference.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+
+    /// A batch of independent GEMMs: for each i in 0..<batch,
+    /// C_i = alpha · op(A_i) · op(B_i) + beta · C_i, with A_i = a + i·strideA (likewise B, C).
+    /// A stride of 0 reuses one matrix for every batch entry (broadcasting a weight).
+    public static func multiplyBatched(
+        batch: Int, transA: Transpose, transB: Transpose, m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, strideA: Int,
+        b: UnsafePointer<Float>, ldb: Int, strideB: Int,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int, strideC: Int,
+        threads: Int? = nil
+    ) {
+        for i in 0..<batch {
+            multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                     a: a + i * strideA, lda: lda, b: b + i * strideB, ldb: ldb,
+                     beta: beta, c: c + i * strideC, ldc: ldc, threads: threads)
+        }
+    }
+}

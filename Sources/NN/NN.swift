@@ -1,0 +1,1 @@
+// NN — placeholder until this module's issue lands.

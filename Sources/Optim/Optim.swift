@@ -1,0 +1,1 @@
+// Optim — placeholder until this module's issue lands.

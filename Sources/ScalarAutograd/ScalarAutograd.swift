@@ -1,0 +1,1 @@
+// ScalarAutograd — placeholder until this module's issue lands.

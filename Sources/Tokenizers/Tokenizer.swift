@@ -1,0 +1,16 @@
+// Tokenizer.swift — the contract every tokenizer meets: text in, integer ids out, and back.
+//
+// Teaches: a tokenizer is a reversible map between strings and ids in 0..<vocabularySize.
+// Leaves out: normalisation (Unicode NFC, lowercasing) and added special tokens beyond end-of-text.
+
+/// Maps text to token ids and back.
+public protocol Tokenizer: Sendable {
+    /// Number of distinct ids; every id returned by `encode` is in 0..<vocabularySize.
+    var vocabularySize: Int { get }
+    /// The id that marks the end of a document or response, if this tokenizer has one.
+    var endOfText: Int? { get }
+    /// Text → ids.
+    func encode(_ text: String) -> [Int]
+    /// Ids → text; `decode(encode(s)) == s` for every string the tokenizer can represent.
+    func decode(_ ids: [Int]) -> String
+}

@@ -1,0 +1,1 @@
+// Training — placeholder until this module's issue lands.

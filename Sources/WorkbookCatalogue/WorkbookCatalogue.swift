@@ -1,0 +1,1 @@
+// WorkbookCatalogue — placeholder until this module's issue lands.
