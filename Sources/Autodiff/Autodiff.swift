@@ -1,1 +1,0 @@
-// Autodiff — placeholder until this module's issue lands.

@@ -1,0 +1,101 @@
+// Tape.swift — reverse-mode automatic differentiation.
+//
+// Teaches: how `loss.backward()` works. Every op that sees an input needing a gradient records a
+// node: the op's name, its inputs, and a closure that reads the output's gradient and *adds* each
+// input's share into that input's gradient (the chain rule, one op at a time). Backward sorts the
+// graph topologically and runs the closures from the loss back to the leaves.
+// Leaves out: higher-order gradients (backward closures are not themselves recorded), hooks.
+
+/// Every differentiable operation. An op cannot record a tape node without a case here, and the
+/// gradient-check catalogue in the tests must cover every case — so a new op cannot skip its check.
+public enum Op: String, CaseIterable, Sendable {
+    case add, sub, mul, div, neg, addScalar, mulScalar, powScalar
+    case matmul
+    case reshape, transpose, permute, slice, concat, stack, indexSelect, embedding
+    case sum, mean, max
+    case exp, log, sqrt, relu, geluTanh, geluErf, silu, sigmoid, tanh
+    case softmax, logSoftmax, crossEntropy
+    case layerNorm, rmsNorm, dropout, rope
+    case checkpoint
+}
+
+/// One recorded operation: which op, its inputs, and how to push the output's gradient into them.
+struct Node {
+    let op: Op
+    let inputs: [Tensor]
+    /// Called with the output tensor (whose `grad` is set); must add into the inputs' gradients.
+    let backward: (_ output: Tensor) -> Void
+}
+
+extension Tensor {
+    /// Whether ops record tape nodes in the current task. Use `Tensor.withNoGrad` to turn it off.
+    @TaskLocal public static var gradientsEnabled: Bool = true
+
+    /// Runs `body` without recording any tape nodes (inference, evaluation, optimizer updates).
+    public static func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
+        try $gradientsEnabled.withValue(false, operation: body)
+    }
+
+    /// The output tensor of an op: records `backward` on the tape when some input requires a gradient.
+    ///
+    /// Ops call this once with their freshly computed result. The closure receives the output (with its
+    /// gradient filled in) and adds into `input.gradientBuffer()` for every input that `requiresGrad`.
+    static func record(_ op: Op, _ output: Tensor, inputs: [Tensor],
+                       backward: @escaping (_ output: Tensor) -> Void) -> Tensor {
+        if gradientsEnabled && inputs.contains(where: \.requiresGrad) {
+            output.requiresGrad = true
+            output.node = Node(op: op, inputs: inputs, backward: backward)
+        }
+        return output
+    }
+
+    /// The op that produced this tensor, if it was recorded.
+    public var producingOp: Op? { node?.op }
+
+    /// Back-propagates from this scalar: d(self)/d(self) = 1.
+    public func backward(retainGraph: Bool = false) {
+        precondition(count == 1, "backward(): call it on a one-element loss, not shape \(shape); " +
+                     "use backward(gradient:) for other outputs")
+        backward(gradient: Tensor(repeating: 1, shape: shape, role: .gradients), retainGraph: retainGraph)
+    }
+
+    /// Back-propagates `gradient` (same shape as self) through the recorded graph.
+    ///
+    /// Leaf gradients accumulate across calls until `zeroGrad()`. Unless `retainGraph`, the graph is
+    /// released afterwards (freeing saved activations) and intermediate gradients are dropped.
+    public func backward(gradient: Tensor, retainGraph: Bool = false) {
+        precondition(gradient.shape == shape, "backward(gradient:): gradient shape \(gradient.shape) ≠ output shape \(shape)")
+        guard requiresGrad else { return }
+        // 1. Order the graph so every tensor comes after all tensors computed from it.
+        let order = topologicalOrder()
+        // 2. Seed and propagate, output first.
+        let seed = gradientBuffer()
+        for i in 0..<count { seed[i] += gradient.data[i] }
+        for tensor in order.reversed() {
+            guard let node = tensor.node, tensor.grad != nil else { continue }
+            node.backward(tensor)
+        }
+        // 3. Free what a later backward will not need: intermediate gradients and, by default, the tape.
+        for tensor in order where tensor.node != nil {
+            tensor.grad = nil
+            if !retainGraph { tensor.node = nil }
+        }
+    }
+
+    /// Tensors reachable from self through recorded nodes (self last), depth-first post-order.
+    func topologicalOrder() -> [Tensor] {
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        // Iterative DFS: deep transformer graphs would overflow the stack recursively.
+        var stack: [(Tensor, Bool)] = [(self, false)]
+        while let (tensor, expanded) = stack.popLast() {
+            if expanded { order.append(tensor); continue }
+            if !visited.insert(ObjectIdentifier(tensor)).inserted { continue }
+            stack.append((tensor, true))
+            for input in tensor.node?.inputs ?? [] where input.requiresGrad && !visited.contains(ObjectIdentifier(input)) {
+                stack.append((input, false))
+            }
+        }
+        return order
+    }
+}
