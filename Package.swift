@@ -76,6 +76,7 @@ let package = Package(
         .testTarget(name: "ScalarAutogradTests", dependencies: ["ScalarAutograd"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "ScalarAutograd", "TestSupport"],
                     swiftSettings: numericSettings),
+        .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"],
                     resources: [.copy("Fixtures")]),

@@ -1,0 +1,92 @@
+// Attention.swift — causal multi-head self-attention, with grouped KV heads and RoPE as options.
+//
+// Teaches: the one place tokens talk to each other. Each position makes a query, a key and a value;
+// scores q·k/√d say how much each earlier position matters; a causal mask hides the future; the
+// softmax-weighted sum of values is projected back into the residual stream.
+//   x [B, T, C] → q [B, H, T, D], k, v [B, Hkv, T, D] → scores [B, H, T, T] → out [B, T, C]
+// Leaves out: KV caching (generation recomputes the short context), flash-attention tiling.
+import Foundation
+import Autodiff
+
+/// Causal self-attention for both flavours (fused `c_attn` for GPT-2, `q/k/v_proj` for Llama).
+public final class CausalSelfAttention: Module {
+    let config: GPTConfig
+    /// GPT-2: the fused query/key/value projection C → 3C.
+    public let c_attn: Linear?
+    /// GPT-2: the output projection.
+    public let c_proj: Linear?
+    /// Llama: separate projections (k and v produce kvHeads·D features).
+    public let q_proj: Linear?, k_proj: Linear?, v_proj: Linear?, o_proj: Linear?
+
+    /// Projections initialised N(0, 0.02²); output projections scaled by 1/√(2·layers) (GPT-2's rule).
+    public init(config: GPTConfig, rng: inout RNG) {
+        self.config = config
+        let c = config.embeddingSize, kvWidth = config.kvHeads * config.headSize
+        let outputStd = 0.02 / Float(2 * config.layers).squareRoot()
+        switch config.flavour {
+        case .gpt2:
+            c_attn = Linear(c, 3 * c, rng: &rng)
+            c_proj = Linear(c, c, std: outputStd, rng: &rng)
+            (q_proj, k_proj, v_proj, o_proj) = (nil, nil, nil, nil)
+        case .llama:
+            q_proj = Linear(c, c, bias: false, rng: &rng)
+            k_proj = Linear(c, kvWidth, bias: false, rng: &rng)
+            v_proj = Linear(c, kvWidth, bias: false, rng: &rng)
+            o_proj = Linear(c, c, bias: false, std: outputStd, rng: &rng)
+            (c_attn, c_proj) = (nil, nil)
+        }
+    }
+
+    public var localParameters: [(name: String, tensor: Tensor)] { [] }
+    public var children: [(name: String, module: any Module)] {
+        [("c_attn", c_attn), ("c_proj", c_proj), ("q_proj", q_proj), ("k_proj", k_proj),
+         ("v_proj", v_proj), ("o_proj", o_proj)].compactMap { name, layer in layer.map { (name, $0 as any Module) } }
+    }
+
+    /// Attention output for x [B, T, C].
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let (b, t, c) = (x.shape[0], x.shape[1], x.shape[2])
+        let (h, hkv, d) = (config.heads, config.kvHeads, config.headSize)
+        // 1. Project to queries, keys, values and split heads: [B, T, H·D] → [B, H, T, D].
+        func heads(_ y: Tensor, _ count: Int) -> Tensor { y.reshaped([b, t, count, d]).permuted([0, 2, 1, 3]) }
+        var q: Tensor, k: Tensor, v: Tensor
+        if let c_attn {
+            let qkv = c_attn(x)
+            q = heads(qkv.slice(axis: 2, 0..<c), h)
+            k = heads(qkv.slice(axis: 2, c..<2 * c), h)
+            v = heads(qkv.slice(axis: 2, 2 * c..<3 * c), h)
+        } else {
+            q = heads(q_proj!(x), h)
+            k = heads(k_proj!(x), hkv)
+            v = heads(v_proj!(x), hkv)
+            // 2. Llama: rotate queries and keys by position.
+            q = q.rope(theta: config.ropeTheta)
+            k = k.rope(theta: config.ropeTheta)
+        }
+        // 3. Grouped KV: each KV head serves H/Hkv query heads (repeat it along the head axis).
+        if hkv != h {
+            let groups = h / hkv
+            let order = (0..<h).map { $0 / groups }
+            func repeatHeads(_ y: Tensor) -> Tensor {
+                y.permuted([1, 0, 2, 3]).indexSelect(order).permuted([1, 0, 2, 3])
+            }
+            k = repeatHeads(k)
+            v = repeatHeads(v)
+        }
+        // 4. Scores with the causal mask (−∞ above the diagonal), softmax over keys.
+        let scores = Tensor.matmul(q, k, transposeB: true) * (1 / Float(d).squareRoot())
+        let weights = (scores + CausalSelfAttention.causalMask(t)).softmax()
+        // 5. Mix values, merge heads back into channels, project.
+        let mixed = Tensor.matmul(weights, v).permuted([0, 2, 1, 3]).reshaped([b, t, c])
+        return (c_proj ?? o_proj!)(mixed)
+    }
+
+    /// [T, T] with 0 on and below the diagonal and −∞ above (a constant: no gradient).
+    public static func causalMask(_ steps: Int) -> Tensor {
+        let mask = Tensor(zeros: [steps, steps])
+        for i in 0..<steps {
+            for j in (i + 1)..<max(steps, i + 1) { mask.data[i * steps + j] = -Float.infinity }
+        }
+        return mask
+    }
+}

@@ -1,0 +1,78 @@
+// Linear.swift — y = x·Wᵀ + b, and the embedding table.
+//
+// Teaches: the layer where almost every parameter of a transformer lives, stored as W [out, in]
+// (PyTorch's layout). A Linear has one extension point, `adapter`: a fine-tuning method (LoRA,
+// DoRA, IA3, a quantized base …) can take over the layer's forward pass without the model knowing —
+// this is how PEFT "replaces" layers by name.
+// Leaves out: fused bias-activation kernels.
+import Autodiff
+
+/// Something that takes over a Linear layer's forward pass (defined by PEFT methods above NN).
+public protocol LinearAdapter: AnyObject {
+    /// The layer's output for input x [..., in]; may call `layer.baseForward(x)`.
+    func forward(_ x: Tensor, layer: Linear) -> Tensor
+    /// The adapter's own parameters with local names (they appear under the layer's path).
+    var adapterParameters: [(name: String, tensor: Tensor)] { get }
+}
+
+/// A fully connected layer: x [..., in] → x·Wᵀ + b [..., out].
+public final class Linear: Module {
+    /// W [out, in].
+    public var weight: Tensor
+    /// b [out], or nil.
+    public var bias: Tensor?
+    /// When set, computes the forward pass instead of the plain x·Wᵀ + b.
+    public var adapter: LinearAdapter?
+    /// Input features.
+    public let inFeatures: Int
+    /// Output features.
+    public let outFeatures: Int
+
+    /// W ~ N(0, std²) (GPT-2's init uses std 0.02), b = 0.
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, std: Float = 0.02, rng: inout RNG) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        weight = makeParameter(Tensor.randomNormal([outFeatures, inFeatures], std: std, rng: &rng))
+        self.bias = bias ? makeParameter(Tensor(zeros: [outFeatures])) : nil
+    }
+
+    public var localParameters: [(name: String, tensor: Tensor)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? []) + (adapter?.adapterParameters ?? [])
+    }
+    public var children: [(name: String, module: any Module)] { [] }
+
+    /// The layer's output, through the adapter if one is installed.   x: [..., in] → [..., out]
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        if let adapter { return adapter.forward(x, layer: self) }
+        return baseForward(x)
+    }
+
+    /// x·Wᵀ + b with the layer's own weights, ignoring any adapter.
+    public func baseForward(_ x: Tensor) -> Tensor {
+        precondition(x.shape.last == inFeatures, "Linear(\(inFeatures)→\(outFeatures)): input shape \(x.shape)")
+        // A rank-1 input is a single row.
+        let input = x.rank == 1 ? x.reshaped([1, inFeatures]) : x
+        var y = Tensor.matmul(input, weight, transposeB: true)
+        if let bias { y = y + bias }
+        return x.rank == 1 ? y.reshaped([outFeatures]) : y
+    }
+}
+
+/// A lookup table of vectors: ids → rows of `weight` [count, width].
+public final class Embedding: Module {
+    /// The table [count, width].
+    public var weight: Tensor
+
+    /// Rows ~ N(0, std²).
+    public init(count: Int, width: Int, std: Float = 0.02, rng: inout RNG) {
+        weight = makeParameter(Tensor.randomNormal([count, width], std: std, rng: &rng))
+    }
+
+    public var localParameters: [(name: String, tensor: Tensor)] { [("weight", weight)] }
+    public var children: [(name: String, module: any Module)] { [] }
+
+    /// Rows for `ids` laid out as `shape` → [shape..., width].
+    public func callAsFunction(_ ids: [Int32], shape: [Int]) -> Tensor {
+        Tensor.embedding(weight, ids: ids, idsShape: shape)
+    }
+}

@@ -1,1 +1,0 @@
-// NN — placeholder until this module's issue lands.
