@@ -77,6 +77,7 @@ let package = Package(
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "ScalarAutograd", "TestSupport"],
                     swiftSettings: numericSettings),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"], swiftSettings: numericSettings),
+        .testTarget(name: "OptimTests", dependencies: ["Optim", "NN"], swiftSettings: numericSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"],
                     resources: [.copy("Fixtures")]),

@@ -1,1 +1,0 @@
-// Optim — placeholder until this module's issue lands.
