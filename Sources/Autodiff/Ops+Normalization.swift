@@ -15,11 +15,12 @@ extension Tensor {
         precondition(gamma.shape == [cols] && (beta == nil || beta!.shape == [cols]),
                      "layerNorm: gamma \(gamma.shape) / beta \(beta?.shape ?? []) must be [\(cols)] for input \(shape)")
         let out = Tensor(zeros: shape)
-        var mean = [Float](repeating: 0, count: rows), rstd = [Float](repeating: 0, count: rows)
-        Norms.layerNormForward(data, gamma: gamma.data, beta: beta?.data, out.data, mean: &mean, rstd: &rstd,
+        // Per-row statistics saved for backward (tensors, so the memory meter counts them).
+        let mean = Tensor(zeros: [rows]), rstd = Tensor(zeros: [rows])
+        Norms.layerNormForward(data, gamma: gamma.data, beta: beta?.data, out.data, mean: mean.data, rstd: rstd.data,
                                rows: rows, cols: cols, eps: eps)
         return Tensor.record(.layerNorm, out, inputs: [self, gamma] + (beta.map { [$0] } ?? [])) { out in
-            Norms.layerNormBackward(dy: out.grad!.data, x: self.data, mean: mean, rstd: rstd, gamma: gamma.data,
+            Norms.layerNormBackward(dy: out.grad!.data, x: self.data, mean: mean.data, rstd: rstd.data, gamma: gamma.data,
                                     dx: self.requiresGrad ? self.gradientBuffer() : nil,
                                     dgamma: gamma.requiresGrad ? gamma.gradientBuffer() : nil,
                                     dbeta: beta?.requiresGrad == true ? beta!.gradientBuffer() : nil,
@@ -32,10 +33,10 @@ extension Tensor {
         let cols = shape.last ?? 0, rows = cols == 0 ? 0 : count / cols
         precondition(gamma.shape == [cols], "rmsNorm: gamma \(gamma.shape) must be [\(cols)] for input \(shape)")
         let out = Tensor(zeros: shape)
-        var rstd = [Float](repeating: 0, count: rows)
-        Norms.rmsNormForward(data, gamma: gamma.data, out.data, rstd: &rstd, rows: rows, cols: cols, eps: eps)
+        let rstd = Tensor(zeros: [rows])
+        Norms.rmsNormForward(data, gamma: gamma.data, out.data, rstd: rstd.data, rows: rows, cols: cols, eps: eps)
         return Tensor.record(.rmsNorm, out, inputs: [self, gamma]) { out in
-            Norms.rmsNormBackward(dy: out.grad!.data, x: self.data, rstd: rstd, gamma: gamma.data,
+            Norms.rmsNormBackward(dy: out.grad!.data, x: self.data, rstd: rstd.data, gamma: gamma.data,
                                   dx: self.requiresGrad ? self.gradientBuffer() : nil,
                                   dgamma: gamma.requiresGrad ? gamma.gradientBuffer() : nil, rows: rows, cols: cols)
         }
@@ -47,12 +48,14 @@ extension Tensor {
         precondition(p >= 0 && p < 1, "dropout: probability \(p) must be in [0, 1)")
         if p == 0 { return self }
         let keepScale = 1 / (1 - p)
-        var mask = [Float](repeating: 0, count: count)
-        for i in 0..<count { mask[i] = rng.bernoulli(p) ? 0 : keepScale }
+        // The scaled keep-mask is saved for backward (a tensor, so the memory meter counts it).
+        let maskTensor = Tensor(zeros: shape)
+        for i in 0..<count { maskTensor.data[i] = rng.bernoulli(p) ? 0 : keepScale }
         let out = Tensor(zeros: shape)
-        for i in 0..<count { out.data[i] = data[i] * mask[i] }
+        for i in 0..<count { out.data[i] = data[i] * maskTensor.data[i] }
         return Tensor.record(.dropout, out, inputs: [self]) { out in
             let g = self.gradientBuffer(), dOut = out.grad!.data
+            let mask = maskTensor.data
             for i in 0..<self.count { g[i] += dOut[i] * mask[i] }
         }
     }

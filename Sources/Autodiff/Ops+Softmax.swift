@@ -57,10 +57,10 @@ extension Tensor {
         let total = normalizer ?? rowWeights.reduce(0, +)
         let scale: Float = total == 0 ? 0 : 1 / total
         // log-probabilities, kept for backward (their exp is the softmax).
-        let logProbabilities = [Float](unsafeUninitializedCapacity: n * vocabulary) { buffer, initialized in
-            Softmax.logForward(logits.data, buffer.baseAddress!, rows: n, cols: vocabulary)
-            initialized = n * vocabulary
-        }
+        // (A tensor, not an array, so the memory meter sees this [N, V] buffer: it is as large as the logits.)
+        let logProbabilitiesTensor = Tensor(zeros: [n, vocabulary])
+        Softmax.logForward(logits.data, logProbabilitiesTensor.data, rows: n, cols: vocabulary)
+        let logProbabilities = logProbabilitiesTensor.data
         var loss: Double = 0
         for i in 0..<n where rowWeights[i] != 0 {
             loss -= Double(rowWeights[i]) * Double(logProbabilities[i * vocabulary + Int(targets[i])])
@@ -69,6 +69,7 @@ extension Tensor {
         return record(.crossEntropy, out, inputs: [logits]) { out in
             // ∂loss/∂logitsᵢ = wᵢ·(softmaxᵢ − onehot(targetᵢ)) / normalizer, times the upstream gradient.
             let g = logits.gradientBuffer(), upstream = out.grad!.data[0]
+            let logProbabilities = logProbabilitiesTensor.data
             for i in 0..<n where rowWeights[i] != 0 {
                 let factor = upstream * rowWeights[i] * scale
                 let row = g + i * vocabulary

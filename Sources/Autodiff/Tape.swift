@@ -67,24 +67,26 @@ extension Tensor {
         precondition(gradient.shape == shape, "backward(gradient:): gradient shape \(gradient.shape) ≠ output shape \(shape)")
         guard requiresGrad else { return }
         // 1. Order the graph so every tensor comes after all tensors computed from it.
-        let order = topologicalOrder()
-        // 2. Seed and propagate, output first.
+        var order: [Tensor?] = topologicalOrder()
+        // 2. Seed and propagate, output first. As soon as a tensor's node has run, its gradient and
+        //    (unless the graph is retained) its node are dropped: the node's closure was what kept the
+        //    op's inputs alive, so saved activations are freed progressively during backward, as in
+        //    PyTorch, and intermediate gradients never pile up.
         let seed = gradientBuffer()
         for i in 0..<count { seed[i] += gradient.data[i] }
-        for tensor in order.reversed() {
-            guard let node = tensor.node, tensor.grad != nil else { continue }
-            node.backward(tensor)
-        }
-        // 3. Free what a later backward will not need: intermediate gradients and, by default, the tape.
-        for tensor in order where tensor.node != nil {
+        for position in stride(from: order.count - 1, through: 0, by: -1) {
+            guard let tensor = order[position] else { continue }
+            order[position] = nil
+            guard let node = tensor.node else { continue }
+            if tensor.grad != nil { node.backward(tensor) }
             tensor.grad = nil
             if !retainGraph { tensor.node = nil }
         }
     }
 
     /// Tensors reachable from self through recorded nodes (self last), depth-first post-order.
-    func topologicalOrder() -> [Tensor] {
-        var order: [Tensor] = []
+    func topologicalOrder() -> [Tensor?] {
+        var order: [Tensor?] = []
         var visited = Set<ObjectIdentifier>()
         // Iterative DFS: deep transformer graphs would overflow the stack recursively.
         var stack: [(Tensor, Bool)] = [(self, false)]
