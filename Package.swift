@@ -47,6 +47,9 @@ let package = Package(
         .target(name: "Training", dependencies: ["NN", "Optim", "Datasets", "Checkpoints", "Tokenizers"],
                 swiftSettings: numericSettings),
 
+        // MARK: - Fine-tuning methods
+        .target(name: "FullFineTuning", dependencies: ["NN", "Optim"], swiftSettings: numericSettings),
+
         // MARK: - Exercises
         .target(name: "ExerciseKit"),
         .target(name: "Workbook", dependencies: ["ExerciseKit", "ScalarAutograd", "Kernels", "Autodiff"],
@@ -78,6 +81,8 @@ let package = Package(
                     swiftSettings: numericSettings),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "NN"], swiftSettings: numericSettings),
+        .testTarget(name: "FullFineTuningTests", dependencies: ["FullFineTuning", "NN", "Optim"],
+                    swiftSettings: numericSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"],
                     resources: [.copy("Fixtures")]),
