@@ -83,6 +83,7 @@ let package = Package(
         .testTarget(name: "OptimTests", dependencies: ["Optim", "NN"], swiftSettings: numericSettings),
         .testTarget(name: "FullFineTuningTests", dependencies: ["FullFineTuning", "NN", "Optim"],
                     swiftSettings: numericSettings),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "NN", "Optim"], swiftSettings: numericSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"],
                     resources: [.copy("Fixtures")]),

@@ -1,1 +1,0 @@
-// Training — placeholder until this module's issue lands.
