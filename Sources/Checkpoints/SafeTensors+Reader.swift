@@ -56,7 +56,7 @@ extension SafeTensors {
 
             // 2. The header: UTF-8, then JSON, then an object.
             guard String(validating: headerBytes, as: UTF8.self) != nil else { throw Error.headerNotUTF8 }
-            guard case .object(let members) = try HeaderJSONParser.parse(headerBytes) else {
+            guard case .object(let members) = try StrictJSONParser.parse(headerBytes) else {
                 throw Error.headerNotAnObject
             }
 
@@ -131,7 +131,7 @@ extension SafeTensors {
 
 extension SafeTensors.File {
     /// `__metadata__` must be an object whose values are all strings.
-    private static func parseMetadata(_ value: HeaderJSON) throws -> [String: String] {
+    private static func parseMetadata(_ value: StrictJSON) throws -> [String: String] {
         guard case .object(let members) = value else { throw SafeTensors.Error.invalidMetadata(key: "__metadata__") }
         var metadata: [String: String] = [:]
         for (key, value) in members {
@@ -144,12 +144,12 @@ extension SafeTensors.File {
 
     /// A tensor entry: exactly `dtype`, `shape` and `data_offsets`, each well-typed, with a byte
     /// range inside the data section whose length matches shape × element size.
-    private static func parseTensorInfo(name: String, _ value: HeaderJSON, dataSize: Int) throws -> SafeTensors.TensorInfo {
+    private static func parseTensorInfo(name: String, _ value: StrictJSON, dataSize: Int) throws -> SafeTensors.TensorInfo {
         typealias Error = SafeTensors.Error
         guard case .object(let members) = value else {
             throw Error.invalidField(tensor: name, field: "(entry)", reason: "expected an object, found \(value.kind)")
         }
-        var fields: [String: HeaderJSON] = [:]
+        var fields: [String: StrictJSON] = [:]
         for (key, field) in members {
             guard ["dtype", "shape", "data_offsets"].contains(key) else { throw Error.unexpectedField(tensor: name, field: key) }
             guard fields[key] == nil else { throw Error.duplicateKey(key, inObject: "tensor '\(name)'") }
@@ -194,12 +194,12 @@ extension SafeTensors.File {
     }
 
     /// The value of a JSON number written as plain decimal digits that fits in `Int`, else nil.
-    private static func nonNegativeInteger(_ value: HeaderJSON) -> Int? {
+    private static func nonNegativeInteger(_ value: StrictJSON) -> Int? {
         guard case .number(let text) = value, text.utf8.allSatisfy({ (48...57).contains($0) }) else { return nil }
         return Int(text)  // nil on overflow
     }
 
-    private static func describe(_ entries: [HeaderJSON]) -> String {
+    private static func describe(_ entries: [StrictJSON]) -> String {
         "[" + entries.map { entry -> String in
             switch entry {
             case .number(let text): return text

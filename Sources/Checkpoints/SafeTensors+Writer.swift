@@ -89,20 +89,20 @@ extension SafeTensors {
         var members: [(key: String, json: String)] = []
         if !metadata.isEmpty {
             let entries = metadata.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            members.append(("__metadata__", HeaderJSONWriter.object(entries.map { ($0.key, HeaderJSONWriter.quoted($0.value)) })))
+            members.append(("__metadata__", StrictJSONWriter.object(entries.map { ($0.key, StrictJSONWriter.quoted($0.value)) })))
         }
         var offset = 0
         for tensor in ordered {
             let end = offset + tensor.bytes.count
-            let info = HeaderJSONWriter.object([
-                ("dtype", HeaderJSONWriter.quoted(tensor.dtype.rawValue)),
-                ("shape", HeaderJSONWriter.integers(tensor.shape)),
-                ("data_offsets", HeaderJSONWriter.integers([offset, end])),
+            let info = StrictJSONWriter.object([
+                ("dtype", StrictJSONWriter.quoted(tensor.dtype.rawValue)),
+                ("shape", StrictJSONWriter.integers(tensor.shape)),
+                ("data_offsets", StrictJSONWriter.integers([offset, end])),
             ])
             members.append((tensor.name, info))
             offset = end
         }
-        var header = Array(HeaderJSONWriter.object(members).utf8)
+        var header = Array(StrictJSONWriter.object(members).utf8)
         // Pad with spaces so the data section starts 8-byte aligned.
         header.append(contentsOf: repeatElement(UInt8(ascii: " "), count: (8 - header.count % 8) % 8))
 

@@ -1,10 +1,12 @@
-// SafeTensors+JSON — a small strict JSON reader and a serde_json-compatible writer for headers.
+// StrictJSON — a small strict JSON reader (safetensors headers, HF config.json) and a
+// serde_json-compatible writer (safetensors headers).
 //
 // What this file teaches: why a format reader sometimes wants its own JSON parser. Foundation's
 // JSONSerialization silently keeps the last of two duplicate keys and turns `2.0`, `2` and `2e0`
 // into the same NSNumber, so it cannot tell us "tensor 'x' is named twice" or "shape entry 2.5 is
 // not an integer". This reader keeps every key in order and every number as its literal text;
-// the validation in SafeTensors+Reader.swift then decides what is acceptable.
+// the validation in SafeTensors+Reader.swift then decides what is acceptable. HFConfig.swift uses
+// the same reader so that `true` is never mistaken for `1` and `32.5` never for a layer count.
 //
 // The writer emits exactly what Rust's serde_json emits for the reference crate (compact, no
 // spaces, minimal string escapes), which is what makes our files byte-identical to Python's.
@@ -15,16 +17,16 @@
 import Foundation
 
 /// A parsed JSON value that keeps object keys in file order (duplicates included) and numbers as text.
-enum HeaderJSON: Equatable {
-    case object([(key: String, value: HeaderJSON)])
-    case array([HeaderJSON])
+enum StrictJSON: Equatable {
+    case object([(key: String, value: StrictJSON)])
+    case array([StrictJSON])
     case string(String)
     /// The number's literal text, e.g. `"12"`, `"-3"`, `"2.5e3"`.
     case number(String)
     case bool(Bool)
     case null
 
-    static func == (lhs: HeaderJSON, rhs: HeaderJSON) -> Bool {
+    static func == (lhs: StrictJSON, rhs: StrictJSON) -> Bool {
         switch (lhs, rhs) {
         case (.object(let a), .object(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
@@ -53,14 +55,14 @@ enum HeaderJSON: Equatable {
 // MARK: - Reading
 
 /// Recursive-descent parser over UTF-8 bytes (RFC 8259 grammar).
-struct HeaderJSONParser {
+struct StrictJSONParser {
     private let bytes: [UInt8]
     private var position = 0
     private static let maximumDepth = 64
 
     /// Parses one JSON document; trailing spaces/tabs/newlines are allowed (headers are space-padded).
-    static func parse(_ bytes: [UInt8]) throws(SafeTensors.Error) -> HeaderJSON {
-        var parser = HeaderJSONParser(bytes: bytes)
+    static func parse(_ bytes: [UInt8]) throws(SafeTensors.Error) -> StrictJSON {
+        var parser = StrictJSONParser(bytes: bytes)
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
         guard parser.position == bytes.count else { throw parser.failure("trailing characters") }
@@ -84,7 +86,7 @@ struct HeaderJSONParser {
         }
     }
 
-    private mutating func parseValue(depth: Int) throws(SafeTensors.Error) -> HeaderJSON {
+    private mutating func parseValue(depth: Int) throws(SafeTensors.Error) -> StrictJSON {
         guard depth < Self.maximumDepth else { throw failure("nesting deeper than \(Self.maximumDepth)") }
         skipWhitespace()
         guard position < bytes.count else { throw failure("unexpected end") }
@@ -99,9 +101,9 @@ struct HeaderJSONParser {
         }
     }
 
-    private mutating func parseObject(depth: Int) throws(SafeTensors.Error) -> HeaderJSON {
+    private mutating func parseObject(depth: Int) throws(SafeTensors.Error) -> StrictJSON {
         position += 1  // '{'
-        var members: [(key: String, value: HeaderJSON)] = []
+        var members: [(key: String, value: StrictJSON)] = []
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") { position += 1; return .object(members) }
         while true {
@@ -119,9 +121,9 @@ struct HeaderJSONParser {
         }
     }
 
-    private mutating func parseArray(depth: Int) throws(SafeTensors.Error) -> HeaderJSON {
+    private mutating func parseArray(depth: Int) throws(SafeTensors.Error) -> StrictJSON {
         position += 1  // '['
-        var elements: [HeaderJSON] = []
+        var elements: [StrictJSON] = []
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "]") { position += 1; return .array(elements) }
         while true {
@@ -220,7 +222,7 @@ struct HeaderJSONParser {
 // MARK: - Writing
 
 /// Emits JSON the way serde_json's compact writer does.
-enum HeaderJSONWriter {
+enum StrictJSONWriter {
     /// `"text"` with serde_json's escapes: `\"`, `\\`, `\b \f \n \r \t`, other control
     /// characters as `\u00xx` (lowercase hex); everything else, non-ASCII included, verbatim.
     static func quoted(_ text: String) -> String {
