@@ -5,6 +5,8 @@ Command (from the repository root):
 
     python3 scripts/checkpoints/make_fixtures.py Tests/CheckpointsTests/Fixtures
 
+See Tests/CheckpointsTests/Fixtures/README.md for what each file holds.
+
 Needs: torch, transformers, safetensors (pip). Tested with torch 2.15.0, transformers 5.24.0,
 safetensors 0.8.0. Everything is seeded and computed in float32 on the CPU, so a rerun with the
 same library versions reproduces the files.
@@ -71,10 +73,12 @@ def make_gpt2(root):
     config = transformers.GPT2Config(
         vocab_size=64, n_embd=32, n_layer=2, n_head=2, n_positions=32,
         activation_function="gelu_new", tie_word_embeddings=True,
-        bos_token_id=0, eos_token_id=0,
+        bos_token_id=0, eos_token_id=0, initializer_range=0.3,
     )
     model = transformers.GPT2LMHeadModel(config).float()
     # HF initialises biases and LayerNorm to 0 / 1; randomise them so the tests see every tensor.
+    # initializer_range 0.3 (HF default 0.02) makes the model nonlinear enough that a wrong
+    # convention in a Swift port moves the logits by whole units.
     with torch.no_grad():
         for name, p in model.named_parameters():
             if name.endswith("bias") or "ln_" in name:
@@ -92,7 +96,7 @@ def make_llama(root):
         vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=32,
         rope_theta=10000.0, rms_norm_eps=1e-5, tie_word_embeddings=False,
-        hidden_act="silu", attention_bias=False, mlp_bias=False,
+        hidden_act="silu", attention_bias=False, mlp_bias=False, initializer_range=0.3,
     )
     model = transformers.LlamaForCausalLM(config).float()
     with torch.no_grad():
