@@ -1,1 +1,0 @@
-// Checkpoints — placeholder until this module's issue lands.

@@ -1,0 +1,229 @@
+// SafeTensors+Reader — parse and validate a safetensors file, then hand out tensors by name.
+//
+// What this file teaches: defensive parsing of an untrusted binary format. A checkpoint may come
+// from anywhere, so every number read from the file is checked before it is used as a size or an
+// index: the header length against a fixed bound and the file size, each shape product (with
+// overflow checks) against its byte range, and the byte ranges together against the data section,
+// which must be covered exactly once — no gaps, no overlaps, no trailing bytes — just as the
+// reference Rust implementation requires. Every failure is a thrown `SafeTensors.Error` naming the
+// tensor or field; nothing here can trap on bad input.
+//
+// Then conversion: F32/F16/BF16/F64 and the integer dtypes become `[Float]`. F16 goes through
+// Swift's `Float16`; BF16 is the upper half of a float32, so it becomes one by a 16-bit shift.
+//
+// What it leaves out: memory mapping and lazy reads (the whole file is read into memory), and
+// conversion of BOOL and FP8 (their raw bytes are available through `bytes(of:)`).
+
+import Foundation
+
+extension SafeTensors {
+    /// A validated safetensors file held in memory.
+    public struct File: Sendable {
+        /// Header entries by tensor name.
+        public let tensors: [String: TensorInfo]
+        /// The `__metadata__` map (empty if the file has none).
+        public let metadata: [String: String]
+        /// The data section: the bytes after the header. `TensorInfo.dataOffsets` index into it.
+        public let dataSection: Data
+
+        /// Tensor names in storage order (ascending data offset, then name).
+        public var names: [String] {
+            tensors.keys.sorted { lhs, rhs in
+                let (a, b) = (tensors[lhs]!.dataOffsets, tensors[rhs]!.dataOffsets)
+                return (a.lowerBound, a.upperBound, lhs) < (b.lowerBound, b.upperBound, rhs)
+            }
+        }
+
+        /// Reads and validates the file at `url`. Throws the file system's error if it cannot be
+        /// read, otherwise `SafeTensors.Error` for any malformation.
+        public init(contentsOf url: URL) throws {
+            try self.init(bytes: try Data(contentsOf: url))
+        }
+
+        /// Parses and validates a complete safetensors byte buffer (8-byte length, header, data).
+        public init(bytes: Data) throws {
+            // 1. The 8-byte little-endian header length, checked against the bound and the file.
+            guard bytes.count >= 8 else { throw Error.fileTooShort(byteCount: bytes.count) }
+            let declared = bytes.prefix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            guard declared <= UInt64(SafeTensors.maximumHeaderSize) else { throw Error.headerTooLarge(declared: declared) }
+            let headerLength = Int(declared)
+            guard headerLength <= bytes.count - 8 else {
+                throw Error.headerLengthExceedsFile(declared: declared, fileSize: bytes.count)
+            }
+            let start = bytes.startIndex
+            let headerBytes = Array(bytes[(start + 8)..<(start + 8 + headerLength)])
+            let data = Data(bytes[(start + 8 + headerLength)...])
+
+            // 2. The header: UTF-8, then JSON, then an object.
+            guard String(validating: headerBytes, as: UTF8.self) != nil else { throw Error.headerNotUTF8 }
+            guard case .object(let members) = try StrictJSONParser.parse(headerBytes) else {
+                throw Error.headerNotAnObject
+            }
+
+            // 3. Each member: "__metadata__" or a tensor entry; names must be unique.
+            var tensors: [String: TensorInfo] = [:]
+            var metadata: [String: String]? = nil
+            for (key, value) in members {
+                if key == "__metadata__" {
+                    guard metadata == nil else { throw Error.duplicateKey(key, inObject: "header") }
+                    metadata = try Self.parseMetadata(value)
+                } else {
+                    guard tensors[key] == nil else { throw Error.duplicateKey(key, inObject: "header") }
+                    tensors[key] = try Self.parseTensorInfo(name: key, value, dataSize: data.count)
+                }
+            }
+
+            // 4. Together the tensors must tile the data section exactly.
+            try Self.checkCoverage(tensors, dataSize: data.count)
+            self.tensors = tensors
+            self.metadata = metadata ?? [:]
+            self.dataSection = data
+        }
+
+        /// The header entry for `name`.
+        public func info(_ name: String) throws -> TensorInfo {
+            guard let info = tensors[name] else { throw Error.tensorNotFound(name) }
+            return info
+        }
+
+        /// The raw little-endian bytes of one tensor (a copy, indexed from 0).
+        public func bytes(of name: String) throws -> Data {
+            let range = try info(name).dataOffsets
+            let base = dataSection.startIndex
+            return Data(dataSection[(base + range.lowerBound)..<(base + range.upperBound)])
+        }
+
+        /// One tensor's elements converted to `Float`, row-major, `elementCount` of them.
+        /// F32 is exact; F16, BF16 widen exactly; F64 and 32/64-bit integers round to nearest.
+        /// Throws `unsupportedConversion` for BOOL and FP8.
+        public func floats(of name: String) throws -> [Float] {
+            let info = try self.info(name)
+            let raw = try bytes(of: name)
+            return try raw.withUnsafeBytes { buffer -> [Float] in
+                let count = info.elementCount
+                // Each element is read unaligned and converted from little-endian.
+                func convert<Stored: FixedWidthInteger>(_: Stored.Type, _ toFloat: (Stored) -> Float) -> [Float] {
+                    (0..<count).map { i in
+                        toFloat(Stored(littleEndian: buffer.loadUnaligned(fromByteOffset: i * Stored.bitWidth / 8, as: Stored.self)))
+                    }
+                }
+                switch info.dtype {
+                case .f32: return convert(UInt32.self) { Float(bitPattern: $0) }
+                case .f16: return convert(UInt16.self) { Float(Float16(bitPattern: $0)) }
+                case .bf16: return convert(UInt16.self) { Float(bitPattern: UInt32($0) << 16) }
+                case .f64: return convert(UInt64.self) { Float(Double(bitPattern: $0)) }
+                case .u8: return convert(UInt8.self) { Float($0) }
+                case .i8: return convert(Int8.self) { Float($0) }
+                case .u16: return convert(UInt16.self) { Float($0) }
+                case .i16: return convert(Int16.self) { Float($0) }
+                case .u32: return convert(UInt32.self) { Float($0) }
+                case .i32: return convert(Int32.self) { Float($0) }
+                case .u64: return convert(UInt64.self) { Float($0) }
+                case .i64: return convert(Int64.self) { Float($0) }
+                case .bool, .f8E4M3, .f8E5M2: throw Error.unsupportedConversion(tensor: name, dtype: info.dtype)
+                }
+            }
+        }
+    }
+}
+
+// MARK: - Header validation
+
+extension SafeTensors.File {
+    /// `__metadata__` must be an object whose values are all strings.
+    private static func parseMetadata(_ value: StrictJSON) throws -> [String: String] {
+        guard case .object(let members) = value else { throw SafeTensors.Error.invalidMetadata(key: "__metadata__") }
+        var metadata: [String: String] = [:]
+        for (key, value) in members {
+            guard metadata[key] == nil else { throw SafeTensors.Error.duplicateKey(key, inObject: "__metadata__") }
+            guard case .string(let text) = value else { throw SafeTensors.Error.invalidMetadata(key: key) }
+            metadata[key] = text
+        }
+        return metadata
+    }
+
+    /// A tensor entry: exactly `dtype`, `shape` and `data_offsets`, each well-typed, with a byte
+    /// range inside the data section whose length matches shape × element size.
+    private static func parseTensorInfo(name: String, _ value: StrictJSON, dataSize: Int) throws -> SafeTensors.TensorInfo {
+        typealias Error = SafeTensors.Error
+        guard case .object(let members) = value else {
+            throw Error.invalidField(tensor: name, field: "(entry)", reason: "expected an object, found \(value.kind)")
+        }
+        var fields: [String: StrictJSON] = [:]
+        for (key, field) in members {
+            guard ["dtype", "shape", "data_offsets"].contains(key) else { throw Error.unexpectedField(tensor: name, field: key) }
+            guard fields[key] == nil else { throw Error.duplicateKey(key, inObject: "tensor '\(name)'") }
+            fields[key] = field
+        }
+        guard let dtypeField = fields["dtype"] else { throw Error.missingField(tensor: name, field: "dtype") }
+        guard let shapeField = fields["shape"] else { throw Error.missingField(tensor: name, field: "shape") }
+        guard let offsetsField = fields["data_offsets"] else { throw Error.missingField(tensor: name, field: "data_offsets") }
+
+        // dtype: a known name.
+        guard case .string(let dtypeName) = dtypeField else {
+            throw Error.invalidField(tensor: name, field: "dtype", reason: "expected a string, found \(dtypeField.kind)")
+        }
+        guard let dtype = SafeTensors.DType(rawValue: dtypeName) else { throw Error.unknownDType(tensor: name, dtype: dtypeName) }
+
+        // shape: an array of non-negative integers (no sign, no fraction, no exponent).
+        guard case .array(let shapeEntries) = shapeField else {
+            throw Error.invalidField(tensor: name, field: "shape", reason: "expected an array, found \(shapeField.kind)")
+        }
+        var shape: [Int] = []
+        for entry in shapeEntries {
+            guard let dimension = nonNegativeInteger(entry) else {
+                throw Error.invalidShape(tensor: name, shape: describe(shapeEntries))
+            }
+            shape.append(dimension)
+        }
+
+        // data_offsets: [begin, end], both non-negative integers.
+        guard case .array(let offsetEntries) = offsetsField, offsetEntries.count == 2,
+              let begin = nonNegativeInteger(offsetEntries[0]), let end = nonNegativeInteger(offsetEntries[1])
+        else {
+            throw Error.invalidField(tensor: name, field: "data_offsets", reason: "expected [begin, end] of non-negative integers")
+        }
+        guard begin <= end, end <= dataSize else {
+            throw Error.offsetsOutOfBounds(tensor: name, begin: begin, end: end, dataSize: dataSize)
+        }
+        guard let byteCount = SafeTensors.byteCount(shape: shape, dtype: dtype) else { throw Error.sizeOverflow(tensor: name) }
+        guard byteCount == end - begin else {
+            throw Error.byteCountMismatch(tensor: name, expected: byteCount, actual: end - begin)
+        }
+        return SafeTensors.TensorInfo(dtype: dtype, shape: shape, dataOffsets: begin..<end)
+    }
+
+    /// The value of a JSON number written as plain decimal digits that fits in `Int`, else nil.
+    private static func nonNegativeInteger(_ value: StrictJSON) -> Int? {
+        guard case .number(let text) = value, text.utf8.allSatisfy({ (48...57).contains($0) }) else { return nil }
+        return Int(text)  // nil on overflow
+    }
+
+    private static func describe(_ entries: [StrictJSON]) -> String {
+        "[" + entries.map { entry -> String in
+            switch entry {
+            case .number(let text): return text
+            case .string(let text): return "\"\(text)\""
+            default: return entry.kind
+            }
+        }.joined(separator: ", ") + "]"
+    }
+
+    /// Sorted by offset, each tensor must start exactly where the previous one ended, and the last
+    /// must end at the end of the data section.
+    private static func checkCoverage(_ tensors: [String: SafeTensors.TensorInfo], dataSize: Int) throws {
+        let ordered = tensors.sorted { lhs, rhs in
+            (lhs.value.dataOffsets.lowerBound, lhs.value.dataOffsets.upperBound, lhs.key)
+                < (rhs.value.dataOffsets.lowerBound, rhs.value.dataOffsets.upperBound, rhs.key)
+        }
+        var cursor = 0
+        var previous = ""
+        for (name, info) in ordered {
+            if info.dataOffsets.lowerBound < cursor { throw SafeTensors.Error.overlappingTensors(previous, name) }
+            if info.dataOffsets.lowerBound > cursor { throw SafeTensors.Error.gapInData(offset: cursor, before: name) }
+            cursor = info.dataOffsets.upperBound
+            previous = name
+        }
+        guard cursor == dataSize else { throw SafeTensors.Error.trailingBytes(dataEnd: cursor, dataSize: dataSize) }
+    }
+}
