@@ -1,4 +1,5 @@
 // TrainerTests.swift — accumulation equals the large batch; the loop learns; early stopping triggers.
+import Foundation
 import Testing
 @testable import Autodiff
 import NN
@@ -92,5 +93,53 @@ struct CyclingSource: BatchSource {
         reporter.update(step: 1, of: 4, entry: entry)
         reporter.update(step: 2, of: 4, entry: entry)
         #expect(lines == ["train step 2/4  loss 1.5000  lr 1.00e-03  |g| 0.250\n"])
+    }
+}
+
+@Suite struct ResumeTests {
+    /// A fresh trainer with dropout on, so the RNG state matters too.
+    func makeTrainer() -> Trainer {
+        var rng = RNG(seed: 21)
+        var config = TrainerTests.config
+        config.dropout = 0.1
+        let model = GPT(config: config, rng: &rng)
+        return Trainer(model: model, optimizer: AdamW(model.namedParameters()),
+                       options: TrainerOptions(steps: 10, learningRate: 3e-3, warmupSteps: 2, seed: 5))
+    }
+
+    @Test func resumedRunIsBitwiseIdentical() throws {
+        let batches = [TestBatch.rows(0..<2), TestBatch.rows(2..<4), TestBatch.rows(4..<7)]
+        // 10 steps straight.
+        let straight = makeTrainer()
+        var source = CyclingSource(batches: batches)
+        try straight.run(source: &source)
+
+        // 5 steps, save, then a new process-like start: new trainer, resume, 5 more steps.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tinytune-resume-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = makeTrainer()
+        var firstSource = CyclingSource(batches: batches)
+        // Interrupt after step 5 (as a kill would), then checkpoint what the run had reached.
+        #expect(throws: CancellationError.self) {
+            try first.run(source: &firstSource) { trainer in
+                if trainer.step == 5 { throw CancellationError() }
+            }
+        }
+        #expect(first.step == 5)
+        try TrainingCheckpoint.save(first, sourcePosition: firstSource.position, to: directory)
+        // Saving again replaces the checkpoint atomically (no partial or old directories left behind).
+        try TrainingCheckpoint.save(first, sourcePosition: firstSource.position, to: directory)
+        let siblings = try FileManager.default.contentsOfDirectory(atPath: directory.deletingLastPathComponent().path)
+        #expect(!siblings.contains { $0.contains(directory.lastPathComponent + ".partial") || $0.contains(directory.lastPathComponent + ".old") })
+        let second = makeTrainer()
+        var secondSource = CyclingSource(batches: batches)
+        secondSource.position = try TrainingCheckpoint.resume(second, from: directory, as: Int.self)
+        try second.run(source: &secondSource)
+
+        #expect(second.step == 10)
+        #expect(second.log.map(\.loss) == straight.log.map(\.loss))
+        for ((name, a), (_, b)) in zip(straight.model.namedParameters(), second.model.namedParameters()) {
+            #expect(a.values == b.values, "\(name) differs after resume")
+        }
     }
 }
