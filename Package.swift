@@ -66,6 +66,9 @@ let package = Package(
                 path: "Chapters/Chapter02Tensors", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter02", dependencies: ["Chapter02Tensors"],
                           path: "Chapters/Chapter02Tensors/main"),
+        .target(name: "Chapter04Memory", dependencies: ["Autodiff", "NN", "Optim", "FullFineTuning"],
+                path: "Chapters/Chapter04Memory", exclude: ["main"], swiftSettings: numericSettings),
+        .executableTarget(name: "chapter04", dependencies: ["Chapter04Memory"], path: "Chapters/Chapter04Memory/main"),
         .executableTarget(name: "chapters"),
 
         // MARK: - Front ends
@@ -89,6 +92,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
         .testTarget(name: "ExerciseTests", dependencies: ["Workbook", "WorkbookCatalogue", "ExerciseKit", "TestSupport"]),
-        .testTarget(name: "ChapterSmokeTests", dependencies: ["Chapter01Autograd", "Chapter02Tensors"]),
+        .testTarget(name: "ChapterSmokeTests", dependencies: ["Chapter01Autograd", "Chapter02Tensors", "Chapter04Memory"],
+                    swiftSettings: numericSettings),
     ]
 )

@@ -82,7 +82,12 @@ public enum MemoryEstimator {
     /// and the logits [B·T, V] twice (logits and the log-probabilities cross-entropy saves).
     /// With checkpointing only each block's output N is kept, plus — at the peak — either the head's
     /// buffers (end of forward) or the activations of the one block being recomputed during backward.
-    public static func activationBytes(config: GPTConfig, batch: Int, steps: Int, checkpointing: Bool = false) -> Double {
+    ///
+    /// `frozenPrefix`: the embeddings and this many first blocks are frozen (partial fine-tuning).
+    /// Ops whose inputs need no gradient record nothing, so those layers save no activations at
+    /// all — only the last frozen output, which the first trainable op keeps.
+    public static func activationBytes(config: GPTConfig, batch: Int, steps: Int, checkpointing: Bool = false,
+                                       frozenPrefix: Int = 0) -> Double {
         let (b, t, c) = (Double(batch), Double(steps), Double(config.embeddingSize))
         let n = b * t * c
         let s = b * Double(config.heads) * t * t
@@ -102,11 +107,15 @@ public enum MemoryEstimator {
         let embeddings = config.flavour == .gpt2 ? 2 * n + t * c : n   // token rows (+ positions, sum)
         let head = n + rows * (config.flavour == .gpt2 ? 2 : 1) + n   // final norm + stats, reshape
             + 2 * rows * Double(config.vocabularySize)            // logits and saved log-probabilities
+        // Frozen layers keep nothing but their final output.
+        let (front, trainableBlocks) = frozenPrefix > 0
+            ? (n, Double(config.layers - min(frozenPrefix, config.layers)))
+            : (embeddings, Double(config.layers))
         if checkpointing {
             // The peak is either the end of forward (block outputs + head) or the recomputation of
             // the last block in backward, by which time the head's buffers have been freed.
-            return 4 * (embeddings + Double(config.layers) * n + max(head, perBlock))
+            return 4 * (front + trainableBlocks * n + max(head, perBlock))
         }
-        return 4 * (embeddings + Double(config.layers) * perBlock + head)
+        return 4 * (front + trainableBlocks * perBlock + head)
     }
 }

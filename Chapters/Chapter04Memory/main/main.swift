@@ -1,0 +1,4 @@
+// Chapter 4 — run with `swift run -c release chapter04`.
+import Chapter04Memory
+
+Chapter04Memory.run(.standard)
