@@ -21,12 +21,18 @@ import Foundation
 public enum HFConfig {
     /// What can be wrong with a config file. `file` is the path or name given when parsing.
     public enum Error: Swift.Error, Equatable, CustomStringConvertible {
+        /// The file is not a JSON object (or has duplicate keys).
         case invalidJSON(file: String, reason: String)
+        /// A required key is absent (or null).
         case missingKey(String, file: String)
+        /// A key holds the wrong JSON type, e.g. 32.5 for a layer count.
         case wrongType(key: String, expected: String, file: String)
+        /// A key's value makes no sense (non-positive size, heads not dividing the width, …).
         case invalidValue(key: String, reason: String, file: String)
+        /// `model_type` is neither "gpt2" nor "llama".
         case unsupportedModelType(String, file: String)
 
+        /// A one-line message naming the file and key.
         public var description: String {
             switch self {
             case .invalidJSON(let file, let reason): return "\(file): not valid JSON: \(reason)"
@@ -40,7 +46,9 @@ public enum HFConfig {
 
     /// A config of either supported family, chosen by its `model_type` key.
     public enum Architecture: Sendable, Equatable {
+        /// `model_type` "gpt2".
         case gpt2(GPT2)
+        /// `model_type` "llama".
         case llama(Llama)
 
         /// Reads `config.json` at `url` and dispatches on `model_type` ("gpt2" or "llama").

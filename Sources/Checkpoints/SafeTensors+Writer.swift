@@ -20,8 +20,11 @@ import Foundation
 extension SafeTensors {
     /// A tensor to be written: a name, a dtype, a shape and its row-major little-endian bytes.
     public struct NamedTensor: Sendable, Hashable {
+        /// Tensor name, unique within a file.
         public var name: String
+        /// Element type of `bytes`.
         public var dtype: DType
+        /// Dimensions, outermost first; `[]` for a scalar.
         public var shape: [Int]
         /// Row-major little-endian element bytes; `count` must equal shape product × `dtype.size`.
         public var bytes: Data
