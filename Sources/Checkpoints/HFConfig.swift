@@ -12,7 +12,8 @@
 // for type (an integer must be written as one) and sense (positive sizes, heads dividing widths).
 //
 // What it leaves out: every other family, RoPE scaling variants (`rope_scaling` / `rope_type`
-// other than "default" are rejected), and keys that only matter for training in PyTorch
+// other than "default" are rejected), GPT-2 attention variants (`scale_attn_weights: false`,
+// `scale_attn_by_inverse_layer_idx`, `reorder_and_upcast_attn` are rejected), and keys that only matter for training in PyTorch
 // (dropout rates, initializer_range, use_cache).
 
 import Foundation
@@ -130,6 +131,13 @@ extension HFConfig {
                 activationFunction: try keys.optional("activation_function") ?? "gelu_new",
                 tieWordEmbeddings: try keys.optional("tie_word_embeddings") ?? true)
             try keys.check(nEmbd % nHead == 0, "n_head", "\(nHead) heads do not divide n_embd \(nEmbd)")
+            // Attention variants our model does not implement: refuse rather than load wrongly.
+            try keys.check(try keys.optional("scale_attn_weights") ?? true, "scale_attn_weights",
+                           "false (unscaled attention) is not supported")
+            try keys.check(!(try keys.optional("scale_attn_by_inverse_layer_idx") ?? false), "scale_attn_by_inverse_layer_idx",
+                           "true is not supported")
+            try keys.check(!(try keys.optional("reorder_and_upcast_attn") ?? false), "reorder_and_upcast_attn",
+                           "true is not supported")
             try keys.check(layerNormEpsilon > 0, "layer_norm_epsilon", "must be positive")
         }
     }
