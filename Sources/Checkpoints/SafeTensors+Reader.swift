@@ -59,10 +59,13 @@ extension SafeTensors {
             // A slice shares the buffer (no copy); its indices start where the data section does.
             let data = bytes[(start + 8 + headerLength)...]
 
-            // 2. The header: UTF-8, then JSON, then an object.
+            // 2. The header: UTF-8, starting with "{", then JSON, then an object. Trailing
+            //    whitespace (the writer's space padding) is part of valid JSON.
             guard String(validating: headerBytes, as: UTF8.self) != nil else { throw Error.headerNotUTF8 }
+            guard headerBytes.first == UInt8(ascii: "{") else { throw Error.headerDoesNotStartWithBrace }
             guard case .object(let members) = try StrictJSONParser.parse(headerBytes) else {
-                throw Error.headerNotAnObject
+                // Unreachable after the "{" check, but a parser change must not turn into a crash.
+                throw Error.invalidJSON(reason: "header is not an object")
             }
 
             // 3. Each member: "__metadata__" or a tensor entry; names must be unique.
@@ -83,6 +86,17 @@ extension SafeTensors {
             self.tensors = tensors
             self.metadata = metadata ?? [:]
             self.dataSection = data
+        }
+
+        /// Every tensor as a `NamedTensor` (bytes shared with the file, not copied), in storage
+        /// order — ready to be filtered, renamed or extended and written back with `SafeTensors.write`.
+        public var namedTensors: [NamedTensor] {
+            let base = dataSection.startIndex
+            return names.map { name in
+                let info = tensors[name]!
+                return NamedTensor(name: name, dtype: info.dtype, shape: info.shape,
+                                   bytes: dataSection[(base + info.dataOffsets.lowerBound)..<(base + info.dataOffsets.upperBound)])
+            }
         }
 
         /// The header entry for `name`.

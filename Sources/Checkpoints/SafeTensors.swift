@@ -123,10 +123,10 @@ extension SafeTensors {
         case headerLengthExceedsFile(declared: UInt64, fileSize: Int)
         /// The header bytes are not valid UTF-8.
         case headerNotUTF8
+        /// The header's first byte is not `{` (the spec requires the JSON object to start at once).
+        case headerDoesNotStartWithBrace
         /// The header is not valid JSON; `reason` says where parsing stopped.
         case invalidJSON(reason: String)
-        /// The header is valid JSON but not an object.
-        case headerNotAnObject
         /// A key occurs twice at the same level (`tensor` is the tensor name, or the parent key).
         case duplicateKey(String, inObject: String)
         /// `__metadata__` is not an object of strings.
@@ -174,8 +174,8 @@ extension SafeTensors {
             case .headerLengthExceedsFile(let n, let size):
                 return "safetensors: header length \(n) runs past the end of a \(size)-byte file"
             case .headerNotUTF8: return "safetensors: header is not valid UTF-8"
+            case .headerDoesNotStartWithBrace: return "safetensors: header does not start with '{'"
             case .invalidJSON(let reason): return "safetensors: header is not valid JSON: \(reason)"
-            case .headerNotAnObject: return "safetensors: header is not a JSON object"
             case .duplicateKey(let key, let parent): return "safetensors: duplicate key '\(key)' in \(parent)"
             case .invalidMetadata(let key): return "safetensors: __metadata__ value for '\(key)' is not a string"
             case .missingField(let t, let f): return "safetensors: tensor '\(t)' lacks field '\(f)'"

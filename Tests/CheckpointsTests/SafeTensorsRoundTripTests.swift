@@ -154,6 +154,12 @@ func fixturesURL() throws -> URL {
         #expect(ours == python)
     }
 
+    @Test func rewritingAReadFileReproducesItsBytes() throws {
+        let python = try Data(contentsOf: fixturesURL().appendingPathComponent("mixed-dtypes.safetensors"))
+        let file = try SafeTensors.File(bytes: python)
+        #expect(try SafeTensors.encode(file.namedTensors, metadata: file.metadata) == python)
+    }
+
     @Test func readsThePythonFileValues() throws {
         let file = try SafeTensors.File(contentsOf: fixturesURL().appendingPathComponent("mixed-dtypes.safetensors"))
         #expect(file.metadata == ["format": "pt"])
