@@ -26,7 +26,8 @@ extension SafeTensors {
         public let tensors: [String: TensorInfo]
         /// The `__metadata__` map (empty if the file has none).
         public let metadata: [String: String]
-        /// The data section: the bytes after the header. `TensorInfo.dataOffsets` index into it.
+        /// The data section: the bytes after the header, as a slice of the file buffer (its indices
+        /// start at `dataSection.startIndex`, not 0). `TensorInfo.dataOffsets` are relative to that start.
         public let dataSection: Data
 
         /// Tensor names in storage order (ascending data offset, then name).
@@ -88,14 +89,14 @@ extension SafeTensors {
             self.dataSection = data
         }
 
-        /// Every tensor as a `NamedTensor` (bytes shared with the file, not copied), in storage
-        /// order — ready to be filtered, renamed or extended and written back with `SafeTensors.write`.
+        /// Every tensor as a `NamedTensor` (bytes copied, indexed from 0), in storage order — ready
+        /// to be filtered, renamed or extended and written back with `SafeTensors.write`.
         public var namedTensors: [NamedTensor] {
             let base = dataSection.startIndex
             return names.map { name in
                 let info = tensors[name]!
-                return NamedTensor(name: name, dtype: info.dtype, shape: info.shape,
-                                   bytes: dataSection[(base + info.dataOffsets.lowerBound)..<(base + info.dataOffsets.upperBound)])
+                let range = (base + info.dataOffsets.lowerBound)..<(base + info.dataOffsets.upperBound)
+                return NamedTensor(name: name, dtype: info.dtype, shape: info.shape, bytes: Data(dataSection[range]))
             }
         }
 
