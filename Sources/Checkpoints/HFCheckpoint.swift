@@ -6,6 +6,26 @@
 // mapping (which canonical tensor goes into which parameter, and which ones need a transpose)
 // sits on top of this and is all that remains to load HF weights into our GPT.
 //
+// Notes for that mapping (each one is exercised by Tests/CheckpointsTests/ReferenceForwardTests,
+// a naive Double forward pass that reproduces transformers' logits to ~5e-6):
+// - GPT-2 projections are Conv1D, stored [in, out] and applied as y = x·W + b. `c_attn` packs
+//   q | k | v along the output axis (columns 0..<C, C..<2C, 2C..<3C); head h is the D-wide slice
+//   h·D..<(h+1)·D inside each. A Linear that stores [out, in] needs these transposed.
+// - Llama projections are nn.Linear, stored [out, in] and applied as y = W·x (no biases unless
+//   `attention_bias` / `mlp_bias`). Query head h uses key/value head h / (H / K).
+// - Attention scores are scaled by 1/√D in both (GPT-2: `scale_attn_weights`; the config
+//   reader refuses the other GPT-2 scaling options). Causal mask, softmax over keys 0...t.
+// - GPT-2: pre-LN blocks, LayerNorm with biased variance and ε = `layer_norm_epsilon`; MLP is
+//   c_proj(gelu_new(c_fc(x))) with gelu_new = 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))); final
+//   `ln_f`; logits = ln_f(x)·wteᵀ (tied; `lm_head.weight` is usually absent from the file).
+//   Input = wte[token] + wpe[position].
+// - Llama: RMSNorm x / √(mean(x²) + ε) · w (no bias, no mean subtraction); MLP is
+//   down(silu(gate(x)) ⊙ up(x)); final `model.norm`; separate `lm_head` unless tied.
+//   RoPE is HF's rotate_half layout: within each head of width D, element j pairs with j + D/2
+//   (not 2j with 2j+1), angle = position · θ^(-2j/D) for j < D/2:
+//     out[j] = x[j]·cos − x[j+D/2]·sin,   out[j+D/2] = x[j+D/2]·cos + x[j]·sin.
+//   It is applied to q and k after the projections, positions counted from 0.
+//
 // What it leaves out: building the model itself (that needs NN), sharded checkpoints, tokenizers.
 
 import Foundation

@@ -12,7 +12,8 @@
 // for type (an integer must be written as one) and sense (positive sizes, heads dividing widths).
 //
 // What it leaves out: every other family, RoPE scaling variants (`rope_scaling` / `rope_type`
-// other than "default" are rejected), and keys that only matter for training in PyTorch
+// other than "default" are rejected), GPT-2 attention variants (`scale_attn_weights: false`,
+// `scale_attn_by_inverse_layer_idx`, `reorder_and_upcast_attn` are rejected), and keys that only matter for training in PyTorch
 // (dropout rates, initializer_range, use_cache).
 
 import Foundation
@@ -21,12 +22,18 @@ import Foundation
 public enum HFConfig {
     /// What can be wrong with a config file. `file` is the path or name given when parsing.
     public enum Error: Swift.Error, Equatable, CustomStringConvertible {
+        /// The file is not a JSON object (or has duplicate keys).
         case invalidJSON(file: String, reason: String)
+        /// A required key is absent (or null).
         case missingKey(String, file: String)
+        /// A key holds the wrong JSON type, e.g. 32.5 for a layer count.
         case wrongType(key: String, expected: String, file: String)
+        /// A key's value makes no sense (non-positive size, heads not dividing the width, …).
         case invalidValue(key: String, reason: String, file: String)
+        /// `model_type` is neither "gpt2" nor "llama".
         case unsupportedModelType(String, file: String)
 
+        /// A one-line message naming the file and key.
         public var description: String {
             switch self {
             case .invalidJSON(let file, let reason): return "\(file): not valid JSON: \(reason)"
@@ -40,7 +47,9 @@ public enum HFConfig {
 
     /// A config of either supported family, chosen by its `model_type` key.
     public enum Architecture: Sendable, Equatable {
+        /// `model_type` "gpt2".
         case gpt2(GPT2)
+        /// `model_type` "llama".
         case llama(Llama)
 
         /// Reads `config.json` at `url` and dispatches on `model_type` ("gpt2" or "llama").
@@ -122,6 +131,13 @@ extension HFConfig {
                 activationFunction: try keys.optional("activation_function") ?? "gelu_new",
                 tieWordEmbeddings: try keys.optional("tie_word_embeddings") ?? true)
             try keys.check(nEmbd % nHead == 0, "n_head", "\(nHead) heads do not divide n_embd \(nEmbd)")
+            // Attention variants our model does not implement: refuse rather than load wrongly.
+            try keys.check(try keys.optional("scale_attn_weights") ?? true, "scale_attn_weights",
+                           "false (unscaled attention) is not supported")
+            try keys.check(!(try keys.optional("scale_attn_by_inverse_layer_idx") ?? false), "scale_attn_by_inverse_layer_idx",
+                           "true is not supported")
+            try keys.check(!(try keys.optional("reorder_and_upcast_attn") ?? false), "reorder_and_upcast_attn",
+                           "true is not supported")
             try keys.check(layerNormEpsilon > 0, "layer_norm_epsilon", "must be positive")
         }
     }

@@ -11,8 +11,11 @@
 // Then conversion: F32/F16/BF16/F64 and the integer dtypes become `[Float]`. F16 goes through
 // Swift's `Float16`; BF16 is the upper half of a float32, so it becomes one by a 16-bit shift.
 //
-// What it leaves out: memory mapping and lazy reads (the whole file is read into memory), and
-// conversion of BOOL and FP8 (their raw bytes are available through `bytes(of:)`).
+// FP8 (E4M3 "fn" and E5M2) is decoded field by field, which shows what a float format is: a sign,
+// a biased exponent and a mantissa with an implicit leading 1 (or 0 for subnormals).
+//
+// What it leaves out: conversion of BOOL (its raw bytes are available through `bytes(of:)`) and
+// any conversion to types other than Float.
 
 import Foundation
 
@@ -23,7 +26,8 @@ extension SafeTensors {
         public let tensors: [String: TensorInfo]
         /// The `__metadata__` map (empty if the file has none).
         public let metadata: [String: String]
-        /// The data section: the bytes after the header. `TensorInfo.dataOffsets` index into it.
+        /// The data section: the bytes after the header, as a slice of the file buffer (its indices
+        /// start at `dataSection.startIndex`, not 0). `TensorInfo.dataOffsets` are relative to that start.
         public let dataSection: Data
 
         /// Tensor names in storage order (ascending data offset, then name).
@@ -37,7 +41,8 @@ extension SafeTensors {
         /// Reads and validates the file at `url`. Throws the file system's error if it cannot be
         /// read, otherwise `SafeTensors.Error` for any malformation.
         public init(contentsOf url: URL) throws {
-            try self.init(bytes: try Data(contentsOf: url))
+            // Memory-map when the system allows it: only the pages of tensors we read are loaded.
+            try self.init(bytes: try Data(contentsOf: url, options: .mappedIfSafe))
         }
 
         /// Parses and validates a complete safetensors byte buffer (8-byte length, header, data).
@@ -52,12 +57,16 @@ extension SafeTensors {
             }
             let start = bytes.startIndex
             let headerBytes = Array(bytes[(start + 8)..<(start + 8 + headerLength)])
-            let data = Data(bytes[(start + 8 + headerLength)...])
+            // A slice shares the buffer (no copy); its indices start where the data section does.
+            let data = bytes[(start + 8 + headerLength)...]
 
-            // 2. The header: UTF-8, then JSON, then an object.
+            // 2. The header: UTF-8, starting with "{", then JSON, then an object. Trailing
+            //    whitespace (the writer's space padding) is part of valid JSON.
             guard String(validating: headerBytes, as: UTF8.self) != nil else { throw Error.headerNotUTF8 }
+            guard headerBytes.first == UInt8(ascii: "{") else { throw Error.headerDoesNotStartWithBrace }
             guard case .object(let members) = try StrictJSONParser.parse(headerBytes) else {
-                throw Error.headerNotAnObject
+                // Unreachable after the "{" check, but a parser change must not turn into a crash.
+                throw Error.invalidJSON(reason: "header is not an object")
             }
 
             // 3. Each member: "__metadata__" or a tensor entry; names must be unique.
@@ -80,6 +89,17 @@ extension SafeTensors {
             self.dataSection = data
         }
 
+        /// Every tensor as a `NamedTensor` (bytes copied, indexed from 0), in storage order — ready
+        /// to be filtered, renamed or extended and written back with `SafeTensors.write`.
+        public var namedTensors: [NamedTensor] {
+            let base = dataSection.startIndex
+            return names.map { name in
+                let info = tensors[name]!
+                let range = (base + info.dataOffsets.lowerBound)..<(base + info.dataOffsets.upperBound)
+                return NamedTensor(name: name, dtype: info.dtype, shape: info.shape, bytes: Data(dataSection[range]))
+            }
+        }
+
         /// The header entry for `name`.
         public func info(_ name: String) throws -> TensorInfo {
             guard let info = tensors[name] else { throw Error.tensorNotFound(name) }
@@ -94,12 +114,13 @@ extension SafeTensors {
         }
 
         /// One tensor's elements converted to `Float`, row-major, `elementCount` of them.
-        /// F32 is exact; F16, BF16 widen exactly; F64 and 32/64-bit integers round to nearest.
-        /// Throws `unsupportedConversion` for BOOL and FP8.
+        /// F32 is exact; F16, BF16 and FP8 widen exactly; F64 and 32/64-bit integers round to
+        /// nearest. Throws `unsupportedConversion` for BOOL.
         public func floats(of name: String) throws -> [Float] {
             let info = try self.info(name)
-            let raw = try bytes(of: name)
-            return try raw.withUnsafeBytes { buffer -> [Float] in
+            let base = dataSection.startIndex
+            let range = (base + info.dataOffsets.lowerBound)..<(base + info.dataOffsets.upperBound)
+            return try dataSection[range].withUnsafeBytes { buffer -> [Float] in
                 let count = info.elementCount
                 // Each element is read unaligned and converted from little-endian.
                 func convert<Stored: FixedWidthInteger>(_: Stored.Type, _ toFloat: (Stored) -> Float) -> [Float] {
@@ -120,7 +141,9 @@ extension SafeTensors {
                 case .i32: return convert(Int32.self) { Float($0) }
                 case .u64: return convert(UInt64.self) { Float($0) }
                 case .i64: return convert(Int64.self) { Float($0) }
-                case .bool, .f8E4M3, .f8E5M2: throw Error.unsupportedConversion(tensor: name, dtype: info.dtype)
+                case .f8E4M3: return convert(UInt8.self) { SafeTensors.float8E4M3($0) }
+                case .f8E5M2: return convert(UInt8.self) { SafeTensors.float8E5M2($0) }
+                case .bool: throw Error.unsupportedConversion(tensor: name, dtype: info.dtype)
                 }
             }
         }
@@ -225,5 +248,33 @@ extension SafeTensors.File {
             previous = name
         }
         guard cursor == dataSize else { throw SafeTensors.Error.trailingBytes(dataEnd: cursor, dataSize: dataSize) }
+    }
+}
+
+// MARK: - 8-bit floats
+
+extension SafeTensors {
+    /// Decodes an FP8 E4M3 "fn" byte (the variant PyTorch's `float8_e4m3fn` and safetensors use):
+    /// 1 sign, 4 exponent bits (bias 7), 3 mantissa bits, no infinities, S.1111.111 is NaN.
+    /// Largest finite value ±448.
+    public static func float8E4M3(_ byte: UInt8) -> Float {
+        if byte & 0x7F == 0x7F { return .nan }
+        return minifloat(byte, mantissaBits: 3, bias: 7)
+    }
+
+    /// Decodes an FP8 E5M2 byte: 1 sign, 5 exponent bits (bias 15), 2 mantissa bits, IEEE-style
+    /// infinities and NaNs at the all-ones exponent — the top byte of an F16.
+    public static func float8E5M2(_ byte: UInt8) -> Float {
+        if byte & 0x7C == 0x7C { return byte & 0x03 == 0 ? (byte & 0x80 == 0 ? .infinity : -.infinity) : .nan }
+        return minifloat(byte, mantissaBits: 2, bias: 15)
+    }
+
+    /// value = (-1)^s · 2^(e - bias) · (1 + m / 2^M) for e > 0, and 2^(1 - bias) · (m / 2^M) for e = 0.
+    private static func minifloat(_ byte: UInt8, mantissaBits: Int, bias: Int) -> Float {
+        let sign: Float = byte & 0x80 == 0 ? 1 : -1
+        let exponent = Int(byte & 0x7F) >> mantissaBits
+        let mantissa = Float(Int(byte) & ((1 << mantissaBits) - 1)) / Float(1 << mantissaBits)
+        if exponent == 0 { return sign * mantissa * Float(sign: .plus, exponent: 1 - bias, significand: 1) }
+        return sign * (1 + mantissa) * Float(sign: .plus, exponent: exponent - bias, significand: 1)
     }
 }

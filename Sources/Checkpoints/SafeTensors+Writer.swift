@@ -20,8 +20,11 @@ import Foundation
 extension SafeTensors {
     /// A tensor to be written: a name, a dtype, a shape and its row-major little-endian bytes.
     public struct NamedTensor: Sendable, Hashable {
+        /// Tensor name, unique within a file.
         public var name: String
+        /// Element type of `bytes`.
         public var dtype: DType
+        /// Dimensions, outermost first; `[]` for a scalar.
         public var shape: [Int]
         /// Row-major little-endian element bytes; `count` must equal shape product × `dtype.size`.
         public var bytes: Data
@@ -35,7 +38,8 @@ extension SafeTensors {
         }
 
         /// Encodes `floats` (row-major, shape product of them) as F32, F16, BF16 or F64.
-        /// F16 uses `Float16(_:)`; BF16 rounds to nearest, ties to even (as PyTorch does); NaN stays NaN.
+        /// F16 uses `Float16(_:)` (round to nearest even; beyond ±65504 becomes ±inf); BF16 rounds
+        /// to nearest, ties to even (as PyTorch does); NaN stays NaN.
         public init(name: String, shape: [Int], floats: [Float], as dtype: DType = .f32) throws {
             // With a 1-byte dtype the byte count is the element count.
             let elementCount = SafeTensors.byteCount(shape: shape, dtype: .u8)
@@ -43,15 +47,16 @@ extension SafeTensors {
                 throw Error.writerByteCountMismatch(tensor: name, expected: SafeTensors.byteCount(shape: shape, dtype: dtype) ?? -1,
                                                     actual: floats.count * dtype.size)
             }
-            var bytes = Data(capacity: floats.count * dtype.size)
-            func append<Stored: FixedWidthInteger>(_ value: Stored) {
-                withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+            // Bit patterns → little-endian words → one contiguous byte copy.
+            func littleEndianData<Stored: FixedWidthInteger>(_ words: [Stored]) -> Data {
+                words.map(\.littleEndian).withUnsafeBytes { Data($0) }
             }
+            let bytes: Data
             switch dtype {
-            case .f32: floats.forEach { append($0.bitPattern) }
-            case .f64: floats.forEach { append(Double($0).bitPattern) }
-            case .f16: floats.forEach { append(Float16($0).bitPattern) }
-            case .bf16: floats.forEach { append(Self.bfloat16Bits($0)) }
+            case .f32: bytes = littleEndianData(floats.map(\.bitPattern))
+            case .f64: bytes = littleEndianData(floats.map { Double($0).bitPattern })
+            case .f16: bytes = littleEndianData(floats.map { Float16($0).bitPattern })
+            case .bf16: bytes = littleEndianData(floats.map(Self.bfloat16Bits))
             default: throw Error.writerUnsupportedDType(tensor: name, dtype: dtype)
             }
             self.init(name: name, dtype: dtype, shape: shape, bytes: bytes)

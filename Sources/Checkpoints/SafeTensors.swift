@@ -36,24 +36,35 @@ extension SafeTensors {
     /// the writer lays tensors out by *descending* `alignmentRank`, so every tensor starts at an
     /// offset that is a multiple of its element size (given an 8-aligned data section).
     public enum DType: String, CaseIterable, Sendable, Hashable {
+        /// One byte per element, 0 or 1.
         case bool = "BOOL"
+        /// Unsigned 8-bit integer.
         case u8 = "U8"
+        /// Signed 8-bit integer.
         case i8 = "I8"
-        /// 8-bit float, 5 exponent bits, 2 mantissa bits. Stored and returned as raw bytes only.
+        /// 8-bit float, 5 exponent bits, 2 mantissa bits (`float8_e5m2`).
         case f8E5M2 = "F8_E5M2"
-        /// 8-bit float, 4 exponent bits, 3 mantissa bits ("fn" variant). Raw bytes only.
+        /// 8-bit float, 4 exponent bits, 3 mantissa bits, finite-only ("fn") variant (`float8_e4m3fn`).
         case f8E4M3 = "F8_E4M3"
+        /// Signed 16-bit integer.
         case i16 = "I16"
+        /// Unsigned 16-bit integer.
         case u16 = "U16"
         /// IEEE 754 half precision.
         case f16 = "F16"
         /// bfloat16: the top 16 bits of an IEEE float32.
         case bf16 = "BF16"
+        /// Signed 32-bit integer.
         case i32 = "I32"
+        /// Unsigned 32-bit integer.
         case u32 = "U32"
+        /// IEEE 754 single precision.
         case f32 = "F32"
+        /// IEEE 754 double precision.
         case f64 = "F64"
+        /// Signed 64-bit integer.
         case i64 = "I64"
+        /// Unsigned 64-bit integer.
         case u64 = "U64"
 
         /// Bytes per element.
@@ -112,10 +123,10 @@ extension SafeTensors {
         case headerLengthExceedsFile(declared: UInt64, fileSize: Int)
         /// The header bytes are not valid UTF-8.
         case headerNotUTF8
+        /// The header's first byte is not `{` (the spec requires the JSON object to start at once).
+        case headerDoesNotStartWithBrace
         /// The header is not valid JSON; `reason` says where parsing stopped.
         case invalidJSON(reason: String)
-        /// The header is valid JSON but not an object.
-        case headerNotAnObject
         /// A key occurs twice at the same level (`tensor` is the tensor name, or the parent key).
         case duplicateKey(String, inObject: String)
         /// `__metadata__` is not an object of strings.
@@ -144,7 +155,7 @@ extension SafeTensors {
         case trailingBytes(dataEnd: Int, dataSize: Int)
         /// Asked for a tensor name the file does not contain.
         case tensorNotFound(String)
-        /// `floats(of:)` cannot convert this dtype (booleans, FP8).
+        /// `floats(of:)` cannot convert this dtype (booleans).
         case unsupportedConversion(tensor: String, dtype: DType)
         /// A tensor handed to the writer has a byte count that does not match its shape and dtype.
         case writerByteCountMismatch(tensor: String, expected: Int, actual: Int)
@@ -153,6 +164,7 @@ extension SafeTensors {
         /// The writer was handed a `[Float]` for a dtype it does not encode from floats.
         case writerUnsupportedDType(tensor: String, dtype: DType)
 
+        /// A one-line message naming the tensor or field.
         public var description: String {
             switch self {
             case .fileTooShort(let n):
@@ -162,8 +174,8 @@ extension SafeTensors {
             case .headerLengthExceedsFile(let n, let size):
                 return "safetensors: header length \(n) runs past the end of a \(size)-byte file"
             case .headerNotUTF8: return "safetensors: header is not valid UTF-8"
+            case .headerDoesNotStartWithBrace: return "safetensors: header does not start with '{'"
             case .invalidJSON(let reason): return "safetensors: header is not valid JSON: \(reason)"
-            case .headerNotAnObject: return "safetensors: header is not a JSON object"
             case .duplicateKey(let key, let parent): return "safetensors: duplicate key '\(key)' in \(parent)"
             case .invalidMetadata(let key): return "safetensors: __metadata__ value for '\(key)' is not a string"
             case .missingField(let t, let f): return "safetensors: tensor '\(t)' lacks field '\(f)'"

@@ -171,7 +171,10 @@ struct StrictJSONParser {
     }
 
     private mutating func parseHex4() throws(SafeTensors.Error) -> UInt32 {
+        // Exactly four hex digits (UInt32(_:radix:) alone would also accept a sign).
         guard position + 4 <= bytes.count,
+              bytes[position..<position + 4].allSatisfy({ UInt8(ascii: "0")...UInt8(ascii: "9") ~= $0
+                  || UInt8(ascii: "a")...UInt8(ascii: "f") ~= $0 || UInt8(ascii: "A")...UInt8(ascii: "F") ~= $0 }),
               let value = UInt32(String(decoding: bytes[position..<position + 4], as: UTF8.self), radix: 16)
         else { throw failure("invalid \\u escape") }
         position += 4

@@ -16,7 +16,9 @@ extension TensorNameMap {
         public var name: String
         /// Name as stored in the file (possibly with a prefix).
         public var fileName: String
+        /// Shape the map expects.
         public var expected: [Int]
+        /// Shape found in the file.
         public var actual: [Int]
     }
 
@@ -53,8 +55,11 @@ extension TensorNameMap {
 
     /// Thrown by `HFCheckpoint` when a file does not match the map; `file` names the checkpoint.
     public struct Mismatch: Swift.Error, CustomStringConvertible {
+        /// The checkpoint file that failed.
         public var file: String
+        /// Every problem found.
         public var report: Report
+        /// The file name followed by the report.
         public var description: String { "\(file) does not match the expected tensors:\n\(report)" }
     }
 

@@ -22,8 +22,11 @@ import Foundation
 public struct TensorNameMap: Sendable, Equatable {
     /// One expected tensor: its canonical name and shape.
     public struct Entry: Sendable, Hashable {
+        /// Canonical tensor name, e.g. "h.0.attn.c_attn.weight".
         public var name: String
+        /// Expected shape.
         public var shape: [Int]
+        /// Creates an entry.
         public init(name: String, shape: [Int]) {
             self.name = name
             self.shape = shape

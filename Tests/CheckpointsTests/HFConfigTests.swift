@@ -85,7 +85,12 @@ import Testing
         #expect(throws: HFConfig.Error.invalidValue(key: "n_embd", reason: "must be positive, found 0", file: "c")) {
             try HFConfig.GPT2(json: Data(("{" + base + #","n_head":3,"n_embd":0}"#).utf8), file: "c")
         }
-        #expect(throws: HFConfig.Error.self) { try HFConfig.GPT2(json: Data("{".utf8), file: "c") }
+        #expect(throws: HFConfig.Error.invalidValue(key: "scale_attn_by_inverse_layer_idx", reason: "true is not supported", file: "c")) {
+            try HFConfig.GPT2(json: Data(("{" + base + #","n_head":2,"n_embd":32,"scale_attn_by_inverse_layer_idx":true}"#).utf8), file: "c")
+        }
+        #expect(throws: HFConfig.Error.invalidJSON(file: "c", reason: "expected a key at byte 1")) {
+            try HFConfig.GPT2(json: Data("{".utf8), file: "c")
+        }
     }
 
     @Test func llamaGroupingAndRoPEScalingChecks() {

@@ -56,7 +56,8 @@ func handBuiltFile(header: String, data: [UInt8] = [], declaredLength: UInt64? =
                 guard case Failure.invalidJSON = error else { Issue.record("\(header): \(error)"); continue }
             }
         }
-        #expect(throws: Failure.headerNotAnObject) { try SafeTensors.File(bytes: handBuiltFile(header: "[1,2]   ")) }
+        #expect(throws: Failure.headerDoesNotStartWithBrace) { try SafeTensors.File(bytes: handBuiltFile(header: "[1,2]   ")) }
+        #expect(throws: Failure.headerDoesNotStartWithBrace) { try SafeTensors.File(bytes: handBuiltFile(header: " {}     ")) }
     }
 
     @Test func missingAndExtraFields() {

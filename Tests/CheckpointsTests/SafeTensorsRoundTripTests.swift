@@ -154,6 +154,12 @@ func fixturesURL() throws -> URL {
         #expect(ours == python)
     }
 
+    @Test func rewritingAReadFileReproducesItsBytes() throws {
+        let python = try Data(contentsOf: fixturesURL().appendingPathComponent("mixed-dtypes.safetensors"))
+        let file = try SafeTensors.File(bytes: python)
+        #expect(try SafeTensors.encode(file.namedTensors, metadata: file.metadata) == python)
+    }
+
     @Test func readsThePythonFileValues() throws {
         let file = try SafeTensors.File(contentsOf: fixturesURL().appendingPathComponent("mixed-dtypes.safetensors"))
         #expect(file.metadata == ["format": "pt"])
@@ -168,7 +174,28 @@ func fixturesURL() throws -> URL {
         #expect(try file.floats(of: "scalar") == [7])
         #expect(try file.floats(of: "empty") == [])
         #expect(try file.info("empty").shape == [0, 4])
+        #expect(try file.floats(of: "f8e4m3") == [0, 0.5, 1, 1.5, 2, 2.5])
+        #expect(try file.floats(of: "f8e5m2") == [0, 0.5, 1, 1.5, 2, 2.5])
         #expect(try file.bytes(of: "bool") == Data([1, 0, 1, 0, 1, 0]))
         #expect(try file.bytes(of: "i64") == littleEndianBytes((0..<6).map { Int64($0) * 1_000_000_007 - 3 }))
+    }
+
+    @Test func float8E5M2IsTheTopByteOfAHalf() {
+        // E5M2 has F16's sign and exponent layout with the low 8 mantissa bits dropped.
+        for byte in UInt8.min...UInt8.max {
+            let viaHalf = Float(Float16(bitPattern: UInt16(byte) << 8))
+            let decoded = SafeTensors.float8E5M2(byte)
+            #expect(decoded == viaHalf || (decoded.isNaN && viaHalf.isNaN), "byte \(byte)")
+        }
+    }
+
+    @Test func float8E4M3SpecialValues() {
+        #expect(SafeTensors.float8E4M3(0x7E) == 448)            // largest finite: 1.75 · 2^8
+        #expect(SafeTensors.float8E4M3(0x7F).isNaN)             // no infinities in the fn variant
+        #expect(SafeTensors.float8E4M3(0xFF).isNaN)
+        #expect(SafeTensors.float8E4M3(0x01) == 0x1p-9)         // smallest subnormal: 1/8 · 2^-6
+        #expect(SafeTensors.float8E4M3(0x08) == 0x1p-6)         // smallest normal
+        #expect(SafeTensors.float8E4M3(0xB8) == -1)
+        #expect(SafeTensors.float8E4M3(0x80) == 0 && SafeTensors.float8E4M3(0x80).sign == .minus)
     }
 }
