@@ -1,1 +1,0 @@
-// Datasets — placeholder until this module's issue lands.
