@@ -35,8 +35,25 @@ public enum GEMM {
         c: UnsafeMutablePointer<Float>, ldc: Int,
         threads: Int? = nil
     ) {
-        Reference.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        if m == 0 || n == 0 { return }
+        if k == 0 || alpha == 0 {
+            // Nothing to multiply: C = β·C (β = 0 clears without reading).
+            for i in 0..<m {
+                for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] }
+            }
+            return
+        }
+        // Tiny products are not worth packing; the simple loop wins there.
+        if m * n * k < 4096 {
+            SmallGEMM.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        // Use threads only when each gets real work (~4 MFLOP or more): waking a thread costs microseconds.
+        let budget = threads ?? Parallelism.threads
+        let useful = max(1, min(budget, m * n * k / 2_000_000))
+        PackedGEMM.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                            a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: useful)
     }
 
     /// A batch of independent GEMMs: for each i in 0..<batch,

@@ -1,0 +1,81 @@
+// GEMMTests.swift — the fast GEMM against the reference triple loop, on awkward sizes.
+import Testing
+@testable import Kernels
+
+/// Deterministic pseudo-random buffers (SplitMix64), so the kernel tests need no other module.
+func seededValues(_ count: Int, seed: UInt64) -> [Float] {
+    var x = seed
+    return (0..<count).map { _ in
+        x &+= 0x9E37_79B9_7F4A_7C15
+        var z = x
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Float((z ^ (z >> 31)) >> 40) / Float(1 << 24) * 2 - 1
+    }
+}
+
+/// Runs fast and reference GEMM on the same inputs; returns the worst |difference| relative to √k.
+func gemmDifference(_ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0,
+                    extraLead: Int = 0, threads: Int? = nil) -> Float {
+    let (aRows, aCols) = ta == .none ? (m, k) : (k, m)
+    let (bRows, bCols) = tb == .none ? (k, n) : (n, k)
+    let (lda, ldb, ldc) = (aCols + extraLead, bCols + extraLead, n + extraLead)
+    let a = seededValues(aRows * lda, seed: 1), b = seededValues(bRows * ldb, seed: 2)
+    var fast = seededValues(m * ldc, seed: 3), slow = fast
+    GEMM.multiply(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                  beta: beta, c: &fast, ldc: ldc, threads: threads)
+    Reference.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                   beta: beta, c: &slow, ldc: ldc)
+    return zip(fast, slow).map { abs($0 - $1) }.max()! / Float(max(k, 1)).squareRoot()
+}
+
+@Suite struct GEMMTests {
+    static let transposes: [(Transpose, Transpose)] = [(.none, .none), (.none, .transposed), (.transposed, .none), (.transposed, .transposed)]
+
+    @Test(arguments: [(1, 1, 1), (7, 17, 65), (17, 7, 1), (65, 65, 65), (13, 33, 70), (6, 16, 256), (100, 200, 300), (73, 1537, 257)])
+    func matchesReferenceOnOddSizes(size: (Int, Int, Int)) {
+        for (ta, tb) in Self.transposes {
+            let error = gemmDifference(ta, tb, m: size.0, n: size.1, k: size.2)
+            #expect(error < 1e-5, "\(ta)\(tb) \(size): \(error)")
+        }
+    }
+
+    @Test func alphaBetaAndLeadingDimensions() {
+        for (ta, tb) in Self.transposes {
+            #expect(gemmDifference(ta, tb, m: 31, n: 47, k: 90, alpha: 0.5, beta: 2, extraLead: 3) < 1e-5)
+            #expect(gemmDifference(ta, tb, m: 3, n: 5, k: 9, alpha: -1, beta: 1, extraLead: 1) < 1e-5)
+        }
+    }
+
+    @Test func betaZeroIgnoresNaNsInC() {
+        var c = [Float](repeating: .nan, count: 64 * 64)
+        let a = seededValues(64 * 64, seed: 5)
+        GEMM.multiply(transA: .none, transB: .none, m: 64, n: 64, k: 64, a: a, lda: 64, b: a, ldb: 64, c: &c, ldc: 64)
+        #expect(!c.contains { $0.isNaN })
+    }
+
+    @Test func bitwiseIdenticalAcrossThreadCounts() {
+        let (m, n, k) = (150, 333, 260)
+        let a = seededValues(m * k, seed: 7), b = seededValues(k * n, seed: 8)
+        var one = [Float](repeating: 0, count: m * n), two = one
+        GEMM.multiply(transA: .none, transB: .transposed, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: &one, ldc: n, threads: 1)
+        GEMM.multiply(transA: .none, transB: .transposed, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: &two, ldc: n, threads: 2)
+        #expect(one == two)
+    }
+
+    @Test func batchedWithBroadcastWeight() {
+        let (batch, m, n, k) = (3, 5, 7, 9)
+        let a = seededValues(batch * m * k, seed: 9), w = seededValues(k * n, seed: 10)
+        var c = [Float](repeating: 0, count: batch * m * n)
+        GEMM.multiplyBatched(batch: batch, transA: .none, transB: .none, m: m, n: n, k: k,
+                             a: a, lda: k, strideA: m * k, b: w, ldb: n, strideB: 0, c: &c, ldc: n, strideC: m * n)
+        for i in 0..<batch {
+            var expected = [Float](repeating: 0, count: m * n)
+            a.withUnsafeBufferPointer { ap in
+                Reference.gemm(transA: .none, transB: .none, m: m, n: n, k: k, alpha: 1, a: ap.baseAddress! + i * m * k,
+                               lda: k, b: w, ldb: n, beta: 0, c: &expected, ldc: n)
+            }
+            #expect(zip(c[(i * m * n)..<((i + 1) * m * n)], expected).allSatisfy { abs($0 - $1) < 1e-5 })
+        }
+    }
+}
