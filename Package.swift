@@ -72,8 +72,9 @@ let package = Package(
         .executableTarget(name: "chapters"),
 
         // MARK: - Front ends
-        .executableTarget(name: "tinytune", dependencies: ["Chapter01Autograd", "Chapter02Tensors"]),
-        .executableTarget(name: "bench", dependencies: ["Kernels", "Autodiff"], path: "Benchmarks",
+        .executableTarget(name: "tinytune", dependencies: ["Training", "NN", "Autodiff", "Chapter01Autograd", "Chapter02Tensors"],
+                          swiftSettings: numericSettings),
+        .executableTarget(name: "bench", dependencies: ["Kernels", "Autodiff", "NN", "Optim"], path: "Benchmarks",
                           swiftSettings: numericSettings),
 
         // MARK: - Tests

@@ -73,7 +73,7 @@ extension Tensor {
             for i in 0..<n where rowWeights[i] != 0 {
                 let factor = upstream * rowWeights[i] * scale
                 let row = g + i * vocabulary
-                for v in 0..<vocabulary { row[v] += factor * Foundation.exp(logProbabilities[i * vocabulary + v]) }
+                for v in 0..<vocabulary { row[v] += factor * FastMath.exp(logProbabilities[i * vocabulary + v]) }
                 row[Int(targets[i])] -= factor
             }
         }

@@ -27,7 +27,12 @@ public enum SyntheticCorpus {
     public static func text(world: SyntheticWorld, characters: Int, seed: UInt64) -> String {
         var rng = RNG(seed: seed)
         var text = ""
-        while text.count < characters { text += document(world: world, rng: &rng) }
+        var length = 0  // (String.count is O(n): keep a running total instead)
+        while length < characters {
+            let next = document(world: world, rng: &rng)
+            text += next
+            length += next.count
+        }
         return text
     }
 

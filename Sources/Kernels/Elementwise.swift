@@ -23,7 +23,16 @@ public enum BinaryOp: Sendable, CaseIterable {
 public enum Elementwise {
     /// y[i] = f(x[i]) for i in 0..<count.
     public static func unary(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { y[i] = apply(op, x[i]) }
+        // One loop per op (the switch outside the loop) so each loop can be vectorised.
+        switch op {
+        case .exp: for i in 0..<count { y[i] = apply(.exp, x[i]) }
+        case .tanh: for i in 0..<count { y[i] = apply(.tanh, x[i]) }
+        case .geluTanh: for i in 0..<count { y[i] = apply(.geluTanh, x[i]) }
+        case .silu: for i in 0..<count { y[i] = apply(.silu, x[i]) }
+        case .sigmoid: for i in 0..<count { y[i] = apply(.sigmoid, x[i]) }
+        case .relu: for i in 0..<count { y[i] = apply(.relu, x[i]) }
+        default: for i in 0..<count { y[i] = apply(op, x[i]) }
+        }
     }
 
     /// dx[i] += dy[i] · f'(x[i]); `y` is the forward output f(x) (some derivatives are cheaper from it).
@@ -31,7 +40,12 @@ public enum Elementwise {
         _ op: UnaryOp, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
         dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int
     ) {
-        for i in 0..<count { dx[i] += dy[i] * derivative(op, x: x[i], y: y[i]) }
+        switch op {
+        case .geluTanh: for i in 0..<count { dx[i] += dy[i] * derivative(.geluTanh, x: x[i], y: y[i]) }
+        case .silu: for i in 0..<count { dx[i] += dy[i] * derivative(.silu, x: x[i], y: y[i]) }
+        case .tanh: for i in 0..<count { dx[i] += dy[i] * derivative(.tanh, x: x[i], y: y[i]) }
+        default: for i in 0..<count { dx[i] += dy[i] * derivative(op, x: x[i], y: y[i]) }
+        }
     }
 
     /// out[index] = f(a[index·aStrides], b[index·bStrides]) for every index of `shape`.
@@ -46,13 +60,29 @@ public enum Elementwise {
                      "Elementwise.binary: strides \(aStrides) / \(bStrides) do not match rank of \(shape)")
         let count = shape.reduce(1, *)
         if count == 0 { return }
-        // Walk the output in row-major order, keeping a running offset into a and b.
-        var index = [Int](repeating: 0, count: shape.count)
+        // Fast path: both operands contiguous with the output's shape.
+        let contiguous = contiguousStrides(shape)
+        if aStrides == contiguous && bStrides == contiguous {
+            switch op {
+            case .add: for i in 0..<count { out[i] = a[i] + b[i] }
+            case .sub: for i in 0..<count { out[i] = a[i] - b[i] }
+            case .mul: for i in 0..<count { out[i] = a[i] * b[i] }
+            case .div: for i in 0..<count { out[i] = a[i] / b[i] }
+            }
+            return
+        }
+        // General path: a tight loop along the innermost axis, an odometer over the outer axes.
+        let rank = shape.count
+        let inner = shape[rank - 1], innerA = aStrides[rank - 1], innerB = bStrides[rank - 1]
+        let rows = count / inner
+        var index = [Int](repeating: 0, count: rank)
         var offsetA = 0, offsetB = 0
-        for o in 0..<count {
-            out[o] = combine(op, a[offsetA], b[offsetB])
-            // Increment the multi-index like an odometer.
-            var axis = shape.count - 1
+        var row = out
+        for _ in 0..<rows {
+            innerLoop(op, a + offsetA, innerA, b + offsetB, innerB, row, inner)
+            row += inner
+            // Advance the outer multi-index (axes 0..<rank−1) like an odometer.
+            var axis = rank - 2
             while axis >= 0 {
                 index[axis] += 1
                 offsetA += aStrides[axis]
@@ -66,19 +96,43 @@ public enum Elementwise {
         }
     }
 
+    /// Row-major strides of `shape` (no dependency on higher modules).
+    static func contiguousStrides(_ shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var running = 1
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            strides[axis] = running
+            running *= shape[axis]
+        }
+        return strides
+    }
+
+    /// out[j] = f(a[j·sa], b[j·sb]) for j in 0..<n, specialised for the common stride patterns
+    /// (1 = contiguous, 0 = broadcast) so the compiler can vectorise them.
+    @inline(__always)
+    static func innerLoop(_ op: BinaryOp, _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int,
+                          _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        switch (sa, sb) {
+        case (1, 1): for j in 0..<n { out[j] = combine(op, a[j], b[j]) }
+        case (1, 0): let y = b[0]; for j in 0..<n { out[j] = combine(op, a[j], y) }
+        case (0, 1): let x = a[0]; for j in 0..<n { out[j] = combine(op, x, b[j]) }
+        default: for j in 0..<n { out[j] = combine(op, a[j &* sa], b[j &* sb]) }
+        }
+    }
+
     /// f(x) for one value.
     @inlinable public static func apply(_ op: UnaryOp, _ x: Float) -> Float {
         switch op {
-        case .exp: return Foundation.exp(x)
+        case .exp: return FastMath.exp(x)
         case .log: return Foundation.log(x)
         case .sqrt: return x.squareRoot()
         case .relu: return x > 0 ? x : 0
-        case .sigmoid: return 1 / (1 + Foundation.exp(-x))
-        case .tanh: return Foundation.tanh(x)
-        case .silu: return x / (1 + Foundation.exp(-x))
+        case .sigmoid: return FastMath.sigmoid(x)
+        case .tanh: return FastMath.tanh(x)
+        case .silu: return x * FastMath.sigmoid(x)
         case .geluTanh:
             let inner: Float = 0.7978845608 * (x + 0.044715 * x * x * x)
-            return 0.5 * x * (1 + Foundation.tanh(inner))
+            return 0.5 * x * (1 + FastMath.tanh(inner))
         case .geluErf:
             return 0.5 * x * (1 + Foundation.erf(x * 0.70710678118))
         }
@@ -94,12 +148,12 @@ public enum Elementwise {
         case .sigmoid: return y * (1 - y)
         case .tanh: return 1 - y * y
         case .silu:
-            let s = 1 / (1 + Foundation.exp(-x))
+            let s = FastMath.sigmoid(x)
             return s * (1 + x * (1 - s))
         case .geluTanh:
             let c: Float = 0.7978845608
             let inner = c * (x + 0.044715 * x * x * x)
-            let t = Foundation.tanh(inner)
+            let t = FastMath.tanh(inner)
             return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
         case .geluErf:
             let cdf = 0.5 * (1 + Foundation.erf(x * 0.70710678118))

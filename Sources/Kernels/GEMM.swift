@@ -8,12 +8,19 @@
 // The fast path (packed panels + register tiles + threads) lives in GEMM+Packed.swift; the naive
 // triple loop in Reference.swift is the specification the tests compare against.
 
+import Foundation
+
 /// Whether a GEMM operand is read as stored or as its transpose.
 public enum Transpose: Sendable {
     /// Use the matrix as stored.
     case none
     /// Use the transpose of the stored matrix.
     case transposed
+}
+
+/// Operand pointers handed to worker threads (each worker writes disjoint C matrices).
+struct BatchPointers: @unchecked Sendable {
+    let a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>
 }
 
 /// Dense single-precision matrix multiplication on raw row-major buffers.
@@ -68,6 +75,19 @@ public enum GEMM {
         c: UnsafeMutablePointer<Float>, ldc: Int, strideC: Int,
         threads: Int? = nil
     ) {
+        // Small matrices (attention heads): one thread per batch entry. Large ones: threads inside each.
+        let budget = threads ?? Parallelism.threads
+        if batch > 1 && budget > 1 && m * n * k < 2_000_000 * budget {
+            let shared = BatchPointers(a: a, b: b, c: c)
+            DispatchQueue.concurrentPerform(iterations: budget) { worker in
+                for i in stride(from: worker, to: batch, by: budget) {
+                    multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                             a: shared.a + i * strideA, lda: lda, b: shared.b + i * strideB, ldb: ldb,
+                             beta: beta, c: shared.c + i * strideC, ldc: ldc, threads: 1)
+                }
+            }
+            return
+        }
         for i in 0..<batch {
             multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                      a: a + i * strideA, lda: lda, b: b + i * strideB, ldb: ldb,

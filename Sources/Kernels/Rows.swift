@@ -47,7 +47,7 @@ public enum Softmax {
             var m = -Float.infinity
             for c in 0..<cols { m = Swift.max(m, xr[c]) }
             var s: Float = 0
-            for c in 0..<cols { yr[c] = Foundation.exp(xr[c] - m); s += yr[c] }
+            for c in 0..<cols { yr[c] = FastMath.exp(xr[c] - m); s += yr[c] }
             let inv = 1 / s
             for c in 0..<cols { yr[c] *= inv }
         }
@@ -72,7 +72,7 @@ public enum Softmax {
             var m = -Float.infinity
             for c in 0..<cols { m = Swift.max(m, xr[c]) }
             var s: Float = 0
-            for c in 0..<cols { s += Foundation.exp(xr[c] - m) }
+            for c in 0..<cols { s += FastMath.exp(xr[c] - m) }
             let logSum = m + Foundation.log(s)
             for c in 0..<cols { yr[c] = xr[c] - logSum }
         }
@@ -86,7 +86,7 @@ public enum Softmax {
             let yr = y + r * cols, dyr = dy + r * cols, dxr = dx + r * cols
             var s: Float = 0
             for c in 0..<cols { s += dyr[c] }
-            for c in 0..<cols { dxr[c] += dyr[c] - Foundation.exp(yr[c]) * s }
+            for c in 0..<cols { dxr[c] += dyr[c] - FastMath.exp(yr[c]) * s }
         }
     }
 }

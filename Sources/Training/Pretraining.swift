@@ -1,0 +1,155 @@
+// Pretraining.swift — the built-in base model: a small GPT trained on the synthetic corpus.
+//
+// Teaches: pretraining is the same loop as fine-tuning — next-token loss on text — run longer, from
+// random weights, on a broad corpus. Every later chapter fine-tunes *this* model, so it is cached:
+// the first run trains it (a few minutes on 2 cores in release) and writes an HF-layout checkpoint
+// plus the tokenizer and loss log; later runs load it.
+// Leaves out: data deduplication, curriculum, mixed precision.
+import Foundation
+import Autodiff
+import NN
+import Optim
+import Tokenizers
+import Datasets
+import Checkpoints
+
+/// Everything that determines the base model. Its fingerprint names the cache folder, so changing
+/// any field trains a new model instead of loading a stale one.
+public struct PretrainingRecipe: Codable, Sendable, Equatable {
+    public var model: GPTConfig
+    public var steps: Int
+    public var batchSize: Int
+    public var learningRate: Float
+    /// Characters of synthetic text to generate (90% train, 10% validation).
+    public var corpusCharacters: Int
+    /// Seeds the world's facts.
+    public var worldSeed: UInt64
+    /// Seeds the corpus, initialisation, batches and dropout.
+    public var seed: UInt64
+
+    /// The default base model: GPT-2 flavour, width 128, 4 layers, 4 heads, context 128.
+    public static let standard = PretrainingRecipe(
+        model: .gpt2(vocabularySize: CharTokenizer.builtIn.vocabularySize, contextLength: 128, embeddingSize: 128,
+                     layers: 4, heads: 4),
+        steps: 800, batchSize: 16, learningRate: 3e-3, corpusCharacters: 2_000_000, worldSeed: 1, seed: 1)
+
+    /// A seconds-long recipe for tests and smoke runs.
+    public static let tiny = PretrainingRecipe(
+        model: .gpt2(vocabularySize: CharTokenizer.builtIn.vocabularySize, contextLength: 32, embeddingSize: 32,
+                     layers: 2, heads: 2),
+        steps: 60, batchSize: 8, learningRate: 3e-3, corpusCharacters: 40_000, worldSeed: 1, seed: 1)
+
+    /// A short stable hash of the recipe (FNV-1a over its sorted-key JSON).
+    public var fingerprint: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let bytes = (try? encoder.encode(self)) ?? Data()
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return String(hash, radix: 16)
+    }
+}
+
+extension CharTokenizer {
+    /// The tokenizer of the built-in corpus and tasks: one id per character of the corpus alphabet,
+    /// plus end-of-text.
+    public static let builtIn = CharTokenizer(alphabet: SyntheticCorpus.alphabet)
+}
+
+/// A pretrained model with what it was trained on.
+public struct BaseModel {
+    public let model: GPT
+    public let tokenizer: CharTokenizer
+    public let world: SyntheticWorld
+    public let recipe: PretrainingRecipe
+    /// Per-step training log (with validation losses).
+    public let log: [TrainingLogEntry]
+    /// Validation loss after pretraining, and the unigram-entropy baseline of the same text.
+    public let validationLoss: Float
+    public let unigramBaseline: Double
+}
+
+/// Training and caching the base model (caseless namespace).
+public enum Pretraining {
+    /// The corpus token streams (train, validation) for a recipe.
+    public static func corpus(_ recipe: PretrainingRecipe) -> (world: SyntheticWorld, train: [Int32], validation: [Int32]) {
+        let world = SyntheticWorld(seed: recipe.worldSeed)
+        let text = SyntheticCorpus.text(world: world, characters: recipe.corpusCharacters, seed: recipe.seed)
+        let ids = CharTokenizer.builtIn.encode(text).map(Int32.init)
+        let split = ids.count * 9 / 10
+        return (world, Array(ids[..<split]), Array(ids[split...]))
+    }
+
+    /// Trains a base model from scratch.
+    public static func train(_ recipe: PretrainingRecipe, progress: ProgressReporter? = nil) -> BaseModel {
+        let (world, trainTokens, validationTokens) = corpus(recipe)
+        var rng = RNG(seed: recipe.seed)
+        let model = GPT(config: recipe.model, rng: &rng)
+        let optimizer = AdamW(model.namedParameters(), beta2: 0.99, weightDecay: 0.1)
+        let options = TrainerOptions(steps: recipe.steps, learningRate: recipe.learningRate,
+                                     warmupSteps: max(recipe.steps / 20, 1), evaluateEvery: max(recipe.steps / 10, 1),
+                                     seed: recipe.seed)
+        let trainer = Trainer(model: model, optimizer: optimizer, options: options)
+        var source = PretrainingBatchSource(tokens: trainTokens, batchSize: recipe.batchSize,
+                                            contextLength: recipe.model.contextLength, seed: recipe.seed)
+        let validation = PretrainingBatchSource(tokens: validationTokens, batchSize: recipe.batchSize,
+                                                contextLength: recipe.model.contextLength, seed: 0).sequentialBatches(4)
+        // The loop cannot throw here: the after-step hook does nothing.
+        try? trainer.run(source: &source, validation: validation, progress: progress)
+        let finalLoss = trainer.evaluate(validation)
+        let baseline = SyntheticCorpus.unigramEntropy(validationTokens.map(Int.init))
+        return BaseModel(model: model, tokenizer: .builtIn, world: world, recipe: recipe, log: trainer.log,
+                         validationLoss: finalLoss, unigramBaseline: baseline)
+    }
+
+    /// The default cache folder: `$TINYTUNE_CACHE`, else `.tinytune-cache` in the current directory.
+    public static var defaultCache: URL {
+        if let path = ProcessInfo.processInfo.environment["TINYTUNE_CACHE"], !path.isEmpty {
+            return URL(fileURLWithPath: path)
+        }
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".tinytune-cache")
+    }
+
+    /// The folder a recipe's model is cached in.
+    public static func folder(for recipe: PretrainingRecipe, cache: URL) -> URL {
+        cache.appendingPathComponent("base-\(recipe.fingerprint)")
+    }
+
+    /// Loads the cached base model for `recipe`, or trains and caches it.
+    public static func loadOrTrain(_ recipe: PretrainingRecipe, cache: URL = defaultCache,
+                                   progress: ProgressReporter? = nil) throws -> BaseModel {
+        let folder = folder(for: recipe, cache: cache)
+        let summaryURL = folder.appendingPathComponent("pretraining.json")
+        if FileManager.default.fileExists(atPath: summaryURL.path) {
+            let summary = try JSONDecoder().decode(PretrainingSummary.self, from: Data(contentsOf: summaryURL))
+            let model = try ModelCheckpoint.load(directory: folder)
+            return BaseModel(model: model, tokenizer: .builtIn, world: SyntheticWorld(seed: recipe.worldSeed),
+                             recipe: recipe, log: summary.log, validationLoss: summary.validationLoss,
+                             unigramBaseline: summary.unigramBaseline)
+        }
+        let base = train(recipe, progress: progress)
+        try save(base, to: folder)
+        return base
+    }
+
+    /// Writes the model (HF layout), tokenizer, loss log and summary; the summary goes last, so a
+    /// folder without it is an interrupted save and is simply retrained.
+    public static func save(_ base: BaseModel, to folder: URL) throws {
+        try ModelCheckpoint.save(base.model, to: folder, metadata: ["tinytune_recipe": base.recipe.fingerprint])
+        try AtomicFile.write(try JSONEncoder().encode(base.tokenizer), to: folder.appendingPathComponent("tokenizer.json"))
+        try TrainingLogFile.write(base.log, to: folder.appendingPathComponent("loss.csv"))
+        let summary = PretrainingSummary(recipe: base.recipe, log: base.log, validationLoss: base.validationLoss,
+                                         unigramBaseline: base.unigramBaseline)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(summary), to: folder.appendingPathComponent("pretraining.json"))
+    }
+}
+
+/// What `pretraining.json` records next to the cached weights.
+struct PretrainingSummary: Codable {
+    var recipe: PretrainingRecipe
+    var log: [TrainingLogEntry]
+    var validationLoss: Float
+    var unigramBaseline: Double
+}
