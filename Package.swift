@@ -52,7 +52,7 @@ let package = Package(
 
         // MARK: - Exercises
         .target(name: "ExerciseKit"),
-        .target(name: "Workbook", dependencies: ["ExerciseKit", "ScalarAutograd", "Kernels", "Autodiff"],
+        .target(name: "Workbook", dependencies: ["ExerciseKit"],
                 path: workbookPath, swiftSettings: numericSettings),
         .target(name: "WorkbookCatalogue", dependencies: ["ExerciseKit", "Workbook"]),
         .executableTarget(name: "exercises", dependencies: ["WorkbookCatalogue"]),
@@ -92,7 +92,8 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
-        .testTarget(name: "ExerciseTests", dependencies: ["Workbook", "WorkbookCatalogue", "ExerciseKit", "TestSupport"]),
+        .testTarget(name: "ExerciseTests", dependencies: ["Workbook", "WorkbookCatalogue", "ExerciseKit", "ScalarAutograd", "Kernels",
+                                                    "Autodiff", "FullFineTuning"]),
         .testTarget(name: "ChapterSmokeTests", dependencies: ["Chapter01Autograd", "Chapter02Tensors", "Chapter04Memory"],
                     swiftSettings: numericSettings),
     ]

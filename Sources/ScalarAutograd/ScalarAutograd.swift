@@ -1,1 +1,0 @@
-// ScalarAutograd — placeholder until this module's issue lands.

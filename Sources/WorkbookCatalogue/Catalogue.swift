@@ -1,0 +1,40 @@
+// Catalogue.swift — every exercise, where it lives, and a probe that calls its stub once.
+//
+// Teaches: nothing new — it is the table of contents of the workbook. A probe calls the exercise with
+// a trivial input: while the stub still throws `Unimplemented` the task is pending.
+import ExerciseKit
+import Workbook
+
+/// The list of all exercises (caseless namespace).
+public enum Catalogue {
+    public static let exercises: [Exercise] = [
+        Exercise(id: "1.1", title: "tanh's local backward", file: "Exercises/Ch01/LocalGradients.swift") {
+            _ = try tanhBackward(x: 0, outputGradient: 1) },
+        Exercise(id: "1.2", title: "central-difference gradient", file: "Exercises/Ch01/LocalGradients.swift") {
+            _ = try centralDifferenceGradient({ $0[0] }, at: [0], step: 1e-3) },
+        Exercise(id: "1.3", title: "topological order for backward", file: "Exercises/Ch01/LocalGradients.swift") {
+            _ = try topologicalOrder(inputs: [:], output: 0) },
+        Exercise(id: "2.1", title: "broadcast shape", file: "Exercises/Ch02/Broadcasting.swift") {
+            _ = try broadcastShape([1], [1]) },
+        Exercise(id: "2.2", title: "unbroadcast a gradient", file: "Exercises/Ch02/Broadcasting.swift") {
+            _ = try unbroadcast([1], from: [1], to: [1]) },
+        Exercise(id: "2.3", title: "tiled matrix multiply", file: "Exercises/Ch02/Broadcasting.swift") {
+            _ = try tiledMatmul([1], [1], m: 1, n: 1, k: 1, tile: 1) },
+        Exercise(id: "3.1", title: "causal mask", file: "Exercises/Ch03/LanguageModelling.swift") {
+            _ = try causalMask(steps: 1) },
+        Exercise(id: "3.2", title: "next-token pairs", file: "Exercises/Ch03/LanguageModelling.swift") {
+            _ = try nextTokenPairs([1, 2]) },
+        Exercise(id: "4.1", title: "serving memory", file: "Exercises/Ch04/MemoryMath.swift") {
+            _ = try inferenceBytes(parameters: 1, bytesPerParameter: 1) },
+        Exercise(id: "4.2", title: "training memory with Adam", file: "Exercises/Ch04/MemoryMath.swift") {
+            _ = try adamTrainingBytes(parameters: 1, trainable: 1, bytesPerValue: 1) },
+    ]
+
+    /// Whether the learner has attempted task `id` (its stub no longer throws `Unimplemented`).
+    public static func isImplemented(_ id: String) -> Bool {
+        exercises.first { $0.id == id }?.status == .attempted
+    }
+
+    /// Whether this build compiled the solutions (`SOLUTIONS=1`).
+    public static var isSolutionsBuild: Bool { Workbook.isSolutions }
+}

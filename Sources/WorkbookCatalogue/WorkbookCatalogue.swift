@@ -1,1 +1,0 @@
-// WorkbookCatalogue — placeholder until this module's issue lands.

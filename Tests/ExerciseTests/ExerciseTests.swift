@@ -1,0 +1,147 @@
+// ExerciseTests.swift — the workbook's tests. Each suite is skipped while its stub throws
+// `Unimplemented`, and runs (pass or fail) once the learner has written something.
+// Select one task with: swift test --filter "Task 2.1"
+import Foundation
+import Testing
+import ExerciseKit
+import Workbook
+import WorkbookCatalogue
+import ScalarAutograd
+import Kernels
+import Autodiff
+import FullFineTuning
+
+extension Trait where Self == ConditionTrait {
+    /// Skips a suite with "Task x.y is not implemented yet" while the stub throws `Unimplemented`.
+    static func implemented(_ task: String) -> Self {
+        .enabled(if: Catalogue.isImplemented(task), "Task \(task) is not implemented yet")
+    }
+}
+
+@Suite(.implemented("1.1")) struct `Task 1.1 — tanh backward` {
+    @Test func `Task 1.1 — matches the scalar engine`() throws {
+        for x in [-2.0, -0.3, 0, 0.7, 3] {
+            let v = Value(x)
+            let y = v.tanh() * 1.5          // upstream gradient 1.5
+            y.backward()
+            #expect(abs(try tanhBackward(x: x, outputGradient: 1.5) - v.grad) < 1e-12)
+        }
+    }
+}
+
+@Suite(.implemented("1.2")) struct `Task 1.2 — central difference` {
+    @Test func `Task 1.2 — gradient of a known function`() throws {
+        // f(x, y) = x²y + sin y: ∇f = (2xy, x² + cos y).
+        let g = try centralDifferenceGradient({ $0[0] * $0[0] * $0[1] + sin($0[1]) }, at: [1.5, -0.5], step: 1e-5)
+        #expect(g.count == 2)
+        #expect(abs(g[0] - 2 * 1.5 * -0.5) < 1e-7)
+        #expect(abs(g[1] - (2.25 + cos(-0.5))) < 1e-7)
+    }
+}
+
+@Suite(.implemented("1.3")) struct `Task 1.3 — topological order` {
+    @Test func `Task 1.3 — inputs come first`() throws {
+        // 4 = f(2, 3); 2 = g(0, 1); 3 = h(1); 5 is unreachable.
+        let graph = [4: [2, 3], 2: [0, 1], 3: [1], 5: [4]]
+        let order = try topologicalOrder(inputs: graph, output: 4)
+        #expect(order == [0, 1, 2, 3, 4])
+        #expect(try topologicalOrder(inputs: [:], output: 7) == [7])
+    }
+}
+
+@Suite(.implemented("2.1")) struct `Task 2.1 — broadcast shape` {
+    @Test func `Task 2.1 — NumPy rules`() throws {
+        #expect(try broadcastShape([3, 4], [4]) == [3, 4])
+        #expect(try broadcastShape([2, 1, 4], [3, 1]) == [2, 3, 4])
+        #expect(try broadcastShape([], [5]) == [5])
+        #expect(throws: BroadcastError(left: [3, 4], right: [3])) { try broadcastShape([3, 4], [3]) }
+    }
+}
+
+@Suite(.implemented("2.2")) struct `Task 2.2 — unbroadcast` {
+    @Test func `Task 2.2 — matches the library on several shapes`() throws {
+        let cases: [([Int], [Int])] = [([2, 3], [3]), ([2, 3], [2, 1]), ([2, 3, 4], [3, 1]), ([2, 3], []), ([4], [4])]
+        var rng = RNG(seed: 1)
+        for (from, to) in cases {
+            let gradient = (0..<from.reduce(1, *)).map { _ in rng.normal() }
+            let expected = gradient.withUnsafeBufferPointer { Shapes.unbroadcast($0.baseAddress!, from: from, to: to) }
+            let got = try unbroadcast(gradient, from: from, to: to)
+            #expect(got.count == expected.count, "\(from) → \(to)")
+            #expect(zip(got, expected).allSatisfy { abs($0 - $1) < 1e-5 }, "\(from) → \(to)")
+        }
+    }
+}
+
+@Suite(.implemented("2.3")) struct `Task 2.3 — tiled matmul` {
+    @Test func `Task 2.3 — equals the reference on awkward sizes`() throws {
+        var rng = RNG(seed: 2)
+        for (m, n, k, tile) in [(7, 5, 9, 4), (16, 16, 16, 8), (3, 11, 2, 5)] {
+            let a = (0..<(m * k)).map { _ in rng.normal() }, b = (0..<(k * n)).map { _ in rng.normal() }
+            var expected = [Float](repeating: 0, count: m * n)
+            Reference.gemm(transA: .none, transB: .none, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
+                           beta: 0, c: &expected, ldc: n)
+            let got = try tiledMatmul(a, b, m: m, n: n, k: k, tile: tile)
+            #expect(zip(got, expected).allSatisfy { abs($0 - $1) < 1e-4 })
+        }
+    }
+}
+
+@Suite(.implemented("3.1")) struct `Task 3.1 — causal mask` {
+    @Test func `Task 3.1 — zero below, minus infinity above`() throws {
+        let inf = -Float.infinity
+        #expect(try causalMask(steps: 3) == [0, inf, inf, 0, 0, inf, 0, 0, 0])
+        #expect(try causalMask(steps: 1) == [0])
+    }
+}
+
+@Suite(.implemented("3.2")) struct `Task 3.2 — next-token pairs` {
+    @Test func `Task 3.2 — shift by one`() throws {
+        let pairs = try nextTokenPairs([5, 6, 7, 8])
+        #expect(pairs.inputs == [5, 6, 7] && pairs.targets == [6, 7, 8])
+    }
+}
+
+@Suite(.implemented("4.1")) struct `Task 4.1 — serving memory` {
+    @Test func `Task 4.1 — the book's 13B example`() throws {
+        #expect(abs(try inferenceBytes(parameters: 13e9, bytesPerParameter: 2) - 31.2e9) < 1)
+        #expect(abs(try inferenceBytes(parameters: 7e9, bytesPerParameter: 0.5) - 4.2e9) < 1)
+    }
+}
+
+@Suite(.implemented("4.2")) struct `Task 4.2 — training memory` {
+    @Test func `Task 4.2 — agrees with the estimator`() throws {
+        for (n, t) in [(13e9, 13e9), (13e9, 1e9), (1e6, 0)] {
+            let expected = MemoryEstimator.training(parameters: n, trainable: t, weightBytes: 2, gradientBytes: 2,
+                                                    stateValues: 2, stateBytes: 2).total
+            #expect(abs(try adamTrainingBytes(parameters: n, trainable: t, bytesPerValue: 2) - expected) < 1)
+        }
+    }
+}
+
+/// The workbook as shipped is unsolved; the solutions build solves everything; every task has a suite.
+@Suite struct WorkbookCatalogueTests {
+    @Test func shippedStubsAreUnsolvedAndSolutionsAreSolved() {
+        for exercise in Catalogue.exercises {
+            #expect(exercise.status == (Catalogue.isSolutionsBuild ? .attempted : .pending),
+                    "Task \(exercise.id) in the \(Catalogue.isSolutionsBuild ? "solutions" : "shipped") workbook")
+        }
+    }
+
+    @Test func idsAreUniqueAndFilesExist() {
+        let ids = Catalogue.exercises.map(\.id)
+        #expect(Set(ids).count == ids.count)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for exercise in Catalogue.exercises {
+            #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(exercise.file).path), "\(exercise.file)")
+            let solution = exercise.file.replacingOccurrences(of: "Exercises/", with: "Solutions/")
+            #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(solution).path), "\(solution)")
+        }
+    }
+
+    @Test func stubsThrowUnimplementedWithTheirId() throws {
+        guard !Catalogue.isSolutionsBuild else { return }
+        for exercise in Catalogue.exercises {
+            #expect(throws: Unimplemented(task: exercise.id)) { try exercise.probe() }
+        }
+    }
+}
