@@ -52,6 +52,9 @@ extension Tensor {
     /// The op that produced this tensor, if it was recorded.
     public var producingOp: Op? { node?.op }
 
+    /// The ops recorded on the tape behind this tensor, in the order backward would run them.
+    public var recordedOps: [Op] { topologicalOrder().reversed().compactMap { $0?.node?.op } }
+
     /// Back-propagates from this scalar: d(self)/d(self) = 1.
     public func backward(retainGraph: Bool = false) {
         precondition(count == 1, "backward(): call it on a one-element loss, not shape \(shape); " +
