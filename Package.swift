@@ -66,6 +66,9 @@ let package = Package(
                 path: "Chapters/Chapter02Tensors", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter02", dependencies: ["Chapter02Tensors"],
                           path: "Chapters/Chapter02Tensors/main"),
+        .target(name: "Chapter03Pretraining", dependencies: ["Autodiff", "NN", "Optim", "Tokenizers", "Datasets", "Training"],
+                path: "Chapters/Chapter03Pretraining", exclude: ["main"], swiftSettings: numericSettings),
+        .executableTarget(name: "chapter03", dependencies: ["Chapter03Pretraining"], path: "Chapters/Chapter03Pretraining/main"),
         .target(name: "Chapter04Memory", dependencies: ["Autodiff", "NN", "Optim", "FullFineTuning"],
                 path: "Chapters/Chapter04Memory", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter04", dependencies: ["Chapter04Memory"], path: "Chapters/Chapter04Memory/main"),
@@ -94,7 +97,8 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
         .testTarget(name: "ExerciseTests", dependencies: ["Workbook", "WorkbookCatalogue", "ExerciseKit", "ScalarAutograd", "Kernels",
                                                     "Autodiff", "FullFineTuning"]),
-        .testTarget(name: "ChapterSmokeTests", dependencies: ["Chapter01Autograd", "Chapter02Tensors", "Chapter04Memory"],
+        .testTarget(name: "ChapterSmokeTests", dependencies: ["Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining",
+                                                                "Chapter04Memory"],
                     swiftSettings: numericSettings),
     ]
 )
