@@ -75,7 +75,8 @@ let package = Package(
         .executableTarget(name: "chapters"),
 
         // MARK: - Front ends
-        .executableTarget(name: "tinytune", dependencies: ["Training", "NN", "Autodiff", "Chapter01Autograd", "Chapter02Tensors"],
+        .executableTarget(name: "tinytune", dependencies: ["Training", "NN", "Autodiff", "Chapter01Autograd", "Chapter02Tensors",
+                                                         "Chapter03Pretraining", "Chapter04Memory"],
                           swiftSettings: numericSettings),
         .executableTarget(name: "bench", dependencies: ["Kernels", "Autodiff", "NN", "Optim"], path: "Benchmarks",
                           swiftSettings: numericSettings),

@@ -1,1 +1,42 @@
-print("chapters: placeholder")
+// main.swift — `swift run chapters`: the book's chapters, one line each, and how to run them.
+//
+// Each chapter is a library (`Chapters/ChapterNN<Name>/ChapterNN<Name>.swift`, with a `run(_:)` the
+// smoke tests call on a tiny config) and a thin executable `chapterNN`.
+
+/// One chapter: number, title, what it shows, and whether it exists yet.
+struct ChapterEntry {
+    let number: Int
+    let title: String
+    let claim: String
+    let available: Bool
+}
+
+let chapters: [ChapterEntry] = [
+    ChapterEntry(number: 1, title: "Automatic differentiation by hand",
+                 claim: "backprop is the chain rule node by node; a scalar MLP learns XOR", available: true),
+    ChapterEntry(number: 2, title: "Tensors and kernels",
+                 claim: "naive vs packed SIMD vs threaded GEMM; broadcasting; the tape; gradient checks", available: true),
+    ChapterEntry(number: 3, title: "A tiny GPT and pretraining",
+                 claim: "next-token loss from 4.4 to ~0.26 nats/char; samples; fact recall; loss curve SVG", available: true),
+    ChapterEntry(number: 4, title: "Where the memory goes",
+                 claim: "the memory equation for 7B–70B, and measured vs estimated bytes per role", available: true),
+    ChapterEntry(number: 5, title: "Fine-tuning: when and why", claim: "SFT, forgetting, fine-tuning vs retrieval", available: false),
+    ChapterEntry(number: 6, title: "Tactics and memory", claim: "sweeps, accumulation, measured memory", available: false),
+    ChapterEntry(number: 7, title: "The PEFT zoo", claim: "adapters, BitFit, IA3, prompt and prefix tuning", available: false),
+    ChapterEntry(number: 8, title: "LoRA", claim: "why low rank works; rank × targets; merge/unmerge", available: false),
+    ChapterEntry(number: 9, title: "Serving many adapters", claim: "mixed-adapter batches, swap cost", available: false),
+    ChapterEntry(number: 10, title: "Numerical formats", claim: "fp16, bf16, fp8, int8, int4", available: false),
+    ChapterEntry(number: 11, title: "Quantization after and during training", claim: "PTQ vs QAT, mixed precision", available: false),
+    ChapterEntry(number: 12, title: "QLoRA", claim: "NF4 base, double quantization, paged states", available: false),
+    ChapterEntry(number: 13, title: "Merging by summing and pruning", claim: "soups, task arithmetic, TIES, DARE, SLERP", available: false),
+    ChapterEntry(number: 14, title: "Stacking and concatenation", claim: "depth up-scaling, adapter concatenation", available: false),
+]
+
+print("TinyTune chapters — run one with `swift run -c release chapterNN`\n")
+for chapter in chapters {
+    let number = chapter.number < 10 ? "0\(chapter.number)" : "\(chapter.number)"
+    let status = chapter.available ? "swift run -c release chapter\(number)" : "(coming)"
+    print("  \(number)  \(chapter.title)")
+    print("      \(chapter.claim)")
+    print("      \(status)")
+}
