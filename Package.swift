@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "FullFineTuningTests", dependencies: ["FullFineTuning", "NN", "Optim"],
                     swiftSettings: numericSettings),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "NN", "Optim"], swiftSettings: numericSettings),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),

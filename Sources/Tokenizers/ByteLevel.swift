@@ -1,0 +1,96 @@
+// ByteLevel.swift — GPT-2's byte-to-character table and its pre-tokenizer.
+//
+// Teaches: how byte-level BPE covers every possible string with a 256-symbol base alphabet. Text is
+// UTF-8 bytes; each byte is shown as a printable character (bytes that are printable Latin-1 map to
+// themselves, the rest to U+0100 and up), so merges can be stored as text. Before merging, text is
+// split into pieces — words with their leading space, runs of digits, runs of punctuation, runs of
+// whitespace — so merges never cross a word boundary. This is GPT-2's regular expression
+//   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+// written out by hand as a scanner over Unicode scalars.
+// Leaves out: other pre-tokenizers (Llama 3's, splitting digits one by one).
+
+/// GPT-2's byte-level conventions (caseless namespace).
+public enum ByteLevel {
+    /// byte → printable character, GPT-2's `bytes_to_unicode`.
+    public static let byteToCharacter: [Character] = {
+        var printable = Array(33...126) + Array(161...172) + Array(174...255)
+        var table = [Character](repeating: " ", count: 256)
+        var next = 256
+        for byte in 0..<256 {
+            if printable.contains(byte) {
+                table[byte] = Character(Unicode.Scalar(UInt8(byte)))
+            } else {
+                table[byte] = Character(Unicode.Scalar(UInt32(next))!)
+                next += 1
+            }
+        }
+        printable.removeAll()
+        return table
+    }()
+
+    /// printable character → byte (the inverse table).
+    public static let characterToByte: [Character: UInt8] = {
+        Dictionary(uniqueKeysWithValues: byteToCharacter.enumerated().map { ($0.element, UInt8($0.offset)) })
+    }()
+
+    /// The UTF-8 bytes of `piece` as printable characters.
+    public static func encodeBytes(_ piece: String) -> String {
+        String(piece.utf8.map { byteToCharacter[Int($0)] })
+    }
+
+    /// Printable characters back to the text they encode (invalid UTF-8 is repaired with U+FFFD).
+    public static func decodeBytes(_ text: String) -> String {
+        let bytes = text.compactMap { characterToByte[$0] }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    enum Kind { case letter, number, space, other }
+
+    static func kind(_ scalar: Unicode.Scalar) -> Kind {
+        if scalar.properties.isWhitespace { return .space }
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return .letter
+        case .decimalNumber, .letterNumber, .otherNumber: return .number
+        default: return .other
+        }
+    }
+
+    static let contractions: [[Unicode.Scalar]] = ["s", "t", "re", "ve", "m", "ll", "d"].map { Array($0.unicodeScalars) }
+
+    /// Splits text into GPT-2 pre-tokens (concatenating them gives the text back).
+    public static func split(_ text: String) -> [String] {
+        let s = Array(text.unicodeScalars)
+        var pieces: [String] = []
+        var i = 0
+        func run(from start: Int, of wanted: Kind) -> Int {
+            var j = start
+            while j < s.count && kind(s[j]) == wanted { j += 1 }
+            return j
+        }
+        while i < s.count {
+            var end = i
+            // 1. Contractions: 's 't 're 've 'm 'll 'd.
+            if s[i] == "'", let match = contractions.first(where: { c in
+                i + 1 + c.count <= s.count && Array(s[(i + 1)..<(i + 1 + c.count)]) == c }) {
+                end = i + 1 + match.count
+            } else {
+                // 2. An optional single space, then a run of letters, digits, or other symbols.
+                let start = s[i] == " " && i + 1 < s.count && kind(s[i + 1]) != .space ? i + 1 : i
+                let first = kind(s[start])
+                if first != .space {
+                    end = run(from: start, of: first)
+                } else {
+                    // 3. Whitespace: all of it at the end of the text; otherwise all but the last
+                    //    character (which then leads the next word), or the single character.
+                    let runEnd = run(from: i, of: .space)
+                    end = runEnd == s.count || runEnd - i == 1 ? runEnd : runEnd - 1
+                }
+            }
+            var piece = String.UnicodeScalarView()
+            piece.append(contentsOf: s[i..<end])
+            pieces.append(String(piece))
+            i = end
+        }
+        return pieces
+    }
+}
