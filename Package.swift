@@ -48,7 +48,8 @@ let package = Package(
                 swiftSettings: numericSettings),
 
         // MARK: - Fine-tuning methods
-        .target(name: "FullFineTuning", dependencies: ["NN", "Optim"], swiftSettings: numericSettings),
+        .target(name: "FullFineTuning", dependencies: ["NN", "Optim", "Tokenizers", "Datasets", "Training", "Checkpoints"],
+                swiftSettings: numericSettings),
 
         // MARK: - Exercises
         .target(name: "ExerciseKit"),

@@ -32,22 +32,12 @@ public enum Chapter04Memory {
             batch: 2, steps: 16, seed: 4)
     }
 
-    /// One measured configuration next to its estimate.
-    public struct Measurement: Sendable {
-        public var label: String
-        public var trainableParameters: Int
-        /// Peak bytes per role seen by the meter during the step.
-        public var measured: MemoryBreakdown
-        /// The estimator's bytes per role.
-        public var estimated: MemoryBreakdown
-    }
-
     /// The chapter's numbers.
     public struct Report: Sendable {
         /// The book's table: model size → (fp16 inference, full Adam training, 1B-trainable training) in bytes.
         public var presetRows: [(name: String, inference: Double, fullTraining: Double, partialTraining: Double)]
         /// Our model measured: full fine-tuning, last block only, full with activation checkpointing.
-        public var measurements: [Measurement]
+        public var measurements: [MemoryMeasurement]
         public var totalParameters: Int
     }
 
@@ -75,61 +65,15 @@ public enum Chapter04Memory {
         output("(13B: 26 GB of weights; 78 GB more for gradients + Adam states when all of it trains, 6 GB when 1B does.)\n")
 
         // 2. Our own model, measured during real training steps.
-        var rng = RNG(seed: config.seed)
-        let ids = (0..<(config.batch * config.steps)).map { _ in Int32(rng.below(config.model.vocabularySize)) }
-        let targets = (0..<(config.batch * config.steps)).map { _ in Int32(rng.below(config.model.vocabularySize)) }
-        var measurements: [Measurement] = []
-        var total = 0
-        for (label, lastBlockOnly, checkpointing) in [("full fine-tuning", false, false),
-                                                      ("last block only", true, false),
-                                                      ("full + checkpointing", false, true)] {
-            let meter = MemoryMeter()
-            let (trainable, count) = meter.install { () -> (Int, Int) in
-                var modelRNG = RNG(seed: config.seed)
-                let model = GPT(config: config.model, rng: &modelRNG)
-                model.checkpointActivations = checkpointing
-                if lastBlockOnly {
-                    model.setTrainable(false)
-                    let prefix = config.model.flavour == .gpt2 ? "h.\(config.model.layers - 1)." : "layers.\(config.model.layers - 1)."
-                    model.setTrainable(true) { $0.hasPrefix(prefix) }
-                }
-                let optimizer = AdamW(model.namedParameters())
-                // Two steps: the first allocates optimizer state, the second is the steady state.
-                for _ in 0..<2 {
-                    optimizer.zeroGrad()
-                    Tensor.crossEntropy(model(ids, batch: config.batch, steps: config.steps), targets: targets).backward()
-                    Tensor.withNoGrad { optimizer.step(learningRate: 1e-4) }
-                }
-                return (model.parameterCount(trainableOnly: true), model.parameterCount())
-            }
-            total = count
-            let measured = MemoryBreakdown(weights: Double(meter.peakBytes(.weights)),
-                                           gradients: Double(meter.peakBytes(.gradients)),
-                                           optimizerState: Double(meter.peakBytes(.optimizerState)),
-                                           activations: Double(meter.peakBytes(.activations)))
-            let estimated = MemoryEstimator.training(
-                parameters: Double(count), trainable: Double(trainable), weightBytes: 4, gradientBytes: 4,
-                stateValues: 2, stateBytes: 4,
-                activations: MemoryEstimator.activationBytes(config: config.model, batch: config.batch,
-                                                             steps: config.steps, checkpointing: checkpointing,
-                                                             frozenPrefix: lastBlockOnly ? config.model.layers - 1 : 0))
-            measurements.append(Measurement(label: label, trainableParameters: trainable, measured: measured, estimated: estimated))
+        let last = FreezeRule.lastBlocks(1, trainEmbeddings: false)
+        let measurements = [("full fine-tuning", FreezeRule.none, false), ("last block only", last, false),
+                            ("full + checkpointing", FreezeRule.none, true)].map { label, freeze, checkpointing in
+            MemoryProfile.measure(label: label, config: config.model, batch: config.batch, steps: config.steps,
+                                  freeze: freeze, checkpointing: checkpointing, seed: config.seed)
         }
-
-        output("Our GPT (\(total) parameters, fp32), one AdamW step on a batch [\(config.batch), \(config.steps)] — peak bytes per role:")
-        output(pad("setup", 22) + pad("trainable", 11) + pad("role", 16) + pad("measured", 12) + pad("estimated", 12) + "measured/estimated")
-        for m in measurements {
-            let roles: [(String, Double, Double)] = [
-                ("weights", m.measured.weights, m.estimated.weights),
-                ("gradients", m.measured.gradients, m.estimated.gradients),
-                ("optimizer state", m.measured.optimizerState, m.estimated.optimizerState),
-                ("activations", m.measured.activations, m.estimated.activations)]
-            for (index, (role, measured, estimated)) in roles.enumerated() {
-                output(pad(index == 0 ? m.label : "", 22) + pad(index == 0 ? "\(m.trainableParameters)" : "", 11)
-                       + pad(role, 16) + pad(megabytes(measured), 12) + pad(megabytes(estimated), 12)
-                       + (estimated > 0 ? String(format: "%.3f", measured / estimated) : "—"))
-            }
-        }
+        let total = measurements[0].totalParameters
+        output("Our GPT (\(total) parameters, fp32), AdamW steps on a batch [\(config.batch), \(config.steps)] — peak bytes per role:")
+        for line in MemoryProfile.table(measurements) { output(line) }
         output("""
 
         Reading the table: weights and optimizer state match the equation to the byte. Measured gradients
@@ -146,5 +90,4 @@ public enum Chapter04Memory {
         text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
     }
     static func gigabytes(_ bytes: Double) -> String { String(format: "%.1f GB", bytes / 1e9) }
-    static func megabytes(_ bytes: Double) -> String { String(format: "%.2f MB", bytes / 1e6) }
 }

@@ -79,3 +79,18 @@ public func makeParameter(_ tensor: Tensor, trainable: Bool = true) -> Tensor {
     tensor.requiresGrad = trainable
     return tensor
 }
+
+extension GPT {
+    /// An independent copy: same config, same parameter values and trainable flags, no gradients.
+    /// Fine-tuning experiments start from copies so the base model stays untouched.
+    public func copy() -> GPT {
+        var rng = RNG(seed: 0)  // placeholder initial values, overwritten below
+        let clone = GPT(config: config, rng: &rng)
+        clone.checkpointActivations = checkpointActivations
+        for ((_, source), (_, target)) in zip(namedParameters(), clone.namedParameters()) {
+            target.assign(source)
+            target.requiresGrad = source.requiresGrad
+        }
+        return clone
+    }
+}

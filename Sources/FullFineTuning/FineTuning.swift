@@ -1,0 +1,130 @@
+// FineTuning.swift — supervised fine-tuning: pretraining continued on prompt/response pairs.
+//
+// Teaches: fine-tuning is a small diff against pretraining. Same model, same loss, same loop — but
+// it starts from trained weights, uses a smaller learning rate and fewer steps, and trains on
+// formatted examples whose prompt tokens usually carry no loss. Partial fine-tuning freezes part of
+// the network (here: everything but the last N blocks, optionally the embeddings too): fewer
+// gradients and optimizer states, less forgetting, usually a little less task accuracy.
+// Leaves out: PEFT (the PEFT module), multi-epoch data mixing with pretraining data.
+import Foundation
+import Autodiff
+import NN
+import Optim
+import Tokenizers
+import Datasets
+import Training
+
+/// Which parameters a fine-tune trains.
+public enum FreezeRule: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// Every parameter (full fine-tuning).
+    case none
+    /// Only the last `blocks` transformer blocks and the final norm; the token embeddings too when
+    /// `trainEmbeddings` (with tied embeddings they are also the output head).
+    case lastBlocks(Int, trainEmbeddings: Bool)
+
+    public var description: String {
+        switch self {
+        case .none: return "full"
+        case .lastBlocks(let n, let embeddings): return "last \(n) block\(n == 1 ? "" : "s")\(embeddings ? " + embeddings" : "")"
+        }
+    }
+
+    /// Sets `requiresGrad` on every parameter of `model` according to the rule; returns the number
+    /// of trainable parameters.
+    @discardableResult
+    public func apply(to model: GPT) -> Int {
+        switch self {
+        case .none:
+            model.setTrainable(true)
+        case .lastBlocks(let count, let trainEmbeddings):
+            model.setTrainable(false)
+            let layers = model.config.layers
+            let prefix = model.config.flavour == .gpt2 ? "h." : "layers."
+            let finalNorm = model.config.flavour == .gpt2 ? "ln_f." : "norm."
+            model.setTrainable(true) { name in
+                // "h.3.mlp.c_fc.weight" → block 3.
+                if name.hasPrefix(prefix), let block = Int(name.dropFirst(prefix.count).prefix { $0 != "." }) {
+                    return block >= layers - count
+                }
+                if name.hasPrefix(finalNorm) || name.hasPrefix("lm_head.") { return true }
+                return trainEmbeddings && (name.hasPrefix("wte.") || name.hasPrefix("embed_tokens.") || name.hasPrefix("wpe."))
+            }
+        }
+        return model.parameterCount(trainableOnly: true)
+    }
+}
+
+/// The hyperparameters of one supervised fine-tune.
+public struct SFTRecipe: Sendable, Codable, Equatable {
+    public var steps: Int
+    public var batchSize: Int
+    public var gradientAccumulation: Int
+    public var learningRate: Float
+    public var warmupSteps: Int
+    public var decay: LearningRateSchedule.Decay
+    /// Loss weight of prompt tokens (0 = train on responses only).
+    public var promptLossWeight: Float
+    public var freeze: FreezeRule
+    /// Validate every this many steps (0 = never); stop after `patience` validations without improvement.
+    public var evaluateEvery: Int
+    public var patience: Int?
+    public var seed: UInt64
+
+    /// A recipe with common defaults: batch 16, lr 1e-3 with 10% warmup and cosine decay, prompt weight 0, full.
+    public init(steps: Int, batchSize: Int = 16, gradientAccumulation: Int = 1, learningRate: Float = 1e-3,
+                warmupSteps: Int? = nil, decay: LearningRateSchedule.Decay = .cosine, promptLossWeight: Float = 0,
+                freeze: FreezeRule = .none, evaluateEvery: Int = 0, patience: Int? = nil, seed: UInt64 = 1) {
+        self.steps = steps
+        self.batchSize = batchSize
+        self.gradientAccumulation = gradientAccumulation
+        self.learningRate = learningRate
+        self.warmupSteps = warmupSteps ?? max(steps / 10, 1)
+        self.decay = decay
+        self.promptLossWeight = promptLossWeight
+        self.freeze = freeze
+        self.evaluateEvery = evaluateEvery
+        self.patience = patience
+        self.seed = seed
+    }
+}
+
+/// A fine-tuned model and how it got there.
+public struct FineTuneResult {
+    public let model: GPT
+    public let log: [TrainingLogEntry]
+    public let trainableParameters: Int
+    /// Whether early stopping ended the run before `steps`.
+    public let stoppedEarly: Bool
+}
+
+/// Running supervised fine-tunes (caseless namespace).
+public enum FineTuning {
+    /// Fine-tunes a *copy* of `base` on `examples` (validating on `validation` if the recipe says so).
+    public static func run(base: GPT, tokenizer: some Tokenizer, examples: [SFTExample], validation: [SFTExample] = [],
+                           recipe: SFTRecipe, progress: ProgressReporter? = nil) -> FineTuneResult {
+        let model = base.copy()
+        let trainable = recipe.freeze.apply(to: model)
+        let tokenized = examples.map { TokenizedExample($0, tokenizer: tokenizer, promptLossWeight: recipe.promptLossWeight) }
+        // Rows only as long as the longest example needs: short SFT examples train much faster.
+        let context = min(model.config.contextLength, (tokenized.map(\.ids.count).max() ?? 2) - 1)
+        var source = SFTBatchSource(examples: tokenized, batchSize: recipe.batchSize, contextLength: context, seed: recipe.seed)
+        let validationBatches = SFTBatchSource(
+            examples: validation.map { TokenizedExample($0, tokenizer: tokenizer, promptLossWeight: 0) }.nonEmpty ?? tokenized,
+            batchSize: recipe.batchSize, contextLength: context, seed: 0).allBatches()
+        let optimizer = AdamW(model.namedParameters(), weightDecay: 0.01)
+        var options = TrainerOptions(steps: recipe.steps, learningRate: recipe.learningRate,
+                                     gradientAccumulation: recipe.gradientAccumulation, warmupSteps: recipe.warmupSteps,
+                                     decay: recipe.decay, evaluateEvery: validation.isEmpty ? 0 : recipe.evaluateEvery,
+                                     earlyStoppingPatience: recipe.patience, seed: recipe.seed)
+        options.clipNorm = 1
+        let trainer = Trainer(model: model, optimizer: optimizer, options: options)
+        try? trainer.run(source: &source, validation: validationBatches, progress: progress)
+        return FineTuneResult(model: model, log: trainer.log, trainableParameters: trainable,
+                              stoppedEarly: trainer.step < recipe.steps)
+    }
+}
+
+extension Array {
+    /// nil for an empty array (for "use these, or else those").
+    var nonEmpty: [Element]? { isEmpty ? nil : self }
+}
