@@ -73,10 +73,17 @@ let package = Package(
         .target(name: "Chapter04Memory", dependencies: ["Autodiff", "NN", "Optim", "FullFineTuning"],
                 path: "Chapters/Chapter04Memory", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter04", dependencies: ["Chapter04Memory"], path: "Chapters/Chapter04Memory/main"),
+        .target(name: "Chapter05FineTuning", dependencies: ["Autodiff", "NN", "Tokenizers", "Datasets", "Training", "FullFineTuning"],
+                path: "Chapters/Chapter05FineTuning", exclude: ["main"], swiftSettings: numericSettings),
+        .executableTarget(name: "chapter05", dependencies: ["Chapter05FineTuning"], path: "Chapters/Chapter05FineTuning/main"),
+        .target(name: "Chapter06Tactics", dependencies: ["Autodiff", "NN", "Optim", "Tokenizers", "Datasets", "Training", "FullFineTuning"],
+                path: "Chapters/Chapter06Tactics", exclude: ["main"], swiftSettings: numericSettings),
+        .executableTarget(name: "chapter06", dependencies: ["Chapter06Tactics"], path: "Chapters/Chapter06Tactics/main"),
         .executableTarget(name: "chapters"),
 
         // MARK: - Front ends
-        .executableTarget(name: "tinytune", dependencies: ["Training", "NN", "Autodiff", "Chapter01Autograd", "Chapter02Tensors",
+        .executableTarget(name: "tinytune", dependencies: ["Training", "NN", "Autodiff", "Tokenizers", "Datasets", "Checkpoints",
+                                                         "FullFineTuning", "Chapter01Autograd", "Chapter02Tensors",
                                                          "Chapter03Pretraining", "Chapter04Memory"],
                           swiftSettings: numericSettings),
         .executableTarget(name: "bench", dependencies: ["Kernels", "Autodiff", "NN", "Optim"], path: "Benchmarks",

@@ -1,0 +1,61 @@
+// Forgetting.swift — what fine-tuning costs: the model gets worse at what it knew.
+//
+// Teaches: catastrophic forgetting, measured. Score the base model on its pretraining corpus
+// (validation loss) and on task A; fine-tune on task B; score again. Full fine-tuning moves every
+// weight toward task B and forgets the most; partial fine-tuning leaves the early layers — and the
+// knowledge stored there — untouched.
+// Leaves out: remedies beyond freezing (replaying pretraining data, regularising toward the base).
+import Autodiff
+import NN
+import Tokenizers
+import Datasets
+import Training
+
+/// Before/after scores of one fine-tune.
+public struct ForgettingReport: Sendable {
+    public var setup: String
+    public var trainableParameters: Int
+    /// Pretraining-corpus validation loss before and after (nats/token).
+    public var corpusLossBefore: Float, corpusLossAfter: Float
+    /// Task A (not trained on) before and after.
+    public var taskABefore: TaskScore, taskAAfter: TaskScore
+    /// Task B (the fine-tuning task) before and after.
+    public var taskBBefore: TaskScore, taskBAfter: TaskScore
+    /// How much worse the corpus loss got.
+    public var corpusForgetting: Float { corpusLossAfter - corpusLossBefore }
+}
+
+/// The forgetting experiment (caseless namespace).
+public enum Forgetting {
+    /// Fine-tunes `base` on `taskB` under each freeze rule and reports forgetting of the corpus and of `taskA`.
+    public static func measure(base: GPT, tokenizer: some Tokenizer, corpus: [Batch], taskA: [SFTExample],
+                               taskBTrain: [SFTExample], taskBTest: [SFTExample], recipe: SFTRecipe,
+                               rules: [FreezeRule]) -> [ForgettingReport] {
+        let corpusBefore = corpusLoss(base, corpus)
+        let aBefore = TaskEvaluator.score(base, tokenizer: tokenizer, examples: taskA)
+        let bBefore = TaskEvaluator.score(base, tokenizer: tokenizer, examples: taskBTest)
+        return rules.map { rule in
+            var ruleRecipe = recipe
+            ruleRecipe.freeze = rule
+            let tuned = FineTuning.run(base: base, tokenizer: tokenizer, examples: taskBTrain, recipe: ruleRecipe)
+            return ForgettingReport(setup: rule.description, trainableParameters: tuned.trainableParameters,
+                                    corpusLossBefore: corpusBefore, corpusLossAfter: corpusLoss(tuned.model, corpus),
+                                    taskABefore: aBefore, taskAAfter: TaskEvaluator.score(tuned.model, tokenizer: tokenizer, examples: taskA),
+                                    taskBBefore: bBefore, taskBAfter: TaskEvaluator.score(tuned.model, tokenizer: tokenizer, examples: taskBTest))
+        }
+    }
+
+    /// Mean next-token loss on pretraining-style batches, without gradients.
+    public static func corpusLoss(_ model: GPT, _ batches: [Batch]) -> Float {
+        Tensor.withNoGrad {
+            var total: Double = 0, count: Double = 0
+            for batch in batches {
+                let logits = model(batch.inputs, batch: batch.batchSize, steps: batch.contextLength)
+                let n = Double(batch.weights.reduce(0, +))
+                total += Double(Tensor.crossEntropy(logits, targets: batch.targets, weights: batch.weights).item) * n
+                count += n
+            }
+            return count == 0 ? 0 : Float(total / count)
+        }
+    }
+}

@@ -1,0 +1,104 @@
+// FinetuneCommand.swift — `tinytune finetune`: supervised fine-tuning on the user's JSONL file.
+import Foundation
+import Autodiff
+import NN
+import Tokenizers
+import Datasets
+import Training
+import Checkpoints
+import FullFineTuning
+
+enum FinetuneCommand {
+    static let command = Command(
+        name: "finetune", summary: "fine-tune a model on your JSONL file (full or partial)",
+        help: """
+        Usage: tinytune finetune --data FILE.jsonl [options]
+
+        Supervised fine-tuning with the same recipe the chapters use. Each line of FILE.jsonl is either
+        {"prompt": "...", "completion": "..."} or {"messages": [{"role": "user", "content": "..."}, ...]}
+        (loss on assistant turns only). 10% of the examples (at least 1, when there are 10 or more) are
+        held out for validation. Writes an HF-layout checkpoint (config.json, model.safetensors) plus
+        tokenizer.json and loss.csv to --out.
+
+          --data FILE          training data (required)
+          --base DIR           model directory to start from (config.json, model.safetensors, tokenizer.json);
+                               default: the built-in base model (pretrained and cached on first use)
+          --out DIR            output directory (default: runs/finetune)
+          --steps N            optimizer steps (default 300)
+          --batch N            examples per step (default 16)
+          --lr X               peak learning rate (default 1e-3; warmup 10%, cosine decay)
+          --prompt-loss-weight W   loss weight of prompt tokens, 0…1 (default 0)
+          --train-last N       train only the last N blocks (partial fine-tuning; default: all)
+          --seed S             seed for shuffling and dropout (default 1)
+        """,
+        run: run)
+
+    static func run(_ arguments: [String]) throws {
+        let options = try Options(arguments, valued: ["data", "base", "out", "steps", "batch", "lr", "prompt-loss-weight",
+                                                      "train-last", "seed"])
+        guard let dataURL = try options.existingPath("data") else { throw UsageError(description: "--data FILE.jsonl is required") }
+        var recipe = SFTRecipe(steps: try options.int("steps", default: 300, in: 1...1_000_000),
+                               batchSize: try options.int("batch", default: 16, in: 1...4096),
+                               learningRate: try options.float("lr", default: 1e-3, in: 1e-7...1),
+                               promptLossWeight: try options.float("prompt-loss-weight", default: 0, in: 0...1),
+                               seed: UInt64(try options.int("seed", default: 1, in: 0...Int.max)))
+        let out = URL(fileURLWithPath: options.string("out") ?? "runs/finetune")
+        let (model, tokenizer) = try loadBase(options.existingPath("base"))
+        if options.string("train-last") != nil {
+            recipe.freeze = .lastBlocks(try options.int("train-last", default: 0, in: 1...model.config.layers), trainEmbeddings: false)
+        }
+        // Data: parse, check every character can be encoded, split off validation.
+        let examples = try JSONLines.load(dataURL)
+        guard !examples.isEmpty else { throw UsageError(description: "\(dataURL.path): no examples") }
+        if let char = tokenizer as? CharTokenizer {
+            for (index, example) in examples.enumerated() {
+                do { _ = try char.encodeChecked(example.prompt + example.response) } catch {
+                    throw UsageError(description: "\(dataURL.path): example \(index + 1): \(error) — the base model's tokenizer is character-level")
+                }
+            }
+        }
+        let held = examples.count >= 10 ? max(examples.count / 10, 1) : 0
+        let (train, validation) = (Array(examples.dropLast(held)), Array(examples.suffix(held)))
+        let longest = examples.map { tokenizer.encode($0.prompt + $0.response).count + 1 }.max() ?? 0
+        if longest > model.config.contextLength {
+            print("note: the longest example has \(longest) tokens; rows are cut to the context length \(model.config.contextLength) (prompt start dropped)")
+        }
+        print("fine-tuning \(model.parameterCount()) parameters (\(recipe.freeze)) on \(train.count) examples, validating on \(validation.count)")
+        let before = validation.isEmpty ? nil : TaskEvaluator.responseLoss(model, tokenizer: tokenizer, examples: validation)
+        let result = FineTuning.run(base: model, tokenizer: tokenizer, examples: train, recipe: recipe,
+                                    progress: ProgressReporter(label: "finetune", every: max(recipe.steps / 10, 1)))
+        if let before {
+            let after = TaskEvaluator.responseLoss(result.model, tokenizer: tokenizer, examples: validation)
+            print(String(format: "validation response loss %.4f → %.4f", before, after))
+        }
+        try ModelCheckpoint.save(result.model, to: out)
+        try TrainingLogFile.write(result.log, to: out.appendingPathComponent("loss.csv"))
+        try saveTokenizer(tokenizer, to: out)
+        print("wrote \(out.path) (config.json, model.safetensors, tokenizer.json, loss.csv)")
+    }
+
+    /// The built-in base model, or a model directory with its tokenizer.
+    static func loadBase(_ directory: URL?) throws -> (GPT, any Tokenizer) {
+        guard let directory else {
+            let base = try Pretraining.loadOrTrain(.standard, progress: ProgressReporter(label: "pretrain", every: 50))
+            return (base.model, base.tokenizer)
+        }
+        let model = try ModelCheckpoint.load(directory: directory)
+        let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
+        guard let data = try? Data(contentsOf: tokenizerURL) else {
+            throw UsageError(description: "\(tokenizerURL.path): missing tokenizer.json next to the model")
+        }
+        if let char = try? JSONDecoder().decode(CharTokenizer.self, from: data) { return (model, char) }
+        return (model, try ByteLevelBPE.load(tokenizerJSON: tokenizerURL))
+    }
+
+    /// Writes the tokenizer in the format `loadBase` reads back.
+    static func saveTokenizer(_ tokenizer: any Tokenizer, to directory: URL) throws {
+        let url = directory.appendingPathComponent("tokenizer.json")
+        if let char = tokenizer as? CharTokenizer {
+            try AtomicFile.write(try JSONEncoder().encode(char), to: url)
+        } else if let bpe = tokenizer as? ByteLevelBPE {
+            try bpe.saveTokenizerJSON(to: url)
+        }
+    }
+}
