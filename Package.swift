@@ -105,9 +105,10 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
         .testTarget(name: "ExerciseTests", dependencies: ["Workbook", "WorkbookCatalogue", "ExerciseKit", "ScalarAutograd", "Kernels",
-                                                    "Autodiff", "FullFineTuning"]),
+                                                    "Autodiff", "NN", "Optim", "FullFineTuning"]),
         .testTarget(name: "ChapterSmokeTests", dependencies: ["Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining",
-                                                                "Chapter04Memory"],
+                                                                "Chapter04Memory", "Chapter05FineTuning", "Chapter06Tactics",
+                                                                "FullFineTuning"],
                     swiftSettings: numericSettings),
     ]
 )

@@ -29,10 +29,10 @@ public enum Chapter05FineTuning {
         /// The book's run (fine-tunes the cached standard base model).
         public static let standard = Config(
             base: .standard, useCache: true,
-            recipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 2e-3),
+            recipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 1e-3),
             trainExamples: 3000, testExamples: 100,
-            retrieval: FineTuneVsRetrievalConfig(recipe: SFTRecipe(steps: 300, batchSize: 32, learningRate: 2e-3),
-                                                 formTrain: 2000, formTest: 50, contextWorlds: 12, movedFraction: 0.4, seed: 5))
+            retrieval: FineTuneVsRetrievalConfig(recipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 2e-3),
+                                                 formTrain: 3000, formTest: 50, contextWorlds: 12, movedFraction: 0.4, seed: 5))
         /// Seconds-long smoke configuration.
         public static let tiny = Config(
             base: .tiny, useCache: false,
@@ -76,9 +76,10 @@ public enum Chapter05FineTuning {
         output("Forgetting — what fine-tuning on task B did to the pretraining corpus and to task A (world facts):")
         output("  setup                 trainable   corpus loss before → after   task A acc before → after   task B acc")
         for r in report {
-            output(String(format: "  %-21@ %9d   %8.3f → %-8.3f (%+.3f)   %9.0f%% → %-5.0f%%          %5.0f%%",
-                          r.setup as NSString, r.trainableParameters, r.corpusLossBefore, r.corpusLossAfter, r.corpusForgetting,
-                          r.taskABefore.accuracy * 100, r.taskAAfter.accuracy * 100, r.taskBAfter.accuracy * 100))
+            let setup = r.setup.padding(toLength: 21, withPad: " ", startingAt: 0)
+            output("  \(setup) " + String(format: "%9d   %8.3f → %-8.3f (%+.3f)   %9.0f%% → %-5.0f%%          %5.0f%%",
+                                                  r.trainableParameters, r.corpusLossBefore, r.corpusLossAfter, r.corpusForgetting,
+                                                  r.taskABefore.accuracy * 100, r.taskAAfter.accuracy * 100, r.taskBAfter.accuracy * 100))
         }
         output("Freezing the early blocks protects what they store; the price is some task-B accuracy.\n")
 

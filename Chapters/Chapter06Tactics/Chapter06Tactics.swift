@@ -80,7 +80,8 @@ public enum Chapter06Tactics {
         }
         func show(_ rows: [Row]) {
             for row in rows {
-                output(String(format: "  %-28@ final train loss %.3f   test %@", row.setting as NSString, row.finalLoss, row.score.description))
+                output("  \(row.setting.padding(toLength: 28, withPad: " ", startingAt: 0)) "
+                       + String(format: "final train loss %.3f   test ", row.finalLoss) + row.score.description)
             }
         }
 

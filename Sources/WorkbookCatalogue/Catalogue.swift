@@ -28,6 +28,14 @@ public enum Catalogue {
             _ = try inferenceBytes(parameters: 1, bytesPerParameter: 1) },
         Exercise(id: "4.2", title: "training memory with Adam", file: "Exercises/Ch04/MemoryMath.swift") {
             _ = try adamTrainingBytes(parameters: 1, trainable: 1, bytesPerValue: 1) },
+        Exercise(id: "5.1", title: "response loss weights", file: "Exercises/Ch05/FineTuningRules.swift") {
+            _ = try responseWeights(promptLength: 1, responseLength: 1, promptLossWeight: 0) },
+        Exercise(id: "5.2", title: "the partial-freeze rule", file: "Exercises/Ch05/FineTuningRules.swift") {
+            _ = try isTrainable(parameter: "h.0.ln_1.weight", layers: 1, trainLast: 1) },
+        Exercise(id: "6.1", title: "gradient accumulation", file: "Exercises/Ch06/TrainingTactics.swift") {
+            _ = try accumulatedGradient([[1]], tokenCounts: [1]) },
+        Exercise(id: "6.2", title: "warmup + cosine schedule", file: "Exercises/Ch06/TrainingTactics.swift") {
+            _ = try cosineLearningRate(step: 1, peak: 1, warmup: 1, total: 2, minimum: 0) },
     ]
 
     /// Whether the learner has attempted task `id` (its stub no longer throws `Unimplemented`).

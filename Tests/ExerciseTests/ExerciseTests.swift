@@ -10,6 +10,8 @@ import ScalarAutograd
 import Kernels
 import Autodiff
 import FullFineTuning
+import NN
+import Optim
 
 extension Trait where Self == ConditionTrait {
     /// Skips a suite with "Task x.y is not implemented yet" while the stub throws `Unimplemented`.
@@ -142,6 +144,42 @@ extension Trait where Self == ConditionTrait {
         guard !Catalogue.isSolutionsBuild else { return }
         for exercise in Catalogue.exercises {
             #expect(throws: Unimplemented(task: exercise.id)) { try exercise.probe() }
+        }
+    }
+}
+
+@Suite(.implemented("5.1")) struct `Task 5.1 — response weights` {
+    @Test func `Task 5.1 — prompt then response`() throws {
+        #expect(try responseWeights(promptLength: 3, responseLength: 2, promptLossWeight: 0) == [0, 0, 0, 1, 1])
+        #expect(try responseWeights(promptLength: 1, responseLength: 1, promptLossWeight: 0.25) == [0.25, 1])
+        #expect(try responseWeights(promptLength: 0, responseLength: 2, promptLossWeight: 0.5) == [1, 1])
+    }
+}
+
+@Suite(.implemented("5.2")) struct `Task 5.2 — partial freeze` {
+    @Test func `Task 5.2 — matches the library's rule on a real model`() throws {
+        var rng = RNG(seed: 1)
+        let model = GPT(config: .gpt2(vocabularySize: 10, contextLength: 4, embeddingSize: 8, layers: 12, heads: 2), rng: &rng)
+        FreezeRule.lastBlocks(3, trainEmbeddings: false).apply(to: model)
+        for (name, tensor) in model.namedParameters() {
+            #expect(try isTrainable(parameter: name, layers: 12, trainLast: 3) == tensor.requiresGrad, "\(name)")
+        }
+    }
+}
+
+@Suite(.implemented("6.1")) struct `Task 6.1 — gradient accumulation` {
+    @Test func `Task 6.1 — token-weighted mean`() throws {
+        // Means 1 (over 1 token) and 4 (over 3 tokens): all-token mean (1 + 12) / 4 = 3.25.
+        #expect(try accumulatedGradient([[1, 0], [4, 2]], tokenCounts: [1, 3]) == [3.25, 1.5])
+    }
+}
+
+@Suite(.implemented("6.2")) struct `Task 6.2 — cosine schedule` {
+    @Test func `Task 6.2 — agrees with the library's schedule`() throws {
+        let schedule = LearningRateSchedule(peak: 2e-3, warmupSteps: 7, totalSteps: 50, decay: .cosine, minimum: 1e-4)
+        for step in 1...50 {
+            let mine = try cosineLearningRate(step: step, peak: 2e-3, warmup: 7, total: 50, minimum: 1e-4)
+            #expect(abs(mine - schedule.rate(at: step)) < 1e-8, "step \(step)")
         }
     }
 }
