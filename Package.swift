@@ -50,6 +50,8 @@ let package = Package(
         // MARK: - Fine-tuning methods
         .target(name: "FullFineTuning", dependencies: ["NN", "Optim", "Tokenizers", "Datasets", "Training", "Checkpoints"],
                 swiftSettings: numericSettings),
+        .target(name: "PEFT", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "Tokenizers", "Datasets", "Training",
+                                             "Checkpoints", "FullFineTuning"], swiftSettings: numericSettings),
 
         // MARK: - Exercises
         .target(name: "ExerciseKit"),
@@ -100,6 +102,8 @@ let package = Package(
         .testTarget(name: "FullFineTuningTests", dependencies: ["FullFineTuning", "NN", "Optim"],
                     swiftSettings: numericSettings),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "NN", "Optim"], swiftSettings: numericSettings),
+        .testTarget(name: "PEFTTests", dependencies: ["PEFT", "FullFineTuning", "Training", "Datasets", "Tokenizers", "NN",
+                                                "Autodiff", "Checkpoints"], swiftSettings: numericSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"],
                     resources: [.copy("Fixtures")]),

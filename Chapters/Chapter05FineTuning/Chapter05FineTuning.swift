@@ -29,7 +29,7 @@ public enum Chapter05FineTuning {
         /// The book's run (fine-tunes the cached standard base model).
         public static let standard = Config(
             base: .standard, useCache: true,
-            recipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 1e-3),
+            recipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 5e-4),
             trainExamples: 3000, testExamples: 100,
             retrieval: FineTuneVsRetrievalConfig(recipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 2e-3),
                                                  formTrain: 3000, formTest: 50, contextWorlds: 12, movedFraction: 0.4, seed: 5))

@@ -35,7 +35,7 @@ public enum Chapter06Tactics {
         public var memoryBatch: Int, memorySteps: Int
 
         public static let standard = Config(base: .standard, useCache: true,
-                                            recipe: SFTRecipe(steps: 300, batchSize: 32, learningRate: 2e-3),
+                                            recipe: SFTRecipe(steps: 300, batchSize: 32, learningRate: 5e-4),
                                             learningRates: [1e-4, 5e-4, 2e-3, 8e-3, 3e-2], trainExamples: 3000, testExamples: 100,
                                             smallTrainSet: 64, memoryBatch: 16, memorySteps: 128)
         public static let tiny = Config(base: .tiny, useCache: false, recipe: SFTRecipe(steps: 20, batchSize: 8, learningRate: 3e-3),
@@ -85,7 +85,7 @@ public enum Chapter06Tactics {
             }
         }
 
-        // 1. Learning-rate sweep.
+        // 1. Learning-rate sweep (the later experiments use the recipe's rate, chosen from this sweep).
         output("1. Learning rate (task: reverse a word, \(config.recipe.steps) steps, batch \(config.recipe.batchSize), cosine):")
         let sweep = config.learningRates.map { rate -> Row in
             var recipe = config.recipe

@@ -70,8 +70,8 @@ public struct SFTRecipe: Sendable, Codable, Equatable {
     public var patience: Int?
     public var seed: UInt64
 
-    /// A recipe with common defaults: batch 16, lr 1e-3 with 10% warmup and cosine decay, prompt weight 0, full.
-    public init(steps: Int, batchSize: Int = 16, gradientAccumulation: Int = 1, learningRate: Float = 1e-3,
+    /// A recipe with common defaults: batch 16, lr 5e-4 with 10% warmup and cosine decay, prompt weight 0, full.
+    public init(steps: Int, batchSize: Int = 16, gradientAccumulation: Int = 1, learningRate: Float = 5e-4,
                 warmupSteps: Int? = nil, decay: LearningRateSchedule.Decay = .cosine, promptLossWeight: Float = 0,
                 freeze: FreezeRule = .none, evaluateEvery: Int = 0, patience: Int? = nil, seed: UInt64 = 1) {
         self.steps = steps
@@ -99,25 +99,35 @@ public struct FineTuneResult {
 
 /// Running supervised fine-tunes (caseless namespace).
 public enum FineTuning {
-    /// Fine-tunes a *copy* of `base` on `examples` (validating on `validation` if the recipe says so).
+    /// Fine-tunes a *copy* of `base` on `examples` (validating on `validation` if the recipe says so),
+    /// training the parameters the recipe's freeze rule selects.
     public static func run(base: GPT, tokenizer: some Tokenizer, examples: [SFTExample], validation: [SFTExample] = [],
                            recipe: SFTRecipe, progress: ProgressReporter? = nil) -> FineTuneResult {
         let model = base.copy()
-        let trainable = recipe.freeze.apply(to: model)
+        recipe.freeze.apply(to: model)
+        return train(model, tokenizer: tokenizer, examples: examples, validation: validation, recipe: recipe, progress: progress)
+    }
+
+    /// Fine-tunes `model` in place, training exactly the parameters whose `requiresGrad` is set (so a
+    /// PEFT method that froze the base and added its own tensors trains only those).
+    public static func train(_ model: GPT, tokenizer: some Tokenizer, examples: [SFTExample], validation: [SFTExample] = [],
+                             recipe: SFTRecipe, progress: ProgressReporter? = nil) -> FineTuneResult {
+        let trainable = model.parameterCount(trainableOnly: true)
         let tokenized = examples.map { TokenizedExample($0, tokenizer: tokenizer, promptLossWeight: recipe.promptLossWeight) }
         // Rows only as long as the longest example needs: short SFT examples train much faster.
-        let context = min(model.config.contextLength, (tokenized.map(\.ids.count).max() ?? 2) - 1)
+        let room = model.config.contextLength - (model.virtualTokens?.shape[0] ?? 0)
+        let context = min(room, (tokenized.map(\.ids.count).max() ?? 2) - 1)
         var source = SFTBatchSource(examples: tokenized, batchSize: recipe.batchSize, contextLength: context, seed: recipe.seed)
         let validationBatches = SFTBatchSource(
             examples: validation.map { TokenizedExample($0, tokenizer: tokenizer, promptLossWeight: 0) }.nonEmpty ?? tokenized,
             batchSize: recipe.batchSize, contextLength: context, seed: 0).allBatches()
         let optimizer = AdamW(model.namedParameters(), weightDecay: 0.01)
-        var options = TrainerOptions(steps: recipe.steps, learningRate: recipe.learningRate,
+        let options = TrainerOptions(steps: recipe.steps, learningRate: recipe.learningRate,
                                      gradientAccumulation: recipe.gradientAccumulation, warmupSteps: recipe.warmupSteps,
-                                     decay: recipe.decay, evaluateEvery: validation.isEmpty ? 0 : recipe.evaluateEvery,
+                                     decay: recipe.decay, clipNorm: 1, evaluateEvery: validation.isEmpty ? 0 : recipe.evaluateEvery,
                                      earlyStoppingPatience: recipe.patience, seed: recipe.seed)
-        options.clipNorm = 1
         let trainer = Trainer(model: model, optimizer: optimizer, options: options)
+        // The loop cannot throw here: the after-step hook does nothing.
         try? trainer.run(source: &source, validation: validationBatches, progress: progress)
         return FineTuneResult(model: model, log: trainer.log, trainableParameters: trainable,
                               stoppedEarly: trainer.step < recipe.steps)

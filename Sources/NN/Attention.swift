@@ -17,6 +17,9 @@ public final class CausalSelfAttention: Module {
     public let c_proj: Linear?
     /// Llama: separate projections (k and v produce kvHeads·D features).
     public let q_proj: Linear?, k_proj: Linear?, v_proj: Linear?, o_proj: Linear?
+    /// Prefix tuning: learned keys and values [H, P, D] that every query may attend to, placed before
+    /// the sequence (nil: none). Their parameters belong to the PEFT method that installs them.
+    public var prefix: (keys: Tensor, values: Tensor)?
 
     /// Projections initialised N(0, 0.02²); output projections scaled by 1/√(2·layers) (GPT-2's rule).
     public init(config: GPTConfig, rng: inout RNG) {
@@ -73,19 +76,29 @@ public final class CausalSelfAttention: Module {
             k = repeatHeads(k)
             v = repeatHeads(v)
         }
+        // Prefix tuning: P learned positions in front of the keys and values, visible to every query.
+        var prefixLength = 0
+        if let prefix {
+            prefixLength = prefix.keys.shape[1]
+            func batched(_ p: Tensor) -> Tensor { Tensor.concat(Array(repeating: p.reshaped([1, h, prefixLength, d]), count: b), axis: 0) }
+            k = Tensor.concat([batched(prefix.keys), k], axis: 2)
+            v = Tensor.concat([batched(prefix.values), v], axis: 2)
+        }
         // 4. Scores with the causal mask (−∞ above the diagonal), softmax over keys.
         let scores = Tensor.matmul(q, k, transposeB: true) * (1 / Float(d).squareRoot())
-        let weights = (scores + CausalSelfAttention.causalMask(t)).softmax()
+        let weights = (scores + CausalSelfAttention.causalMask(t, prefix: prefixLength)).softmax()
         // 5. Mix values, merge heads back into channels, project.
         let mixed = Tensor.matmul(weights, v).permuted([0, 2, 1, 3]).reshaped([b, t, c])
         return (c_proj ?? o_proj!)(mixed)
     }
 
-    /// [T, T] with 0 on and below the diagonal and −∞ above (a constant: no gradient).
-    public static func causalMask(_ steps: Int) -> Tensor {
-        let mask = Tensor(zeros: [steps, steps])
+    /// [T, P + T]: 0 where query i may attend (every prefix position, and sequence positions j ≤ i),
+    /// −∞ where it may not (a constant: no gradient).
+    public static func causalMask(_ steps: Int, prefix: Int = 0) -> Tensor {
+        let width = prefix + steps
+        let mask = Tensor(zeros: [steps, width])
         for i in 0..<steps {
-            for j in (i + 1)..<max(steps, i + 1) { mask.data[i * steps + j] = -Float.infinity }
+            for j in (prefix + i + 1)..<max(width, prefix + i + 1) { mask.data[i * width + j] = -Float.infinity }
         }
         return mask
     }

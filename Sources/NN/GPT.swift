@@ -72,6 +72,9 @@ public final class GPT: Module {
     public let head: Linear?
     /// Recompute each block in backward instead of storing its activations (see Checkpointing.swift).
     public var checkpointActivations = false
+    /// Prompt tuning: learned "virtual token" embeddings [P, C] placed before every sequence (nil: none).
+    /// Positions count them, so P + T must fit the context. Their parameter belongs to the PEFT method.
+    public var virtualTokens: Tensor?
 
     /// A randomly initialised model (validates the config first).
     public init(config: GPTConfig, rng: inout RNG) {
@@ -106,11 +109,19 @@ public final class GPT: Module {
     /// Pass `rng` during training to enable dropout (it advances by one draw per block).
     public func callAsFunction(_ ids: [Int32], batch: Int, steps: Int, rng: inout RNG?) -> Tensor {
         precondition(ids.count == batch * steps, "GPT: \(ids.count) ids for batch \(batch) × steps \(steps)")
-        precondition(steps <= config.contextLength, "GPT: \(steps) steps exceed the context length \(config.contextLength)")
-        // 1. Embed tokens (and positions, for GPT-2): [B, T, C].
+        let virtualCount = virtualTokens?.shape[0] ?? 0
+        let total = virtualCount + steps
+        precondition(total <= config.contextLength,
+                     "GPT: \(steps) steps\(virtualCount > 0 ? " + \(virtualCount) virtual tokens" : "") exceed the context length \(config.contextLength)")
+        // 1. Embed tokens (after any virtual tokens), and positions for GPT-2: [B, P + T, C].
         var x = tokenEmbedding(ids, shape: [batch, steps])
+        if let virtualTokens {
+            let c = config.embeddingSize
+            let perRow = Array(repeating: virtualTokens.reshaped([1, virtualCount, c]), count: batch)
+            x = Tensor.concat([Tensor.concat(perRow, axis: 0), x], axis: 1)
+        }
         if let positionEmbedding {
-            x = x + positionEmbedding((0..<steps).map(Int32.init), shape: [steps])
+            x = x + positionEmbedding((0..<total).map(Int32.init), shape: [total])
         }
         // 2. The residual stream through every block (optionally checkpointed).
         for block in blocks {
@@ -121,7 +132,8 @@ public final class GPT: Module {
                 x = block(x, dropoutSeed: seed)
             }
         }
-        // 3. Final norm, then project every position onto the vocabulary.
+        // 3. Final norm (dropping the virtual positions), then project every position onto the vocabulary.
+        if virtualCount > 0 { x = x.slice(axis: 1, virtualCount..<total) }
         let rows = Block.normalize(finalNorm, x).reshaped([batch * steps, config.embeddingSize])
         if let head { return head(rows) }
         return Tensor.matmul(rows, tokenEmbedding.weight, transposeB: true)

@@ -26,7 +26,7 @@ enum FinetuneCommand {
           --out DIR            output directory (default: runs/finetune)
           --steps N            optimizer steps (default 300)
           --batch N            examples per step (default 16)
-          --lr X               peak learning rate (default 1e-3; warmup 10%, cosine decay)
+          --lr X               peak learning rate (default 5e-4; warmup 10%, cosine decay)
           --prompt-loss-weight W   loss weight of prompt tokens, 0…1 (default 0)
           --train-last N       train only the last N blocks (partial fine-tuning; default: all)
           --seed S             seed for shuffling and dropout (default 1)
@@ -39,7 +39,7 @@ enum FinetuneCommand {
         guard let dataURL = try options.existingPath("data") else { throw UsageError(description: "--data FILE.jsonl is required") }
         var recipe = SFTRecipe(steps: try options.int("steps", default: 300, in: 1...1_000_000),
                                batchSize: try options.int("batch", default: 16, in: 1...4096),
-                               learningRate: try options.float("lr", default: 1e-3, in: 1e-7...1),
+                               learningRate: try options.float("lr", default: 5e-4, in: 1e-7...1),
                                promptLossWeight: try options.float("prompt-loss-weight", default: 0, in: 0...1),
                                seed: UInt64(try options.int("seed", default: 1, in: 0...Int.max)))
         let out = URL(fileURLWithPath: options.string("out") ?? "runs/finetune")
