@@ -103,7 +103,7 @@ let package = Package(
                     swiftSettings: numericSettings),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "NN", "Optim"], swiftSettings: numericSettings),
         .testTarget(name: "PEFTTests", dependencies: ["PEFT", "FullFineTuning", "Training", "Datasets", "Tokenizers", "NN",
-                                                "Autodiff", "Checkpoints"], swiftSettings: numericSettings),
+                                                "Autodiff", "Optim", "Checkpoints"], swiftSettings: numericSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"],
                     resources: [.copy("Fixtures")]),
