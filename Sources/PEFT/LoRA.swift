@@ -145,6 +145,12 @@ public final class LoRALayer: LinearAdapter {
     }
 
     public func forward(_ x: Tensor, layer: Linear) -> Tensor {
+        let running = active.compactMap { name in weights(name).map { (name, $0) } }.filter { !$0.1.merged }
+        // The common case — one plain LoRA adapter, no dropout — runs as one fused op (see Ops+LowRank.swift).
+        if running.count == 1, let w = running.first?.1, !w.config.useDoRA,
+           w.config.dropout == 0 || !Tensor.gradientsEnabled {
+            return Tensor.lowRankLinear(x, weight: layer.weight, bias: layer.bias, a: w.a, b: w.b, scaling: w.config.scaling)
+        }
         var y = layer.baseForward(x)
         for name in active {
             guard let w = weights(name), !w.merged else { continue }
