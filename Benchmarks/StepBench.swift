@@ -2,7 +2,8 @@
 //
 // Reference config (issue #3): vocab 256, 4 layers, 4 heads, width 256, context 128, batch 16.
 // Full fine-tuning trains every parameter; "frozen base" trains only the last block, so backward
-// stops early and the optimizer touches a quarter of the weights.
+// stops early and the optimizer touches a quarter of the weights; LoRA (StepBench+LoRA.swift) freezes
+// the whole base and trains rank-8 adapters on every linear layer.
 import Foundation
 import Autodiff
 import NN
@@ -45,5 +46,6 @@ enum StepBench {
                                   "tokens_per_s": tokensPerSecond.rounded(), "peak_bytes": meter.peakTotal])
             }
         }
+        runLoRA(quick: quick)
     }
 }

@@ -1,0 +1,16 @@
+// Chapter08SmokeTests.swift — chapter 8 runs on its tiny configuration; merge/unmerge are exact.
+import Testing
+@testable import Chapter08LoRA
+
+@Suite struct Chapter08SmokeTests {
+    @Test func chapterRunsAndMergeIsExact() throws {
+        var lines: [String] = []
+        let report = try Chapter08LoRA.run(.tiny) { lines.append($0) }
+        #expect(report.updateError.count == report.ranks.count)
+        // Truncation error falls with rank, and a fine-tuning update is more compressible than noise.
+        #expect(report.updateError == report.updateError.sorted(by: >))
+        #expect(zip(report.updateError, report.randomError).allSatisfy { $0 <= $1 + 1e-9 })
+        #expect(report.lora.trainable < report.full.trainable)
+        #expect(report.mergeDifference < 1e-4 && report.unmergeDifference < 1e-5)
+    }
+}
