@@ -24,15 +24,7 @@ public enum Shapes {
     }
 
     /// Row-major element strides of `shape`.
-    public static func strides(_ shape: [Int]) -> [Int] {
-        var strides = [Int](repeating: 1, count: shape.count)
-        var running = 1
-        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
-            strides[axis] = running
-            running *= shape[axis]
-        }
-        return strides
-    }
+    public static func strides(_ shape: [Int]) -> [Int] { Elementwise.contiguousStrides(shape) }
 
     /// Strides for reading a tensor of `shape` as if it had the (broadcast) shape `target`:
     /// broadcast axes get stride 0, missing leading axes too.

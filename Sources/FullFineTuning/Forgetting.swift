@@ -46,16 +46,5 @@ public enum Forgetting {
     }
 
     /// Mean next-token loss on pretraining-style batches, without gradients.
-    public static func corpusLoss(_ model: GPT, _ batches: [Batch]) -> Float {
-        Tensor.withNoGrad {
-            var total: Double = 0, count: Double = 0
-            for batch in batches {
-                let logits = model(batch.inputs, batch: batch.batchSize, steps: batch.contextLength)
-                let n = Double(batch.weights.reduce(0, +))
-                total += Double(Tensor.crossEntropy(logits, targets: batch.targets, weights: batch.weights).item) * n
-                count += n
-            }
-            return count == 0 ? 0 : Float(total / count)
-        }
-    }
+    public static func corpusLoss(_ model: GPT, _ batches: [Batch]) -> Float { model.meanLoss(on: batches) }
 }

@@ -53,16 +53,6 @@ public enum TaskEvaluator {
     public static func responseLoss(_ model: GPT, tokenizer: some Tokenizer, examples: [SFTExample]) -> Float {
         let tokenized = examples.map { TokenizedExample($0, tokenizer: tokenizer, promptLossWeight: 0) }
         let context = min(model.config.contextLength, (tokenized.map(\.ids.count).max() ?? 2) - 1)
-        let batches = SFTBatchSource(examples: tokenized, batchSize: 16, contextLength: max(context, 1), seed: 0).allBatches()
-        return Tensor.withNoGrad {
-            var total: Double = 0, weight: Double = 0
-            for batch in batches {
-                let logits = model(batch.inputs, batch: batch.batchSize, steps: batch.contextLength)
-                let w = Double(batch.weights.reduce(0, +))
-                total += Double(Tensor.crossEntropy(logits, targets: batch.targets, weights: batch.weights).item) * w
-                weight += w
-            }
-            return weight == 0 ? 0 : Float(total / weight)
-        }
+        return model.meanLoss(on: SFTBatchSource(examples: tokenized, batchSize: 16, contextLength: max(context, 1), seed: 0).allBatches())
     }
 }

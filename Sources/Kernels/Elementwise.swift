@@ -96,8 +96,8 @@ public enum Elementwise {
         }
     }
 
-    /// Row-major strides of `shape` (no dependency on higher modules).
-    static func contiguousStrides(_ shape: [Int]) -> [Int] {
+    /// Row-major element strides of `shape`: the last axis has stride 1.
+    public static func contiguousStrides(_ shape: [Int]) -> [Int] {
         var strides = [Int](repeating: 1, count: shape.count)
         var running = 1
         for axis in stride(from: shape.count - 1, through: 0, by: -1) {

@@ -125,17 +125,7 @@ public final class Trainer {
     }
 
     /// Mean weighted loss over `batches`, without gradients or dropout.
-    public func evaluate(_ batches: [some LanguageModelBatch]) -> Float {
-        Tensor.withNoGrad {
-            var total: Double = 0, weight: Double = 0
-            for batch in batches {
-                let w = Double(batch.weights.reduce(0, +))
-                total += Double(loss(batch, training: false).item) * w
-                weight += w
-            }
-            return weight == 0 ? 0 : Float(total / weight)
-        }
-    }
+    public func evaluate(_ batches: [some LanguageModelBatch]) -> Float { model.meanLoss(on: batches) }
 
     /// Records a validation loss for the current step and updates early-stopping counters.
     /// Returns true when it is the best so far.
