@@ -43,13 +43,14 @@ enum FinetuneCommand {
                                promptLossWeight: try options.float("prompt-loss-weight", default: 0, in: 0...1),
                                seed: UInt64(try options.int("seed", default: 1, in: 0...Int.max)))
         let out = URL(fileURLWithPath: options.string("out") ?? "runs/finetune")
+        // Data first: a malformed file should fail in a second, not after loading (or pretraining) a model.
+        let examples = try JSONLines.load(dataURL)
+        guard !examples.isEmpty else { throw UsageError(description: "\(dataURL.path): no examples") }
         let (model, tokenizer) = try loadBase(options.existingPath("base"))
         if options.string("train-last") != nil {
             recipe.freeze = .lastBlocks(try options.int("train-last", default: 0, in: 1...model.config.layers), trainEmbeddings: false)
         }
-        // Data: parse, check every character can be encoded, split off validation.
-        let examples = try JSONLines.load(dataURL)
-        guard !examples.isEmpty else { throw UsageError(description: "\(dataURL.path): no examples") }
+        // Check every character can be encoded, then split off validation.
         if let char = tokenizer as? CharTokenizer {
             for (index, example) in examples.enumerated() {
                 do { _ = try char.encodeChecked(example.prompt + example.response) } catch {
