@@ -40,7 +40,9 @@ public final class CausalSelfAttention: Module {
         }
     }
 
-    public var localParameters: [(name: String, tensor: Tensor)] { [] }
+    public var localParameters: [(name: String, tensor: Tensor)] {
+        prefix.map { [("prefix_keys", $0.keys), ("prefix_values", $0.values)] } ?? []
+    }
     public var children: [(name: String, module: any Module)] {
         [("c_attn", c_attn), ("c_proj", c_proj), ("q_proj", q_proj), ("k_proj", k_proj),
          ("v_proj", v_proj), ("o_proj", o_proj)].compactMap { name, layer in layer.map { (name, $0 as any Module) } }

@@ -91,7 +91,7 @@ public final class GPT: Module {
             : Linear(config.embeddingSize, config.vocabularySize, bias: false, rng: &rng)
     }
 
-    public var localParameters: [(name: String, tensor: Tensor)] { [] }
+    public var localParameters: [(name: String, tensor: Tensor)] { virtualTokens.map { [("virtual_tokens", $0)] } ?? [] }
     public var children: [(name: String, module: any Module)] {
         let stack = blocks.enumerated().map { (String($0.offset), $0.element as any Module) }
         switch config.flavour {
