@@ -81,6 +81,9 @@ let package = Package(
         .target(name: "Chapter06Tactics", dependencies: ["Autodiff", "NN", "Optim", "Tokenizers", "Datasets", "Training", "FullFineTuning"],
                 path: "Chapters/Chapter06Tactics", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter06", dependencies: ["Chapter06Tactics"], path: "Chapters/Chapter06Tactics/main"),
+        .target(name: "Chapter07PEFTZoo", dependencies: ["Autodiff", "NN", "Tokenizers", "Datasets", "Training", "FullFineTuning", "PEFT"],
+                path: "Chapters/Chapter07PEFTZoo", exclude: ["main"], swiftSettings: numericSettings),
+        .executableTarget(name: "chapter07", dependencies: ["Chapter07PEFTZoo"], path: "Chapters/Chapter07PEFTZoo/main"),
         .target(name: "Chapter08LoRA", dependencies: ["Autodiff", "NN", "Tokenizers", "Datasets", "Training", "FullFineTuning", "PEFT"],
                 path: "Chapters/Chapter08LoRA", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter08", dependencies: ["Chapter08LoRA"], path: "Chapters/Chapter08LoRA/main"),
@@ -115,7 +118,7 @@ let package = Package(
                                                     "Autodiff", "NN", "Optim", "FullFineTuning"]),
         .testTarget(name: "ChapterSmokeTests", dependencies: ["Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining",
                                                                 "Chapter04Memory", "Chapter05FineTuning", "Chapter06Tactics",
-                                                                "Chapter08LoRA", "FullFineTuning"],
+                                                                "Chapter07PEFTZoo", "Chapter08LoRA", "FullFineTuning"],
                     swiftSettings: numericSettings),
     ]
 )
