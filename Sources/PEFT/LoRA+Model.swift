@@ -58,6 +58,15 @@ public enum LoRA {
         for (_, layer, lora) in loraLayers(of: model) { lora.unmerge(name, layer: layer) }
     }
 
+    /// Merges adapter `name` into the base weights and drops every LoRA layer: the result is a plain
+    /// model (other adapters on the same layers are discarded too).
+    public static func mergeAndUnload(_ name: String, from model: GPT) {
+        for (_, layer, lora) in loraLayers(of: model) {
+            lora.merge(name, layer: layer)
+            layer.adapter = nil
+        }
+    }
+
     /// Removes adapter `name` everywhere (and the LoRA layers left empty).
     public static func remove(_ name: String, from model: GPT) {
         for (_, layer, lora) in loraLayers(of: model) {

@@ -75,7 +75,8 @@ struct Command: Sendable {
 }
 
 enum CommandLineTool {
-    static let commands: [Command] = [TourCommand.command, PretrainCommand.command, FinetuneCommand.command]
+    static let commands: [Command] = [TourCommand.command, PretrainCommand.command, FinetuneCommand.command,
+                                      LoRACommand.command, MergeAdapterCommand.command]
 
     static let overview = """
     tinytune — fine-tuning language models, explained in code and measured.

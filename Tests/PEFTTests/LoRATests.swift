@@ -165,3 +165,17 @@ func randomizeB(_ model: GPT, _ name: String, seed: UInt64) {
         #expect(svd.relativeError(rank: 3) == 0)
     }
 }
+
+@Suite struct MergeAndUnloadTests {
+    @Test func leavesAPlainModelWithTheSameOutputs() {
+        let m = model()
+        let baseCount = m.parameterCount()
+        LoRA.add("a", to: m, config: LoRAConfig(rank: 4), seed: 2)
+        randomizeB(m, "a", seed: 8)
+        let adapted = m(loraTestIDs, batch: 2, steps: 6)
+        LoRA.mergeAndUnload("a", from: m)
+        #expect(LoRA.loraLayers(of: m).isEmpty)
+        #expect(m.parameterCount() == baseCount)
+        #expect(maxDifference(m(loraTestIDs, batch: 2, steps: 6), adapted) < 1e-5)
+    }
+}

@@ -1,0 +1,94 @@
+// LoRACommands.swift — `tinytune lora` (train a PEFT-layout adapter) and `tinytune merge-adapter`.
+import Foundation
+import NN
+import Tokenizers
+import Datasets
+import Training
+import Checkpoints
+import FullFineTuning
+import PEFT
+
+enum LoRACommand {
+    static let command = Command(
+        name: "lora", summary: "train a LoRA adapter on your JSONL file (PEFT file layout)",
+        help: """
+        Usage: tinytune lora --data FILE.jsonl [options]
+
+        Freezes the base model, adds LoRA adapters to the chosen linear layers, trains them, and writes
+        adapter_config.json + adapter_model.safetensors (Hugging Face PEFT's layout) to --out.
+
+          --data FILE          training data (required; same formats as `tinytune finetune`)
+          --base DIR           base model directory (default: the built-in base model)
+          --out DIR            output directory (default: runs/lora)
+          --rank R             LoRA rank (default 8)
+          --alpha A            LoRA alpha; the update is scaled by alpha/rank (default 16)
+          --targets LIST       comma-separated layer names (c_attn, c_proj, c_fc, q_proj, …) or all-linear (default)
+          --rslora             scale by alpha/√rank instead
+          --dora               weight-decomposed LoRA (DoRA)
+          --steps N            optimizer steps (default 500)
+          --batch N            examples per step (default 32)
+          --lr X               peak learning rate (default 1.5e-3)
+          --seed S             seed (default 1)
+        """,
+        run: run)
+
+    static func run(_ arguments: [String]) throws {
+        let options = try Options(arguments, valued: ["data", "base", "out", "rank", "alpha", "targets", "steps", "batch", "lr", "seed"],
+                                  switches: ["rslora", "dora"])
+        guard let dataURL = try options.existingPath("data") else { throw UsageError(description: "--data FILE.jsonl is required") }
+        let examples = try JSONLines.load(dataURL)
+        guard !examples.isEmpty else { throw UsageError(description: "\(dataURL.path): no examples") }
+        let rank = try options.int("rank", default: 8, in: 1...4096)
+        let targets = (options.string("targets") ?? "all-linear").split(separator: ",").map(String.init)
+        let config = LoRAConfig(rank: rank, alpha: try options.float("alpha", default: 16, in: 1e-3...1e6),
+                                useRSLoRA: options.flag("rslora"), useDoRA: options.flag("dora"), targets: targets)
+        let recipe = SFTRecipe(steps: try options.int("steps", default: 500, in: 1...1_000_000),
+                               batchSize: try options.int("batch", default: 32, in: 1...4096),
+                               learningRate: try options.float("lr", default: 1.5e-3, in: 1e-7...1),
+                               seed: UInt64(try options.int("seed", default: 1, in: 0...Int.max)))
+        let out = URL(fileURLWithPath: options.string("out") ?? "runs/lora")
+        let (model, tokenizer) = try FinetuneCommand.loadBase(options.existingPath("base"))
+        let known = Set(LoRA.linearLayers(of: model).map { $0.path.split(separator: ".").last.map(String.init) ?? $0.path })
+        for target in targets where target != "all-linear" && !known.contains(target) {
+            throw UsageError(description: "--targets: no linear layer named '\(target)' (this model has \(known.sorted().joined(separator: ", ")))")
+        }
+        let trainable = LoRA.add("default", to: model, config: config, seed: recipe.seed)
+        print(String(format: "LoRA r=%d on %@: %d trainable parameters (%.2f%% of %d)", rank, targets.joined(separator: ","),
+                     trainable, 100 * Double(trainable) / Double(model.parameterCount() - trainable), model.parameterCount() - trainable))
+        _ = FineTuning.train(model, tokenizer: tokenizer, examples: examples, recipe: recipe,
+                             progress: ProgressReporter(label: "lora", every: max(recipe.steps / 10, 1)))
+        try AdapterFiles.save("default", of: model, to: out, baseModel: options.string("base") ?? "tinytune-base")
+        print("wrote \(out.path) (adapter_config.json, adapter_model.safetensors)")
+    }
+}
+
+enum MergeAdapterCommand {
+    static let command = Command(
+        name: "merge-adapter", summary: "fold a LoRA adapter into its base model, writing a plain checkpoint",
+        help: """
+        Usage: tinytune merge-adapter --adapter DIR --out DIR [--base DIR]
+
+        Loads the base model and the PEFT-layout adapter, computes W + (alpha/r)·B·A for every adapted
+        layer, and writes an ordinary checkpoint (config.json, model.safetensors, tokenizer.json) that
+        runs at the base model's speed.
+
+          --adapter DIR   adapter directory written by `tinytune lora` (required)
+          --out DIR       output directory (required)
+          --base DIR      base model directory (default: the built-in base model)
+        """,
+        run: run)
+
+    static func run(_ arguments: [String]) throws {
+        let options = try Options(arguments, valued: ["adapter", "out", "base"])
+        guard let adapter = try options.existingPath("adapter") else { throw UsageError(description: "--adapter DIR is required") }
+        guard let outPath = options.string("out") else { throw UsageError(description: "--out DIR is required") }
+        let (model, tokenizer) = try FinetuneCommand.loadBase(options.existingPath("base"))
+        try AdapterFiles.load("default", into: model, from: adapter)
+        LoRA.mergeAndUnload("default", from: model)
+        model.setTrainable(true)
+        let out = URL(fileURLWithPath: outPath)
+        try ModelCheckpoint.save(model, to: out)
+        try FinetuneCommand.saveTokenizer(tokenizer, to: out)
+        print("wrote \(out.path): the base model with the adapter merged in")
+    }
+}
