@@ -39,11 +39,11 @@ let package = Package(
         .target(name: "Autodiff", dependencies: ["Kernels"], swiftSettings: numericSettings),
 
         // MARK: - The model and its training
-        .target(name: "NN", dependencies: ["Autodiff"], swiftSettings: numericSettings),
+        .target(name: "NN", dependencies: ["Kernels", "Autodiff"], swiftSettings: numericSettings),
         .target(name: "Optim", dependencies: ["NN"], swiftSettings: numericSettings),
         .target(name: "Tokenizers", swiftSettings: numericSettings),
         .target(name: "Checkpoints", dependencies: ["NN"], swiftSettings: numericSettings),
-        .target(name: "Datasets", dependencies: ["Tokenizers", "Autodiff"], swiftSettings: numericSettings),
+        .target(name: "Datasets", dependencies: ["Kernels", "Tokenizers", "Autodiff"], swiftSettings: numericSettings),
         .target(name: "Training", dependencies: ["NN", "Optim", "Datasets", "Checkpoints", "Tokenizers"],
                 swiftSettings: numericSettings),
 
@@ -87,6 +87,9 @@ let package = Package(
         .target(name: "Chapter08LoRA", dependencies: ["Autodiff", "NN", "Tokenizers", "Datasets", "Training", "FullFineTuning", "PEFT"],
                 path: "Chapters/Chapter08LoRA", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter08", dependencies: ["Chapter08LoRA"], path: "Chapters/Chapter08LoRA/main"),
+        .target(name: "Chapter09Serving", dependencies: ["Autodiff", "NN", "Tokenizers", "Datasets", "Training", "FullFineTuning", "PEFT"],
+                path: "Chapters/Chapter09Serving", exclude: ["main"], swiftSettings: numericSettings),
+        .executableTarget(name: "chapter09", dependencies: ["Chapter09Serving"], path: "Chapters/Chapter09Serving/main"),
         .executableTarget(name: "chapters"),
 
         // MARK: - Front ends
@@ -118,7 +121,8 @@ let package = Package(
                                                     "Autodiff", "NN", "Optim", "FullFineTuning"]),
         .testTarget(name: "ChapterSmokeTests", dependencies: ["Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining",
                                                                 "Chapter04Memory", "Chapter05FineTuning", "Chapter06Tactics",
-                                                                "Chapter07PEFTZoo", "Chapter08LoRA", "FullFineTuning"],
+                                                                "Chapter07PEFTZoo", "Chapter08LoRA", "Chapter09Serving",
+                                                                "FullFineTuning"],
                     swiftSettings: numericSettings),
     ]
 )

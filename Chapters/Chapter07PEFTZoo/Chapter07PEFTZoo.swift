@@ -80,10 +80,11 @@ public enum Chapter07PEFTZoo {
         }
         output("""
 
-        Reading the table: LoRA and bottleneck adapters change the computation inside every block and learn the task;
-        methods that only rescale (IA3) or shift (BitFit) existing features, or only add context (prompt and prefix
-        tuning), have far fewer parameters and, at this scale and step budget, learn far less of a task that needs new
-        attention patterns. LoRA alone costs nothing at inference once merged; the others keep their extra work.
+        Reading the table: reversing a word needs new attention patterns. LoRA, which can change every projection,
+        learns most of it within the budget; methods that only rescale (IA3) or shift (BitFit) existing features, or
+        only add context (prompt and prefix tuning), learn far less at this scale — compare their response losses, which
+        move even where exact-match accuracy stays at zero. Each method got one learning rate, not a tuned one.
+        LoRA alone costs nothing at inference once merged; the others keep their extra work per token.
         """)
         return rows
     }

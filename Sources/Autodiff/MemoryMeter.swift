@@ -6,6 +6,7 @@
 // *measured* breakdown next to the estimator's formula.
 // Leaves out: allocator overhead, the Swift runtime's own memory, and buffers made outside tensors
 // (unless they report themselves with `MeteredAllocation`).
+import Kernels
 import Foundation
 
 /// What a buffer is for. The four roles of the training-memory equation, plus `other`.
@@ -111,7 +112,7 @@ public final class MeteredAllocation<T>: @unchecked Sendable {
 
     /// Allocates `count` elements, zero-filled, counted under `role` (default: the task's role).
     public init(count: Int, zero: T, role: MemoryRole = MemoryRole.current) {
-        precondition(count >= 0, "MeteredAllocation: negative element count \(count)")
+        require(count >= 0, "MeteredAllocation: negative element count \(count)")
         self.count = count
         self.pointer = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
         pointer.initialize(repeating: zero, count: count)

@@ -11,7 +11,7 @@ extension Tensor {
     private static func broadcasting(_ op: Op, _ kind: BinaryOp, _ a: Tensor, _ b: Tensor,
                                      backward: @escaping (_ out: Tensor, _ dOut: UnsafePointer<Float>) -> Void) -> Tensor {
         guard let shape = Shapes.broadcast(a.shape, b.shape) else {
-            preconditionFailure("\(op.rawValue): shapes \(a.shape) and \(b.shape) do not broadcast")
+            fatalError("\(op.rawValue): shapes \(a.shape) and \(b.shape) do not broadcast")
         }
         let out = Tensor(zeros: shape)
         Elementwise.binary(kind, a: a.data, aStrides: Shapes.broadcastStrides(a.shape, to: shape),

@@ -12,7 +12,7 @@ extension Tensor {
     /// y = x·Wᵀ + b + s·(x·Aᵀ)·Bᵀ.  x [..., in], W [out, in], b [out] or nil, A [r, in], B [out, r] → [..., out].
     public static func lowRankLinear(_ x: Tensor, weight: Tensor, bias: Tensor?, a: Tensor, b: Tensor, scaling s: Float) -> Tensor {
         let (out, inFeatures, rank) = (weight.shape[0], weight.shape[1], a.shape[0])
-        precondition(x.shape.last == inFeatures && a.shape == [rank, inFeatures] && b.shape == [out, rank]
+        require(x.shape.last == inFeatures && a.shape == [rank, inFeatures] && b.shape == [out, rank]
                      && (bias == nil || bias!.shape == [out]),
                      "lowRankLinear: x \(x.shape), W \(weight.shape), A \(a.shape), B \(b.shape), bias \(bias?.shape ?? [])")
         let rows = x.count / inFeatures

@@ -14,17 +14,17 @@ extension Tensor {
     /// result [..., M, N]; or, batched, a and b with equal leading axes. `matmul(x, w, transposeB: true)`
     /// is a Linear layer's x·Wᵀ with W stored [out, in].
     public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
-        precondition(a.rank >= 2 && b.rank >= 2, "matmul: operands need rank ≥ 2, got \(a.shape) and \(b.shape)")
+        require(a.rank >= 2 && b.rank >= 2, "matmul: operands need rank ≥ 2, got \(a.shape) and \(b.shape)")
         let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
-        precondition(batchB.isEmpty || batchA == batchB,
+        require(batchB.isEmpty || batchA == batchB,
                      "matmul: batch axes of \(a.shape) and \(b.shape) must match (or b must be 2-D)")
-        precondition(!(transposeA && batchB.isEmpty && !batchA.isEmpty),
+        require(!(transposeA && batchB.isEmpty && !batchA.isEmpty),
                      "matmul: transposeA with a shared 2-D b is not supported (shapes \(a.shape), \(b.shape))")
         let (aRows, aCols) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
         let (bRows, bCols) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
         let m = transposeA ? aCols : aRows, k = transposeA ? aRows : aCols
         let kB = transposeB ? bCols : bRows, n = transposeB ? bRows : bCols
-        precondition(k == kB, "matmul: inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+        require(k == kB, "matmul: inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
         let batch = batchA.reduce(1, *)
         let out = Tensor(zeros: batchA + [m, n])
         let tA: Transpose = transposeA ? .transposed : .none, tB: Transpose = transposeB ? .transposed : .none

@@ -12,7 +12,7 @@ extension Tensor {
     /// Layer norm over the last axis: (x − μ)/√(σ² + eps)·γ + β. gamma, beta: [C] (beta optional).
     public func layerNorm(gamma: Tensor, beta: Tensor?, eps: Float = 1e-5) -> Tensor {
         let cols = shape.last ?? 0, rows = cols == 0 ? 0 : count / cols
-        precondition(gamma.shape == [cols] && (beta == nil || beta!.shape == [cols]),
+        require(gamma.shape == [cols] && (beta == nil || beta!.shape == [cols]),
                      "layerNorm: gamma \(gamma.shape) / beta \(beta?.shape ?? []) must be [\(cols)] for input \(shape)")
         let out = Tensor(zeros: shape)
         // Per-row statistics saved for backward (tensors, so the memory meter counts them).
@@ -31,7 +31,7 @@ extension Tensor {
     /// RMS norm over the last axis: x/√(mean(x²) + eps)·γ. gamma: [C].
     public func rmsNorm(gamma: Tensor, eps: Float = 1e-5) -> Tensor {
         let cols = shape.last ?? 0, rows = cols == 0 ? 0 : count / cols
-        precondition(gamma.shape == [cols], "rmsNorm: gamma \(gamma.shape) must be [\(cols)] for input \(shape)")
+        require(gamma.shape == [cols], "rmsNorm: gamma \(gamma.shape) must be [\(cols)] for input \(shape)")
         let out = Tensor(zeros: shape)
         let rstd = Tensor(zeros: [rows])
         Norms.rmsNormForward(data, gamma: gamma.data, out.data, rstd: rstd.data, rows: rows, cols: cols, eps: eps)
@@ -45,7 +45,7 @@ extension Tensor {
     /// Zeroes each element with probability p and scales survivors by 1/(1−p). p = 0 returns self.
     /// The mask is drawn from `rng` on the calling thread, so it is reproducible for a seed.
     public func dropout(_ p: Float, rng: inout RNG) -> Tensor {
-        precondition(p >= 0 && p < 1, "dropout: probability \(p) must be in [0, 1)")
+        require(p >= 0 && p < 1, "dropout: probability \(p) must be in [0, 1)")
         if p == 0 { return self }
         let keepScale = 1 / (1 - p)
         // The scaled keep-mask is saved for backward (a tensor, so the memory meter counts it).
@@ -64,7 +64,7 @@ extension Tensor {
     /// feature i < D/2 is paired with i + D/2 and the pair is rotated by angle (t + offset)·θ^(−2i/D).
     /// out = x·cos + rotateHalf(x)·sin, rotateHalf(x) = [−x₂, x₁].
     public func rope(theta: Float = 10_000, positionOffset: Int = 0) -> Tensor {
-        precondition(rank >= 2 && shape[rank - 1] % 2 == 0, "rope: needs [..., T, D] with D even, got \(shape)")
+        require(rank >= 2 && shape[rank - 1] % 2 == 0, "rope: needs [..., T, D] with D even, got \(shape)")
         let (steps, width) = (shape[rank - 2], shape[rank - 1])
         let half = width / 2
         // Angle tables [T, D/2].

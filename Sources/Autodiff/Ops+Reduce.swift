@@ -41,7 +41,7 @@ extension Tensor {
     /// Maximum along one axis (the winner takes the whole gradient; first index on ties).
     public func max(axis: Int, keepDims: Bool = false) -> Tensor {
         let ax = Shapes.axis(axis, rank: rank, op: "max")
-        precondition(shape[ax] > 0, "max: empty axis \(ax) in shape \(shape)")
+        require(shape[ax] > 0, "max: empty axis \(ax) in shape \(shape)")
         let outer = shape[..<ax].reduce(1, *), n = shape[ax], inner = shape[(ax + 1)...].reduce(1, *)
         var outShape = shape
         if keepDims { outShape[ax] = 1 } else { outShape.remove(at: ax) }

@@ -12,10 +12,10 @@ extension Tensor {
         var resolved = newShape
         if let hole = newShape.firstIndex(of: -1) {
             let known = newShape.enumerated().filter { $0.offset != hole }.map(\.element).reduce(1, *)
-            precondition(known > 0 && count % known == 0, "reshape: cannot infer −1 in \(newShape) for shape \(shape)")
+            require(known > 0 && count % known == 0, "reshape: cannot infer −1 in \(newShape) for shape \(shape)")
             resolved[hole] = count / known
         }
-        precondition(resolved.reduce(1, *) == count, "reshape: shape \(shape) cannot become \(newShape)")
+        require(resolved.reduce(1, *) == count, "reshape: shape \(shape) cannot become \(newShape)")
         let out = Tensor(zeros: resolved)
         out.data.update(from: data, count: count)
         return Tensor.record(.reshape, out, inputs: [self]) { out in
@@ -26,7 +26,7 @@ extension Tensor {
 
     /// Axes reordered: result axis i is input axis `order[i]`.
     public func permuted(_ order: [Int]) -> Tensor {
-        precondition(order.sorted() == Array(0..<rank), "permute: \(order) is not a permutation of the axes of \(shape)")
+        require(order.sorted() == Array(0..<rank), "permute: \(order) is not a permutation of the axes of \(shape)")
         let outShape = order.map { shape[$0] }
         let inStrides = Shapes.strides(shape)
         let out = Tensor(zeros: outShape)
@@ -68,7 +68,7 @@ extension Tensor {
     /// Elements `range` along `axis` (other axes whole).
     public func slice(axis: Int, _ range: Range<Int>) -> Tensor {
         let ax = Shapes.axis(axis, rank: rank, op: "slice")
-        precondition(range.lowerBound >= 0 && range.upperBound <= shape[ax],
+        require(range.lowerBound >= 0 && range.upperBound <= shape[ax],
                      "slice: range \(range) out of bounds for axis \(ax) of shape \(shape)")
         let outer = shape[..<ax].reduce(1, *), inner = shape[(ax + 1)...].reduce(1, *)
         var outShape = shape
@@ -87,14 +87,14 @@ extension Tensor {
 
     /// Joins tensors along `axis`; all other extents must match.
     public static func concat(_ tensors: [Tensor], axis: Int) -> Tensor {
-        precondition(!tensors.isEmpty, "concat: no tensors")
+        require(!tensors.isEmpty, "concat: no tensors")
         let first = tensors[0]
         let ax = Shapes.axis(axis, rank: first.rank, op: "concat")
         for t in tensors {
             var a = t.shape, b = first.shape
-            precondition(a.count == b.count, "concat: shapes \(first.shape) and \(t.shape) differ in rank")
+            require(a.count == b.count, "concat: shapes \(first.shape) and \(t.shape) differ in rank")
             a[ax] = 0; b[ax] = 0
-            precondition(a == b, "concat: shapes \(first.shape) and \(t.shape) differ off axis \(ax)")
+            require(a == b, "concat: shapes \(first.shape) and \(t.shape) differ off axis \(ax)")
         }
         var outShape = first.shape
         outShape[ax] = tensors.map { $0.shape[ax] }.reduce(0, +)
@@ -126,9 +126,9 @@ extension Tensor {
 
     /// Stacks equal-shaped tensors along a new axis.
     public static func stack(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
-        precondition(!tensors.isEmpty, "stack: no tensors")
+        require(!tensors.isEmpty, "stack: no tensors")
         let shape = tensors[0].shape
-        precondition(tensors.allSatisfy { $0.shape == shape }, "stack: shapes differ: \(tensors.map(\.shape))")
+        require(tensors.allSatisfy { $0.shape == shape }, "stack: shapes differ: \(tensors.map(\.shape))")
         let ax = Shapes.axis(axis, rank: shape.count + 1, op: "stack")
         var expanded = shape
         expanded.insert(1, at: ax)
@@ -148,9 +148,9 @@ extension Tensor {
 
     /// Rows `indices` of the first axis, in order (repeats allowed): result [indices.count, rest...].
     public func indexSelect(_ indices: [Int]) -> Tensor {
-        precondition(rank >= 1, "indexSelect: needs rank ≥ 1, got \(shape)")
+        require(rank >= 1, "indexSelect: needs rank ≥ 1, got \(shape)")
         let rowWidth = count / Swift.max(shape[0], 1)
-        for i in indices { precondition(i >= 0 && i < shape[0], "indexSelect: index \(i) out of range for shape \(shape)") }
+        for i in indices { require(i >= 0 && i < shape[0], "indexSelect: index \(i) out of range for shape \(shape)") }
         let out = Tensor(zeros: [indices.count] + shape.dropFirst())
         for (r, i) in indices.enumerated() { (out.data + r * rowWidth).update(from: data + i * rowWidth, count: rowWidth) }
         return Tensor.record(.indexSelect, out, inputs: [self]) { out in
@@ -164,12 +164,12 @@ extension Tensor {
     /// Embedding lookup: `table` [V, C] gathered at `ids` (any shape, values in 0..<V) → [ids shape..., C].
     /// Backward scatter-adds each output row's gradient into the table row it came from.
     public static func embedding(_ table: Tensor, ids: [Int32], idsShape: [Int]) -> Tensor {
-        precondition(table.rank == 2, "embedding: table must be [V, C], got \(table.shape)")
-        precondition(ids.count == idsShape.reduce(1, *), "embedding: \(ids.count) ids do not fill shape \(idsShape)")
+        require(table.rank == 2, "embedding: table must be [V, C], got \(table.shape)")
+        require(ids.count == idsShape.reduce(1, *), "embedding: \(ids.count) ids do not fill shape \(idsShape)")
         let (vocabulary, width) = (table.shape[0], table.shape[1])
         let out = Tensor(zeros: idsShape + [width])
         for (r, id) in ids.enumerated() {
-            precondition(id >= 0 && Int(id) < vocabulary, "embedding: id \(id) out of range 0..<\(vocabulary)")
+            require(id >= 0 && Int(id) < vocabulary, "embedding: id \(id) out of range 0..<\(vocabulary)")
             (out.data + r * width).update(from: table.data + Int(id) * width, count: width)
         }
         return record(.embedding, out, inputs: [table]) { out in

@@ -10,7 +10,7 @@ import Kernels
 extension Tensor {
     /// Rows of the last axis as [rows, cols].
     private var lastAxisRows: (rows: Int, cols: Int) {
-        precondition(rank >= 1, "softmax: needs rank ≥ 1, got \(shape)")
+        require(rank >= 1, "softmax: needs rank ≥ 1, got \(shape)")
         let cols = shape[rank - 1]
         return (cols == 0 ? 0 : count / cols, cols)
     }
@@ -43,14 +43,14 @@ extension Tensor {
     /// normalizer gives loss 0 and zero gradients rather than NaN.
     public static func crossEntropy(_ logits: Tensor, targets: [Int32], weights: [Float]? = nil,
                                     ignoreIndex: Int32 = -1, normalizer: Float? = nil) -> Tensor {
-        precondition(logits.rank == 2, "crossEntropy: logits must be [N, V], got \(logits.shape)")
+        require(logits.rank == 2, "crossEntropy: logits must be [N, V], got \(logits.shape)")
         let (n, vocabulary) = (logits.shape[0], logits.shape[1])
-        precondition(targets.count == n, "crossEntropy: \(targets.count) targets for logits \(logits.shape)")
-        precondition(weights == nil || weights!.count == n, "crossEntropy: \(weights!.count) weights for \(n) rows")
+        require(targets.count == n, "crossEntropy: \(targets.count) targets for logits \(logits.shape)")
+        require(weights == nil || weights!.count == n, "crossEntropy: \(weights!.count) weights for \(n) rows")
         // Row weights: 0 for ignored rows.
         var rowWeights = [Float](repeating: 0, count: n)
         for i in 0..<n where targets[i] != ignoreIndex {
-            precondition(targets[i] >= 0 && Int(targets[i]) < vocabulary,
+            require(targets[i] >= 0 && Int(targets[i]) < vocabulary,
                          "crossEntropy: target \(targets[i]) at row \(i) out of range 0..<\(vocabulary)")
             rowWeights[i] = weights?[i] ?? 1
         }

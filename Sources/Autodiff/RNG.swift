@@ -4,6 +4,7 @@
 // thread count (random numbers are drawn on the calling thread, never inside parallel kernels).
 // Generator: xoshiro256** (Blackman & Vigna), seeded through SplitMix64.
 // Leaves out: counter-based (Philox) streams for drawing in parallel.
+import Kernels
 import Foundation
 
 /// xoshiro256** with helpers for the distributions training needs. A value type: copy it to fork a
@@ -62,7 +63,7 @@ public struct RNG: RandomNumberGenerator, Codable, Sendable, Equatable {
 
     /// Uniform integer in 0..<bound (Lemire's nearly-divisionless method; unbiased).
     public mutating func below(_ bound: Int) -> Int {
-        precondition(bound > 0, "RNG.below: bound must be positive, got \(bound)")
+        require(bound > 0, "RNG.below: bound must be positive, got \(bound)")
         let range = UInt64(bound)
         var product = next().multipliedFullWidth(by: range)
         if product.low < range {

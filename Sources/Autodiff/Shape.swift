@@ -39,7 +39,7 @@ public enum Shapes {
     /// Normalises a possibly negative axis (−1 = last) against `rank`, with a clear message.
     public static func axis(_ axis: Int, rank: Int, op: String) -> Int {
         let resolved = axis < 0 ? axis + rank : axis
-        precondition(resolved >= 0 && resolved < rank, "\(op): axis \(axis) out of range for rank \(rank)")
+        require(resolved >= 0 && resolved < rank, "\(op): axis \(axis) out of range for rank \(rank)")
         return resolved
     }
 }
@@ -62,7 +62,7 @@ extension Shapes {
     /// Sums `values` (laid out as `from`) over the axes that broadcasting added or stretched, giving
     /// an array laid out as `to`. Requires `broadcast(to, from) == from`.
     public static func unbroadcast(_ values: UnsafePointer<Float>, from: [Int], to: [Int]) -> [Float] {
-        precondition(broadcast(to, from) == from, "unbroadcast: shape \(to) does not broadcast to \(from)")
+        require(broadcast(to, from) == from, "unbroadcast: shape \(to) does not broadcast to \(from)")
         // Pad the target shape with leading 1s, then reduce one broadcast axis at a time.
         let padded = [Int](repeating: 1, count: from.count - to.count) + to
         var current = Array(UnsafeBufferPointer(start: values, count: from.reduce(1, *)))

@@ -5,6 +5,7 @@
 // input's share into that input's gradient (the chain rule, one op at a time). Backward sorts the
 // graph topologically and runs the closures from the loss back to the leaves.
 // Leaves out: higher-order gradients (backward closures are not themselves recorded), hooks.
+import Kernels
 
 /// Every differentiable operation. An op cannot record a tape node without a case here, and the
 /// gradient-check catalogue in the tests must cover every case — so a new op cannot skip its check.
@@ -58,7 +59,7 @@ extension Tensor {
 
     /// Back-propagates from this scalar: d(self)/d(self) = 1.
     public func backward(retainGraph: Bool = false) {
-        precondition(count == 1, "backward(): call it on a one-element loss, not shape \(shape); " +
+        require(count == 1, "backward(): call it on a one-element loss, not shape \(shape); " +
                      "use backward(gradient:) for other outputs")
         backward(gradient: Tensor(repeating: 1, shape: shape, role: .gradients), retainGraph: retainGraph)
     }
@@ -68,7 +69,7 @@ extension Tensor {
     /// Leaf gradients accumulate across calls until `zeroGrad()`. Unless `retainGraph`, the graph is
     /// released afterwards (freeing saved activations) and intermediate gradients are dropped.
     public func backward(gradient: Tensor, retainGraph: Bool = false) {
-        precondition(gradient.shape == shape, "backward(gradient:): gradient shape \(gradient.shape) ≠ output shape \(shape)")
+        require(gradient.shape == shape, "backward(gradient:): gradient shape \(gradient.shape) ≠ output shape \(shape)")
         guard requiresGrad else { return }
         // 1. Order the graph so every tensor comes after all tensors computed from it.
         var order: [Tensor?] = topologicalOrder()

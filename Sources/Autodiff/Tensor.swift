@@ -30,7 +30,7 @@ public final class Tensor {
 
     /// A zero-filled tensor of `shape`, counted under `role` by the memory meter.
     public init(zeros shape: [Int], requiresGrad: Bool = false, role: MemoryRole = MemoryRole.current) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative extent in shape \(shape)")
+        require(shape.allSatisfy { $0 >= 0 }, "Tensor: negative extent in shape \(shape)")
         self.shape = shape
         self.storage = MeteredAllocation(count: shape.reduce(1, *), zero: 0, role: role)
         self.requiresGrad = requiresGrad
@@ -39,7 +39,7 @@ public final class Tensor {
     /// A tensor holding `values` in row-major order; `values.count` must equal the shape's element count.
     public convenience init(_ values: [Float], shape: [Int], requiresGrad: Bool = false,
                             role: MemoryRole = MemoryRole.current) {
-        precondition(values.count == shape.reduce(1, *),
+        require(values.count == shape.reduce(1, *),
                      "Tensor: \(values.count) values do not fill shape \(shape) (\(shape.reduce(1, *)) elements)")
         self.init(zeros: shape, requiresGrad: requiresGrad, role: role)
         values.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: values.count) }
@@ -71,7 +71,7 @@ public final class Tensor {
 
     /// The single element of a one-element tensor.
     public var item: Float {
-        precondition(count == 1, "Tensor.item: tensor of shape \(shape) has \(count) elements, not 1")
+        require(count == 1, "Tensor.item: tensor of shape \(shape) has \(count) elements, not 1")
         return data[0]
     }
 
@@ -82,10 +82,10 @@ public final class Tensor {
     }
 
     private func flatIndex(_ index: [Int]) -> Int {
-        precondition(index.count == rank, "Tensor subscript: \(index.count) indices for shape \(shape)")
+        require(index.count == rank, "Tensor subscript: \(index.count) indices for shape \(shape)")
         var flat = 0
         for (axis, i) in index.enumerated() {
-            precondition(i >= 0 && i < shape[axis], "Tensor subscript: index \(index) out of range for shape \(shape)")
+            require(i >= 0 && i < shape[axis], "Tensor subscript: index \(index) out of range for shape \(shape)")
             flat = flat * shape[axis] + i
         }
         return flat
@@ -100,7 +100,7 @@ public final class Tensor {
 
     /// Copies `other`'s values into this tensor in place (same element count). Not recorded on the tape.
     public func assign(_ other: Tensor) {
-        precondition(other.count == count, "Tensor.assign: shape \(other.shape) does not fit \(shape)")
+        require(other.count == count, "Tensor.assign: shape \(other.shape) does not fit \(shape)")
         data.update(from: other.data, count: count)
     }
 
@@ -110,7 +110,7 @@ public final class Tensor {
     /// Installs `gradient` as this tensor's accumulated gradient (optimizers and tests use it).
     public func setGrad(_ gradient: Tensor?) {
         if let gradient {
-            precondition(gradient.shape == shape, "Tensor.setGrad: gradient shape \(gradient.shape) ≠ \(shape)")
+            require(gradient.shape == shape, "Tensor.setGrad: gradient shape \(gradient.shape) ≠ \(shape)")
         }
         grad = gradient
     }

@@ -8,6 +8,7 @@
 // - Padding fills rows to T with target −1 (ignored) and weight 0.
 // Pretraining batches are random windows of a long token stream.
 // Leaves out: packing several examples into one row, bucketing by length.
+import Kernels
 import Autodiff
 import Tokenizers
 
@@ -33,7 +34,7 @@ public struct TokenizedExample: Sendable, Equatable {
     /// Tokenizes `example`: the response (and end-of-text, when the tokenizer has one) weigh 1, the
     /// prompt `promptLossWeight` (0…1).
     public init(_ example: SFTExample, tokenizer: some Tokenizer, promptLossWeight: Float = 0) {
-        precondition((0...1).contains(promptLossWeight), "promptLossWeight \(promptLossWeight) must be in 0…1")
+        require((0...1).contains(promptLossWeight), "promptLossWeight \(promptLossWeight) must be in 0…1")
         let prompt = tokenizer.encode(example.prompt)
         let response = tokenizer.encode(example.response) + (tokenizer.endOfText.map { [$0] } ?? [])
         ids = prompt + response
@@ -77,7 +78,7 @@ public struct SFTBatchSource: Sendable {
 
     /// A source over `examples` (non-empty).
     public init(examples: [TokenizedExample], batchSize: Int, contextLength: Int, seed: UInt64) {
-        precondition(!examples.isEmpty, "SFTBatchSource: no examples")
+        require(!examples.isEmpty, "SFTBatchSource: no examples")
         self.examples = examples
         self.batchSize = batchSize
         self.contextLength = contextLength
@@ -137,7 +138,7 @@ public struct PretrainingBatchSource: Sendable {
 
     /// A source over `tokens` (longer than the context).
     public init(tokens: [Int32], batchSize: Int, contextLength: Int, seed: UInt64) {
-        precondition(tokens.count > contextLength + 1, "PretrainingBatchSource: \(tokens.count) tokens is too few for context \(contextLength)")
+        require(tokens.count > contextLength + 1, "PretrainingBatchSource: \(tokens.count) tokens is too few for context \(contextLength)")
         self.tokens = tokens
         self.batchSize = batchSize
         self.contextLength = contextLength

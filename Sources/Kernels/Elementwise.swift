@@ -3,6 +3,7 @@
 // Teaches: broadcasting as strides (a stride of 0 repeats an element along that axis), and the
 // local derivative of every pointwise function, written next to the function itself.
 // Leaves out: non-contiguous outputs, in-place aliasing guarantees beyond `out == a`.
+import Kernels
 import Foundation
 
 /// A pointwise function y = f(x) and its derivative.
@@ -56,7 +57,7 @@ public enum Elementwise {
         b: UnsafePointer<Float>, bStrides: [Int],
         out: UnsafeMutablePointer<Float>, shape: [Int]
     ) {
-        precondition(aStrides.count == shape.count && bStrides.count == shape.count,
+        require(aStrides.count == shape.count && bStrides.count == shape.count,
                      "Elementwise.binary: strides \(aStrides) / \(bStrides) do not match rank of \(shape)")
         let count = shape.reduce(1, *)
         if count == 0 { return }

@@ -6,6 +6,7 @@
 // `layers.0.self_attn.q_proj.weight`, HF adds a `model.` prefix) so checkpoints and LoRA target
 // patterns carry over.
 // Leaves out: KV cache, attention masks for padding inside a row (we pad at the end and mask the loss).
+import Kernels
 import Autodiff
 
 /// One transformer block: attention then MLP, each as a pre-norm residual branch.
@@ -78,7 +79,7 @@ public final class GPT: Module {
 
     /// A randomly initialised model (validates the config first).
     public init(config: GPTConfig, rng: inout RNG) {
-        if let problem = config.validationError() { preconditionFailure(problem) }
+        if let problem = config.validationError() { fatalError(problem) }
         self.config = config
         tokenEmbedding = Embedding(count: config.vocabularySize, width: config.embeddingSize, rng: &rng)
         positionEmbedding = config.flavour == .gpt2
@@ -108,10 +109,10 @@ public final class GPT: Module {
     ///
     /// Pass `rng` during training to enable dropout (it advances by one draw per block).
     public func callAsFunction(_ ids: [Int32], batch: Int, steps: Int, rng: inout RNG?) -> Tensor {
-        precondition(ids.count == batch * steps, "GPT: \(ids.count) ids for batch \(batch) × steps \(steps)")
+        require(ids.count == batch * steps, "GPT: \(ids.count) ids for batch \(batch) × steps \(steps)")
         let virtualCount = virtualTokens?.shape[0] ?? 0
         let total = virtualCount + steps
-        precondition(total <= config.contextLength,
+        require(total <= config.contextLength,
                      "GPT: \(steps) steps\(virtualCount > 0 ? " + \(virtualCount) virtual tokens" : "") exceed the context length \(config.contextLength)")
         // 1. Embed tokens (after any virtual tokens), and positions for GPT-2: [B, P + T, C].
         var x = tokenEmbedding(ids, shape: [batch, steps])

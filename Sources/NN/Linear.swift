@@ -5,6 +5,7 @@
 // DoRA, IA3, a quantized base …) can take over the layer's forward pass without the model knowing —
 // this is how PEFT "replaces" layers by name.
 // Leaves out: fused bias-activation kernels.
+import Kernels
 import Autodiff
 
 /// Something that takes over a Linear layer's forward pass (defined by PEFT methods above NN).
@@ -49,7 +50,7 @@ public final class Linear: Module {
 
     /// x·Wᵀ + b with the layer's own weights, ignoring any adapter.
     public func baseForward(_ x: Tensor) -> Tensor {
-        precondition(x.shape.last == inFeatures, "Linear(\(inFeatures)→\(outFeatures)): input shape \(x.shape)")
+        require(x.shape.last == inFeatures, "Linear(\(inFeatures)→\(outFeatures)): input shape \(x.shape)")
         // A rank-1 input is a single row.
         let input = x.rank == 1 ? x.reshaped([1, inFeatures]) : x
         var y = Tensor.matmul(input, weight, transposeB: true)

@@ -6,6 +6,7 @@
 // PEFT freezes them all and adds new small ones. A frozen tensor (`requiresGrad == false`) gets no
 // gradient buffer and no optimizer state, which is where the memory saving comes from.
 // Leaves out: buffers that are not parameters (masks are built on the fly), hooks, devices.
+import Kernels
 import Autodiff
 
 /// A node in the model tree: its own parameters plus named children.
@@ -87,7 +88,7 @@ extension GPT {
     public func copy() -> GPT {
         var rng = RNG(seed: 0)  // placeholder initial values, overwritten below
         let clone = GPT(config: config, rng: &rng)
-        precondition(clone.namedParameters().count == namedParameters().count,
+        require(clone.namedParameters().count == namedParameters().count,
                      "GPT.copy: the model carries adapters; copy the base before adding them")
         clone.checkpointActivations = checkpointActivations
         for ((_, source), (_, target)) in zip(namedParameters(), clone.namedParameters()) {

@@ -4,6 +4,7 @@
 // whose name matches the targets, freeze every base parameter; the only trainable tensors left are the
 // adapters'. Switching tasks is then switching which adapter is active.
 // Leaves out: saving (see AdapterFiles.swift) and serving many adapters at once (MultiAdapter.swift).
+import Kernels
 import Autodiff
 import NN
 
@@ -33,7 +34,7 @@ public enum LoRA {
             layer.adapter = lora
             matched += 1
         }
-        precondition(matched > 0, "LoRA: no Linear layer matches targets \(config.targets)")
+        require(matched > 0, "LoRA: no Linear layer matches targets \(config.targets)")
         // Only the new adapter trains.
         for (_, _, lora) in loraLayers(of: model) {
             for (adapterName, weights) in lora.adapters {

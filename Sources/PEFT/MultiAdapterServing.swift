@@ -5,6 +5,7 @@
 // each adapter's low-rank branch runs only on its own rows (the "segmented" batching of S-LoRA and
 // Punica, in its simplest form). The result equals running every row alone with its adapter.
 // Leaves out: batching across sequence lengths, adapter paging between host and device memory.
+import Kernels
 import Autodiff
 import NN
 
@@ -12,8 +13,8 @@ extension LoRALayer {
     /// Inference with a per-row adapter choice: x [B, T, in] (or [B, in]); `rows[b]` names the adapter
     /// for row b (nil: base only). Requires no-grad mode.
     func forward(_ x: Tensor, layer: Linear, rows: [String?]) -> Tensor {
-        precondition(!Tensor.gradientsEnabled, "mixed-adapter batches are for inference: use Tensor.withNoGrad")
-        precondition(rows.count == x.shape[0], "mixed-adapter batch: \(rows.count) adapter choices for \(x.shape[0]) rows")
+        require(!Tensor.gradientsEnabled, "mixed-adapter batches are for inference: use Tensor.withNoGrad")
+        require(rows.count == x.shape[0], "mixed-adapter batch: \(rows.count) adapter choices for \(x.shape[0]) rows")
         let y = layer.baseForward(x)
         let rowWidthIn = x.count / rows.count, rowWidthOut = y.count / rows.count
         for name in Set(rows.compactMap { $0 }).sorted() {
@@ -39,7 +40,7 @@ public enum MultiAdapterServing {
 
     /// Logits [B·T, V] for `ids` [B, T] where row b uses adapter `adapters[b]` (nil: the base model).
     public static func logits(_ model: GPT, ids: [Int32], batch: Int, steps: Int, adapters: [String?]) -> Tensor {
-        precondition(adapters.count == batch, "MultiAdapterServing: \(adapters.count) adapter choices for batch \(batch)")
+        require(adapters.count == batch, "MultiAdapterServing: \(adapters.count) adapter choices for batch \(batch)")
         let routers = LoRA.loraLayers(of: model).map { RowRouter(lora: $0.lora) }
         for ((_, layer, _), router) in zip(LoRA.loraLayers(of: model), routers) { layer.adapter = router }
         defer { for router in routers { router.restore(model) } }
@@ -66,5 +67,30 @@ final class RowRouter: LinearAdapter {
     /// Puts the LoRA layer back on whichever Linear this router is installed on.
     func restore(_ model: GPT) {
         for (_, layer) in LoRA.linearLayers(of: model) where layer.adapter === self { layer.adapter = lora }
+    }
+}
+
+extension MultiAdapterServing {
+    /// Greedy generation for a batch whose rows use different adapters. Rows are right-padded to a
+    /// common length (causal attention never looks right, so padding does not change real positions);
+    /// each row stops at `stop` or after `maxNewTokens`. Returns the new tokens of every row.
+    public static func generate(_ model: GPT, prompts: [[Int]], adapters: [String?], maxNewTokens: Int, stop: Int?) -> [[Int]] {
+        var sequences = prompts
+        var finished = [Bool](repeating: false, count: prompts.count)
+        let vocabulary = model.config.vocabularySize
+        for _ in 0..<maxNewTokens where finished.contains(false) {
+            let length = sequences.map(\.count).max()!
+            let ids = sequences.flatMap { row in (row + [Int](repeating: 0, count: length - row.count)).map(Int32.init) }
+            let logits = self.logits(model, ids: ids, batch: sequences.count, steps: length, adapters: adapters)
+            for row in sequences.indices where !finished[row] {
+                // The prediction after the row's last real token.
+                let base = (row * length + sequences[row].count - 1) * vocabulary
+                var best = 0
+                for v in 1..<vocabulary where logits.data[base + v] > logits.data[base + best] { best = v }
+                sequences[row].append(best)
+                if best == stop || sequences[row].count >= model.config.contextLength { finished[row] = true }
+            }
+        }
+        return zip(sequences, prompts).map { Array($0.dropFirst($1.count)) }
     }
 }
