@@ -118,7 +118,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
         .testTarget(name: "ExerciseTests", dependencies: ["Workbook", "WorkbookCatalogue", "ExerciseKit", "ScalarAutograd", "Kernels",
-                                                    "Autodiff", "NN", "Optim", "FullFineTuning"]),
+                                                    "Autodiff", "NN", "Optim", "FullFineTuning", "PEFT"]),
         .testTarget(name: "ChapterSmokeTests", dependencies: ["Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining",
                                                                 "Chapter04Memory", "Chapter05FineTuning", "Chapter06Tactics",
                                                                 "Chapter07PEFTZoo", "Chapter08LoRA", "Chapter09Serving",

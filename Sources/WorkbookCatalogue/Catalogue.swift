@@ -36,6 +36,14 @@ public enum Catalogue {
             _ = try accumulatedGradient([[1]], tokenCounts: [1]) },
         Exercise(id: "6.2", title: "warmup + cosine schedule", file: "Exercises/Ch06/TrainingTactics.swift") {
             _ = try cosineLearningRate(step: 1, peak: 1, warmup: 1, total: 2, minimum: 0) },
+        Exercise(id: "8.1", title: "the LoRA forward pass", file: "Exercises/Ch08/LoRAByHand.swift") {
+            _ = try loraForward(x: [1], w: [1], a: [1], b: [1], inFeatures: 1, outFeatures: 1, rank: 1, scaling: 1) },
+        Exercise(id: "8.2", title: "LoRA's parameter count", file: "Exercises/Ch08/LoRAByHand.swift") {
+            _ = try loraParameterCount(layers: [(1, 1)], rank: 1) },
+        Exercise(id: "8.3", title: "merging an adapter", file: "Exercises/Ch08/LoRAByHand.swift") {
+            _ = try mergedWeight(w: [1], a: [1], b: [1], inFeatures: 1, outFeatures: 1, rank: 1, scaling: 1) },
+        Exercise(id: "8.4", title: "a mixed-adapter batch", file: "Exercises/Ch08/LoRAByHand.swift") {
+            _ = try mixedBatch(x: [1], w: [1], adapters: [], choices: [nil], inFeatures: 1, outFeatures: 1, rank: 1) },
     ]
 
     /// Whether the learner has attempted task `id` (its stub no longer throws `Unimplemented`).

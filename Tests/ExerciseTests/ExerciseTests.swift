@@ -12,6 +12,7 @@ import Autodiff
 import FullFineTuning
 import NN
 import Optim
+@testable import PEFT
 
 extension Trait where Self == ConditionTrait {
     /// Skips a suite with "Task x.y is not implemented yet" while the stub throws `Unimplemented`.
@@ -180,6 +181,71 @@ extension Trait where Self == ConditionTrait {
         for step in 1...50 {
             let mine = try cosineLearningRate(step: step, peak: 2e-3, warmup: 7, total: 50, minimum: 1e-4)
             #expect(abs(mine - schedule.rate(at: step)) < 1e-8, "step \(step)")
+        }
+    }
+}
+
+/// A small random layer with two LoRA adapters for the Chapter 8 tasks (library types as the oracle).
+struct LoRAFixture {
+    let layer: Linear, lora: LoRALayer
+    let inFeatures = 5, outFeatures = 3, rank = 2
+    init() {
+        var rng = RNG(seed: 11)
+        layer = Linear(5, 3, bias: false, rng: &rng)
+        lora = LoRALayer()
+        for (name, alpha) in [("one", Float(4)), ("two", Float(2))] {
+            lora.add(name, config: LoRAConfig(rank: 2, alpha: alpha), layer: layer, rng: &rng)
+            let b = lora.weights(name)!.b
+            for i in 0..<b.count { b.data[i] = rng.normal() }
+        }
+        layer.adapter = lora
+    }
+    func adapter(_ name: String) -> (a: [Float], b: [Float], scaling: Float) {
+        let w = lora.weights(name)!
+        return (w.a.values, w.b.values, w.config.scaling)
+    }
+}
+
+@Suite(.implemented("8.1")) struct `Task 8.1 — LoRA forward` {
+    @Test func `Task 8.1 — matches the library's LoRA layer`() throws {
+        let f = LoRAFixture()
+        f.lora.active = ["one"]
+        let x: [Float] = [0.5, -1, 2, 0.25, -0.75]
+        let expected = f.layer(Tensor(x, shape: [1, 5])).values
+        let (a, b, s) = f.adapter("one")
+        let got = try loraForward(x: x, w: f.layer.weight.values, a: a, b: b, inFeatures: 5, outFeatures: 3, rank: 2, scaling: s)
+        #expect(zip(got, expected).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+}
+
+@Suite(.implemented("8.2")) struct `Task 8.2 — LoRA parameter count` {
+    @Test func `Task 8.2 — r times in plus out`() throws {
+        #expect(try loraParameterCount(layers: [(256, 768), (256, 256), (256, 1024), (1024, 256)], rank: 8) == 32768)
+        #expect(try loraParameterCount(layers: [(10, 20)], rank: 3) == 90)
+    }
+}
+
+@Suite(.implemented("8.3")) struct `Task 8.3 — merging` {
+    @Test func `Task 8.3 — equals the library's merge`() throws {
+        let f = LoRAFixture()
+        let (a, b, s) = f.adapter("two")
+        let got = try mergedWeight(w: f.layer.weight.values, a: a, b: b, inFeatures: 5, outFeatures: 3, rank: 2, scaling: s)
+        f.lora.merge("two", layer: f.layer)
+        #expect(zip(got, f.layer.weight.values).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+}
+
+@Suite(.implemented("8.4")) struct `Task 8.4 — mixed-adapter batch` {
+    @Test func `Task 8.4 — each row equals its adapter alone`() throws {
+        let f = LoRAFixture()
+        let x: [Float] = (0..<15).map { Float($0) * 0.1 - 0.7 }
+        let choices: [Int?] = [1, nil, 0]
+        let got = try mixedBatch(x: x, w: f.layer.weight.values, adapters: [f.adapter("one"), f.adapter("two")], choices: choices,
+                                 inFeatures: 5, outFeatures: 3, rank: 2)
+        for (row, choice) in choices.enumerated() {
+            f.lora.active = choice.map { [["one", "two"][$0]] } ?? []
+            let alone = f.layer(Tensor(Array(x[(row * 5)..<(row * 5 + 5)]), shape: [1, 5])).values
+            #expect(zip(got[(row * 3)..<(row * 3 + 3)], alone).allSatisfy { abs($0 - $1) < 1e-5 }, "row \(row)")
         }
     }
 }
