@@ -53,6 +53,8 @@ let package = Package(
         .target(name: "PEFT", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "Tokenizers", "Datasets", "Training",
                                              "Checkpoints", "FullFineTuning"], swiftSettings: numericSettings),
 
+        .target(name: "Merging", dependencies: ["Kernels", "Autodiff", "NN"], swiftSettings: numericSettings),
+
         // MARK: - Exercises
         .target(name: "ExerciseKit"),
         .target(name: "Workbook", dependencies: ["ExerciseKit"],
@@ -113,6 +115,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "NN", "Optim"], swiftSettings: numericSettings),
         .testTarget(name: "PEFTTests", dependencies: ["PEFT", "FullFineTuning", "Training", "Datasets", "Tokenizers", "NN",
                                                 "Autodiff", "Optim", "Checkpoints"], swiftSettings: numericSettings),
+        .testTarget(name: "MergingTests", dependencies: ["Merging", "Autodiff"], swiftSettings: numericSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"],
                     resources: [.copy("Fixtures")]),

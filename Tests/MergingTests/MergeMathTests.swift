@@ -1,0 +1,67 @@
+// MergeMathTests.swift — each merge method on small hand-checkable vectors, and its defining properties.
+import Foundation
+import Testing
+import Autodiff
+@testable import Merging
+
+@Suite struct MergeMathTests {
+    @Test func slerpOfOrthogonalUnitVectors() {
+        let mid = MergeMath.slerp([1, 0], [0, 1], t: 0.5)
+        #expect(abs(mid[0] - 0.70711) < 1e-5 && abs(mid[1] - 0.70711) < 1e-5)
+        // Endpoints, and the lerp fallback for nearly colinear vectors.
+        #expect(MergeMath.slerp([1, 2], [3, -1], t: 0).enumerated().allSatisfy { abs($0.element - [1, 2][$0.offset]) < 1e-6 })
+        #expect(MergeMath.slerp([1, 0], [1, 0.0001], t: 0.5) == [1, 0.00005])
+    }
+
+    @Test func linearAndTaskArithmeticByHand() {
+        #expect(MergeMath.linear([[1, 2], [3, 6]], weights: [1, 3]) == [2.5, 5])
+        #expect(MergeMath.linear([[1, 2], [3, 6]], weights: [1, 1], normalize: false) == [4, 8])
+        let base: [Float] = [1, 1], tuned: [Float] = [3, 0]
+        let tau = MergeMath.taskVector(tuned, base: base)
+        #expect(tau == [2, -1])
+        #expect(MergeMath.taskArithmetic(base: base, taskVectors: [tau], lambdas: [0]) == base)         // λ = 0: the base
+        #expect(MergeMath.taskArithmetic(base: base, taskVectors: [tau], lambdas: [1]) == tuned)
+        let added = MergeMath.taskArithmetic(base: base, taskVectors: [tau], lambdas: [1])
+        #expect(MergeMath.taskArithmetic(base: added, taskVectors: [tau], lambdas: [-1]) == base)      // negation undoes it
+    }
+
+    @Test func mergingIdenticalModelsReturnsTheModel() {
+        let x: [Float] = [0.5, -2, 3]
+        #expect(MergeMath.linear([x, x, x], weights: [0.2, 0.3, 0.5]).enumerated().allSatisfy { abs($0.element - x[$0.offset]) < 1e-6 })
+        #expect(MergeMath.slerp(x, x, t: 0.3).enumerated().allSatisfy { abs($0.element - x[$0.offset]) < 1e-6 })
+        #expect(MergeMath.ties([x, x], density: 1) == x)
+    }
+
+    @Test func tiesByHand() {
+        // τ₁ = [3, −1, 0.1, 2], τ₂ = [1, 2, −0.2, −4]; density 0.5 keeps the 2 largest of each:
+        // τ̂₁ = [3, 0, 0, 2], τ̂₂ = [0, 2, 0, −4]; elected signs: sign(3)=+, sign(2)=+, 0, sign(−2)=−;
+        // disjoint mean: [3, 2, 0, −4].
+        #expect(MergeMath.ties([[3, -1, 0.1, 2], [1, 2, -0.2, -4]], density: 0.5) == [3, 2, 0, -4])
+        #expect(MergeMath.disjointMean([[1, -2], [3, 1], [-1, -1]]) == [2, -1.5])
+    }
+
+    @Test func dareKeepsTheExpectation() {
+        let tau: [Float] = [1, -2, 0.5, 4]
+        var rng = RNG(seed: 1)
+        var sum = [Double](repeating: 0, count: 4)
+        let trials = 20_000
+        for _ in 0..<trials {
+            for (i, v) in MergeMath.dare(tau, dropProbability: 0.7, rng: &rng).enumerated() { sum[i] += Double(v) }
+        }
+        for i in 0..<4 { #expect(abs(sum[i] / Double(trials) - Double(tau[i])) < 0.05 * max(1, abs(Double(tau[i])))) }
+        var a = RNG(seed: 3), b = RNG(seed: 3)
+        #expect(MergeMath.dare(tau, dropProbability: 0.5, rng: &a) == MergeMath.dare(tau, dropProbability: 0.5, rng: &b))
+    }
+
+    @Test func breadcrumbsDropOutliersAndSmallValues() {
+        // Magnitudes 5 > 4 > 3 > 2 > 1: γ = 0.2 drops 5, density 0.4 keeps 4 and 3.
+        #expect(MergeMath.breadcrumbs([1, -5, 3, 2, -4], density: 0.4, gamma: 0.2) == [0, 0, 3, 0, -4])
+    }
+
+    @Test func modelStockRatio() {
+        // Identical directions: cos = 1 → t = 1; orthogonal: cos = 0 → t = 0; two at 60°: t = 2·0.5/1.5.
+        #expect(MergeMath.modelStockRatio([[1, 0], [2, 0]]) == 1)
+        #expect(MergeMath.modelStockRatio([[1, 0], [0, 1]]) == 0)
+        #expect(abs(MergeMath.modelStockRatio([[1, 0], [0.5, Float(3).squareRoot() / 2]]) - 2.0 / 3) < 1e-6)
+    }
+}
