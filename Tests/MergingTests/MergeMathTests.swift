@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 import Autodiff
+import NN
 @testable import Merging
 
 @Suite struct MergeMathTests {
@@ -63,5 +64,49 @@ import Autodiff
         #expect(MergeMath.modelStockRatio([[1, 0], [2, 0]]) == 1)
         #expect(MergeMath.modelStockRatio([[1, 0], [0, 1]]) == 0)
         #expect(abs(MergeMath.modelStockRatio([[1, 0], [0.5, Float(3).squareRoot() / 2]]) - 2.0 / 3) < 1e-6)
+    }
+}
+
+@Suite struct ModelMergeTests {
+    let config = GPTConfig.gpt2(vocabularySize: 13, contextLength: 8, embeddingSize: 8, layers: 3, heads: 2)
+    func model(_ seed: UInt64) -> GPT { var rng = RNG(seed: seed); return GPT(config: config, rng: &rng) }
+    func json(_ text: String) throws -> MergeConfig { try MergeConfig(json: Data(text.utf8), file: "m.json") }
+
+    @Test func taskArithmeticWithLambdaZeroIsTheBaseAndIdenticalModelsMergeToThemselves() throws {
+        let models = ["base": model(1), "a": model(2)]
+        let zero = try ModelMerge.run(json("""
+            {"merge_method": "task_arithmetic", "base_model": "base", "models": [{"model": "a"}], "parameters": {"lambda": 0}}
+            """)) { models[$0]! }
+        #expect(zero.parameters.map(\.values) == models["base"]!.parameters.map(\.values))
+        let soup = try ModelMerge.run(json("""
+            {"merge_method": "linear", "models": [{"model": "a"}, {"model": "a", "parameters": {"weight": 3}}]}
+            """)) { models[$0]! }
+        let worst = zip(soup.parameters, models["a"]!.parameters).map { zip($0.values, $1.values).map { abs($0 - $1) }.max()! }.max()!
+        #expect(worst < 1e-6)
+    }
+
+    @Test func depthUpscalingStacksBlocks() throws {
+        let m = model(3)
+        // SOLAR-style: two copies of a 3-block model, dropping 1 block at the seam each → 2·(3 − 1) = 4 blocks.
+        let stacked = try ModelMerge.run(json("""
+            {"merge_method": "passthrough", "slices": [{"sources": [{"model": "m", "layer_range": [0, 2]}]},
+                                                     {"sources": [{"model": "m", "layer_range": [1, 3]}]}]}
+            """)) { _ in m }
+        #expect(stacked.config.layers == 4)
+        #expect(stacked.parameter(named: "h.2.attn.c_attn.weight")!.values == m.parameter(named: "h.1.attn.c_attn.weight")!.values)
+        #expect(stacked.parameter(named: "h.3.mlp.c_fc.bias")!.values == m.parameter(named: "h.2.mlp.c_fc.bias")!.values)
+    }
+
+    @Test(arguments: [
+        ("{\"models\": []}", "merge_method"),
+        ("{\"merge_method\": \"magic\", \"models\": [{\"model\": \"a\"}]}", "merge_method"),
+        ("{\"merge_method\": \"ties\", \"models\": [{\"model\": \"a\"}]}", "base_model"),
+        ("{\"merge_method\": \"ties\", \"base_model\": \"b\", \"models\": [{\"model\": \"a\", \"parameters\": {\"density\": 2}}]}", "models[0].parameters.density"),
+        ("{\"merge_method\": \"passthrough\", \"slices\": [{\"sources\": [{\"model\": \"a\", \"layer_range\": [3, 1]}]}]}", "slices[0].sources[0].layer_range"),
+    ])
+    func badConfigsNameTheField(text: String, field: String) {
+        #expect { try MergeConfig(json: Data(text.utf8), file: "m.json") } throws: { error in
+            (error as? MergeConfigError)?.field == field
+        }
     }
 }
