@@ -53,7 +53,8 @@ let package = Package(
         .target(name: "PEFT", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "Tokenizers", "Datasets", "Training",
                                              "Checkpoints", "FullFineTuning"], swiftSettings: numericSettings),
 
-        .target(name: "Merging", dependencies: ["Kernels", "Autodiff", "NN"], swiftSettings: numericSettings),
+        .target(name: "Merging", dependencies: ["Kernels", "Autodiff", "NN", "Tokenizers", "Datasets", "FullFineTuning", "PEFT"],
+                swiftSettings: numericSettings),
 
         // MARK: - Exercises
         .target(name: "ExerciseKit"),
@@ -92,6 +93,9 @@ let package = Package(
         .target(name: "Chapter09Serving", dependencies: ["Autodiff", "NN", "Tokenizers", "Datasets", "Training", "FullFineTuning", "PEFT"],
                 path: "Chapters/Chapter09Serving", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter09", dependencies: ["Chapter09Serving"], path: "Chapters/Chapter09Serving/main"),
+        .target(name: "Chapter13Merging", dependencies: ["NN", "Tokenizers", "Datasets", "Training", "FullFineTuning", "Merging"],
+                path: "Chapters/Chapter13Merging", exclude: ["main"], swiftSettings: numericSettings),
+        .executableTarget(name: "chapter13", dependencies: ["Chapter13Merging"], path: "Chapters/Chapter13Merging/main"),
         .executableTarget(name: "chapters"),
 
         // MARK: - Front ends
@@ -121,11 +125,11 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
         .testTarget(name: "ExerciseTests", dependencies: ["Workbook", "WorkbookCatalogue", "ExerciseKit", "ScalarAutograd", "Kernels",
-                                                    "Autodiff", "NN", "Optim", "FullFineTuning", "PEFT"]),
+                                                    "Autodiff", "NN", "Optim", "FullFineTuning", "PEFT", "Merging"]),
         .testTarget(name: "ChapterSmokeTests", dependencies: ["Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining",
                                                                 "Chapter04Memory", "Chapter05FineTuning", "Chapter06Tactics",
                                                                 "Chapter07PEFTZoo", "Chapter08LoRA", "Chapter09Serving",
-                                                                "FullFineTuning"],
+                                                                "Chapter13Merging", "FullFineTuning"],
                     swiftSettings: numericSettings),
     ]
 )

@@ -44,6 +44,14 @@ public enum Catalogue {
             _ = try mergedWeight(w: [1], a: [1], b: [1], inFeatures: 1, outFeatures: 1, rank: 1, scaling: 1) },
         Exercise(id: "8.4", title: "a mixed-adapter batch", file: "Exercises/Ch08/LoRAByHand.swift") {
             _ = try mixedBatch(x: [1], w: [1], adapters: [], choices: [nil], inFeatures: 1, outFeatures: 1, rank: 1) },
+        Exercise(id: "13.1", title: "SLERP", file: "Exercises/Ch13/MergingByHand.swift") {
+            _ = try slerp([1, 0], [0, 1], t: 0.5) },
+        Exercise(id: "13.2", title: "TIES sign election", file: "Exercises/Ch13/MergingByHand.swift") {
+            _ = try electAndAverage([[1]]) },
+        Exercise(id: "13.3", title: "DARE's rescale", file: "Exercises/Ch13/MergingByHand.swift") {
+            _ = try dareRescale([1], keep: [true], dropProbability: 0.5) },
+        Exercise(id: "13.4", title: "task-vector negation", file: "Exercises/Ch13/MergingByHand.swift") {
+            _ = try subtractTask(other: [1], tuned: [1], base: [1], lambda: 1) },
     ]
 
     /// Whether the learner has attempted task `id` (its stub no longer throws `Unimplemented`).

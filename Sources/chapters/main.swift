@@ -34,7 +34,8 @@ let chapters: [ChapterEntry] = [
     ChapterEntry(number: 10, title: "Numerical formats", claim: "fp16, bf16, fp8, int8, int4", available: false),
     ChapterEntry(number: 11, title: "Quantization after and during training", claim: "PTQ vs QAT, mixed precision", available: false),
     ChapterEntry(number: 12, title: "QLoRA", claim: "NF4 base, double quantization, paged states", available: false),
-    ChapterEntry(number: 13, title: "Merging by summing and pruning", claim: "soups, task arithmetic, TIES, DARE, SLERP", available: false),
+    ChapterEntry(number: 13, title: "Merging by summing and pruning",
+                 claim: "two task models merged without training: soup, task arithmetic, TIES, DARE, SLERP vs multi-task", available: true),
     ChapterEntry(number: 14, title: "Stacking and concatenation", claim: "depth up-scaling, adapter concatenation", available: false),
 ]
 

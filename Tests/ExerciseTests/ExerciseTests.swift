@@ -13,6 +13,7 @@ import FullFineTuning
 import NN
 import Optim
 @testable import PEFT
+import Merging
 
 extension Trait where Self == ConditionTrait {
     /// Skips a suite with "Task x.y is not implemented yet" while the stub throws `Unimplemented`.
@@ -247,5 +248,39 @@ struct LoRAFixture {
             let alone = f.layer(Tensor(Array(x[(row * 5)..<(row * 5 + 5)]), shape: [1, 5])).values
             #expect(zip(got[(row * 3)..<(row * 3 + 3)], alone).allSatisfy { abs($0 - $1) < 1e-5 }, "row \(row)")
         }
+    }
+}
+
+@Suite(.implemented("13.1")) struct `Task 13.1 — SLERP` {
+    @Test func `Task 13.1 — matches the library and the hand value`() throws {
+        let mid = try slerp([1, 0], [0, 1], t: 0.5)
+        #expect(abs(mid[0] - 0.70711) < 1e-5 && abs(mid[1] - 0.70711) < 1e-5)
+        let (a, b): ([Float], [Float]) = ([0.3, -1.2, 2], [1.5, 0.2, -0.7])
+        for t in [Float(0), 0.25, 0.8, 1] {
+            #expect(zip(try slerp(a, b, t: t), MergeMath.slerp(a, b, t: t)).allSatisfy { abs($0 - $1) < 1e-5 })
+        }
+        #expect(try slerp([1, 0], [1, 0.0001], t: 0.5) == [1, 0.00005])   // the lerp fallback
+    }
+}
+
+@Suite(.implemented("13.2")) struct `Task 13.2 — TIES sign election` {
+    @Test func `Task 13.2 — majority sign, disjoint mean`() throws {
+        #expect(try electAndAverage([[1, -2, 0], [3, 1, 0], [-1, -1, 0]]) == [2, -1.5, 0])
+        #expect(try electAndAverage([[2, -2]]) == [2, -2])
+    }
+}
+
+@Suite(.implemented("13.3")) struct `Task 13.3 — DARE rescale` {
+    @Test func `Task 13.3 — zero or divide by keep probability`() throws {
+        #expect(try dareRescale([1, -2, 3, 4], keep: [true, false, true, false], dropProbability: 0.5) == [2, 0, 6, 0])
+        #expect(try dareRescale([0.9], keep: [true], dropProbability: 0.1) == [1])
+    }
+}
+
+@Suite(.implemented("13.4")) struct `Task 13.4 — task-vector negation` {
+    @Test func `Task 13.4 — adding then subtracting restores`() throws {
+        let base: [Float] = [1, 2], tuned: [Float] = [1.5, 1]
+        let with = MergeMath.taskArithmetic(base: [0, 0], taskVectors: [MergeMath.taskVector(tuned, base: base)], lambdas: [2])
+        #expect(try subtractTask(other: with, tuned: tuned, base: base, lambda: 2) == [0, 0])
     }
 }
