@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "NN", "Optim"], swiftSettings: numericSettings),
         .testTarget(name: "PEFTTests", dependencies: ["PEFT", "FullFineTuning", "Training", "Datasets", "Tokenizers", "NN",
                                                 "Autodiff", "Optim", "Checkpoints"], swiftSettings: numericSettings),
-        .testTarget(name: "MergingTests", dependencies: ["Merging", "Autodiff", "NN"], swiftSettings: numericSettings),
+        .testTarget(name: "MergingTests", dependencies: ["Merging", "Autodiff", "NN", "PEFT"], swiftSettings: numericSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"],
                     resources: [.copy("Fixtures")]),

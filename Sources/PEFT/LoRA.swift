@@ -12,6 +12,7 @@
 // merged into W for zero-overhead inference and unmerged again.
 // Leaves out: LoRA on embeddings and convolutions, LoRA+ learning rates, quantized bases (QLoRA).
 import Foundation
+import Kernels
 import Autodiff
 import NN
 
@@ -130,6 +131,14 @@ public final class LoRALayer: LinearAdapter {
         let weights = LoRAWeights(config: config, a: makeParameter(a), b: makeParameter(b), magnitude: magnitude.map { makeParameter($0) })
         adapters.removeAll { $0.name == name }
         adapters.append((name, weights))
+    }
+
+    /// Installs an adapter with given matrices (A [r, in], B [out, r]) — used by adapter merging.
+    public func install(_ name: String, config: LoRAConfig, a: Tensor, b: Tensor) {
+        require(a.shape[0] == config.rank && b.shape[1] == config.rank,
+                "LoRALayer.install: A \(a.shape) and B \(b.shape) do not have rank \(config.rank)")
+        adapters.removeAll { $0.name == name }
+        adapters.append((name, LoRAWeights(config: config, a: makeParameter(a), b: makeParameter(b), magnitude: nil)))
     }
 
     /// Removes an adapter (unmerging it first if it was merged into `layer`).

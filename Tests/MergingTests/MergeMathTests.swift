@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import Autodiff
 import NN
+import PEFT
 @testable import Merging
 
 @Suite struct MergeMathTests {
@@ -108,5 +109,50 @@ import NN
         #expect { try MergeConfig(json: Data(text.utf8), file: "m.json") } throws: { error in
             (error as? MergeConfigError)?.field == field
         }
+    }
+}
+
+@Suite struct AdapterMergeTests {
+    func modelWithTwoAdapters() -> GPT {
+        var rng = RNG(seed: 4)
+        let m = GPT(config: .gpt2(vocabularySize: 13, contextLength: 8, embeddingSize: 8, layers: 2, heads: 2), rng: &rng)
+        LoRA.add("one", to: m, config: LoRAConfig(rank: 2, alpha: 4), seed: 5)
+        LoRA.add("two", to: m, config: LoRAConfig(rank: 3, alpha: 3), seed: 6)
+        for (_, _, lora) in LoRA.loraLayers(of: m) {
+            for name in ["one", "two"] {
+                let b = lora.weights(name)!.b
+                for i in 0..<b.count { b.data[i] = rng.normal() * 0.2 }
+            }
+        }
+        return m
+    }
+
+    let ids: [Int32] = [1, 4, 2, 7, 3, 9]
+
+    @Test func concatenationEqualsBothAdaptersTogether() {
+        let m = modelWithTwoAdapters()
+        LoRA.setActive(["one", "two"], on: m)
+        let together = Tensor.withNoGrad { m(ids, batch: 1, steps: 6) }
+        AdapterMerge.combine(["one", "two"], weights: [1, 1], using: .concatenation, into: "both", model: m)
+        LoRA.setActive(["both"], on: m)
+        let concatenated = Tensor.withNoGrad { m(ids, batch: 1, steps: 6) }
+        #expect(zip(together.values, concatenated.values).map { abs($0 - $1) }.max()! < 1e-5)
+        #expect(LoRA.loraLayers(of: m)[0].lora.weights("both")!.config.rank == 5)
+    }
+
+    @Test func svdAtFullCombinedRankIsExactAndLowerRankApproximates() {
+        let m = modelWithTwoAdapters()
+        LoRA.setActive(["one", "two"], on: m)
+        let together = Tensor.withNoGrad { m(ids, batch: 1, steps: 6) }
+        AdapterMerge.combine(["one", "two"], weights: [1, 1], using: .svd(rank: 5), into: "svd5", model: m)
+        AdapterMerge.combine(["one", "two"], weights: [1, 1], using: .svd(rank: 1), into: "svd1", model: m)
+        LoRA.setActive(["svd5"], on: m)
+        let exact = Tensor.withNoGrad { m(ids, batch: 1, steps: 6) }
+        LoRA.setActive(["svd1"], on: m)
+        let approximate = Tensor.withNoGrad { m(ids, batch: 1, steps: 6) }
+        let exactError = zip(together.values, exact.values).map { abs($0 - $1) }.max()!
+        let approximateError = zip(together.values, approximate.values).map { abs($0 - $1) }.max()!
+        #expect(exactError < 1e-4)
+        #expect(approximateError > exactError)
     }
 }
