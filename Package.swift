@@ -100,7 +100,7 @@ let package = Package(
 
         // MARK: - Front ends
         .executableTarget(name: "tinytune", dependencies: ["Training", "NN", "Autodiff", "Tokenizers", "Datasets", "Checkpoints",
-                                                         "FullFineTuning", "PEFT", "Chapter01Autograd", "Chapter02Tensors",
+                                                         "FullFineTuning", "PEFT", "Merging", "Chapter01Autograd", "Chapter02Tensors",
                                                          "Chapter03Pretraining", "Chapter04Memory"],
                           swiftSettings: numericSettings),
         .executableTarget(name: "bench", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "PEFT"], path: "Benchmarks",
