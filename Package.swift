@@ -96,6 +96,10 @@ let package = Package(
         .target(name: "Chapter13Merging", dependencies: ["NN", "Tokenizers", "Datasets", "Training", "FullFineTuning", "Merging"],
                 path: "Chapters/Chapter13Merging", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter13", dependencies: ["Chapter13Merging"], path: "Chapters/Chapter13Merging/main"),
+        .target(name: "Chapter14Stacking", dependencies: ["Autodiff", "NN", "Optim", "Tokenizers", "Datasets", "Training",
+                                                          "FullFineTuning", "PEFT", "Merging"],
+                path: "Chapters/Chapter14Stacking", exclude: ["main"], swiftSettings: numericSettings),
+        .executableTarget(name: "chapter14", dependencies: ["Chapter14Stacking"], path: "Chapters/Chapter14Stacking/main"),
         .executableTarget(name: "chapters"),
 
         // MARK: - Front ends
@@ -129,7 +133,7 @@ let package = Package(
         .testTarget(name: "ChapterSmokeTests", dependencies: ["Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining",
                                                                 "Chapter04Memory", "Chapter05FineTuning", "Chapter06Tactics",
                                                                 "Chapter07PEFTZoo", "Chapter08LoRA", "Chapter09Serving",
-                                                                "Chapter13Merging", "FullFineTuning"],
+                                                                "Chapter13Merging", "Chapter14Stacking", "FullFineTuning"],
                     swiftSettings: numericSettings),
     ]
 )

@@ -21,6 +21,12 @@ public struct MergeConfig: Sendable, Equatable {
     public struct Slice: Sendable, Equatable {
         public var model: String
         public var start: Int, end: Int
+        /// Blocks [start, end) of `model`.
+        public init(model: String, start: Int, end: Int) {
+            self.model = model
+            self.start = start
+            self.end = end
+        }
     }
 
     public var method: String

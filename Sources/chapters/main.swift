@@ -36,7 +36,8 @@ let chapters: [ChapterEntry] = [
     ChapterEntry(number: 12, title: "QLoRA", claim: "NF4 base, double quantization, paged states", available: false),
     ChapterEntry(number: 13, title: "Merging by summing and pruning",
                  claim: "two task models merged without training: soup, task arithmetic, TIES, DARE, SLERP vs multi-task", available: true),
-    ChapterEntry(number: 14, title: "Stacking and concatenation", claim: "depth up-scaling, adapter concatenation", available: false),
+    ChapterEntry(number: 14, title: "Stacking and concatenation",
+                 claim: "depth up-scaling with continued pretraining; LoRA concatenation vs SVD combination", available: true),
 ]
 
 print("TinyTune chapters — run one with `swift run -c release chapterNN`\n")
