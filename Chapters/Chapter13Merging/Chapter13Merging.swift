@@ -35,7 +35,7 @@ public enum Chapter13Merging {
         let base = config.useCache ? try Pretraining.loadOrTrain(config.base) : Pretraining.train(config.base)
         output("Task A: \(config.tasks.0.rawValue); task B: \(config.tasks.1.rawValue). Every fine-tune: \(config.recipe.steps) steps, "
                + "lr \(config.recipe.learningRate) (multi-task: twice the steps on twice the data).\n")
-        let rows = MultiTaskExperiment.run(base: base.model, tokenizer: CharTokenizer.builtIn, world: base.world, tasks: config.tasks,
+        let rows = try MultiTaskExperiment.run(base: base.model, tokenizer: CharTokenizer.builtIn, world: base.world, tasks: config.tasks,
                                            trainExamples: config.trainExamples, testExamples: config.testExamples, recipe: config.recipe)
         output("setup                               task A    task B    A ∪ B")
         for r in rows {

@@ -47,13 +47,13 @@ public func mergedWeight(w: [Float], a: [Float], b: [Float], inFeatures: Int, ou
 public func mixedBatch(x: [Float], w: [Float], adapters: [(a: [Float], b: [Float], scaling: Float)], choices: [Int?],
                        inFeatures: Int, outFeatures: Int, rank: Int) throws -> [Float] {
     // The base weight is shared by every row; each row adds only its own low-rank update.
-    choices.enumerated().flatMap { row, choice -> [Float] in
+    try choices.enumerated().flatMap { row, choice -> [Float] in
         let xb = Array(x[(row * inFeatures)..<((row + 1) * inFeatures)])
         guard let choice else {
             return (0..<outFeatures).map { o in (0..<inFeatures).reduce(Float(0)) { $0 + w[o * inFeatures + $1] * xb[$1] } }
         }
         let adapter = adapters[choice]
-        return try! loraForward(x: xb, w: w, a: adapter.a, b: adapter.b, inFeatures: inFeatures, outFeatures: outFeatures,
+        return try loraForward(x: xb, w: w, a: adapter.a, b: adapter.b, inFeatures: inFeatures, outFeatures: outFeatures,
                                 rank: rank, scaling: adapter.scaling)
     }
 }

@@ -25,7 +25,7 @@ public enum MultiTaskExperiment {
     /// Runs it: `recipe` for every fine-tune; merges with their standard settings.
     public static func run(base: GPT, tokenizer: some Tokenizer, world: SyntheticWorld, tasks: (SFTTask, SFTTask),
                            trainExamples: Int, testExamples: Int, recipe: SFTRecipe,
-                           progress: (String) -> Void = { _ in }) -> [MultiTaskRow] {
+                           progress: (String) -> Void = { _ in }) throws -> [MultiTaskRow] {
         let trainA = tasks.0.examples(split: .train, count: trainExamples, seed: 1, world: world)
         let trainB = tasks.1.examples(split: .train, count: trainExamples, seed: 1, world: world)
         let testA = tasks.0.examples(split: .test, count: testExamples, seed: 2, world: world)
@@ -58,9 +58,11 @@ public enum MultiTaskExperiment {
             ("SLERP (t = 0.5)", #"{"merge_method": "slerp", "models": [{"model": "A"}, {"model": "B"}], "parameters": {"t": 0.5}}"#),
         ]
         for (label, json) in recipes {
-            // The recipes above are fixed and valid: a failure here is a programming error.
-            let config = try! MergeConfig(json: Data(json.utf8))
-            rows.append(row(label, try! ModelMerge.run(config) { models[$0]! }))
+            let config = try MergeConfig(json: Data(json.utf8), file: label)
+            rows.append(row(label, try ModelMerge.run(config) { name in
+                guard let model = models[name] else { throw ModelMerge.Error(description: "unknown model \(name)") }
+                return model
+            }))
         }
         return rows
     }
