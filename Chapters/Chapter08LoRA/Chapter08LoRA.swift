@@ -29,18 +29,20 @@ public enum Chapter08LoRA {
         public var sweepSettings: [(rank: Int, targets: [String])]
         public var sweep: SFTRecipe
         public var trainExamples: Int, testExamples: Int
+        /// A wider base on which the LoRA-vs-full comparison is repeated (nil: skip).
+        public var wideBase: PretrainingRecipe?
 
         public static let standard = Config(base: .standard, useCache: true,
                                             full: SFTRecipe(steps: 400, batchSize: 32, learningRate: 5e-4),
                                             lora: SFTRecipe(steps: 700, batchSize: 32, learningRate: 1.5e-3),
                                             sweepSettings: [(2, ["c_attn"]), (8, ["c_attn"]), (2, ["all-linear"]), (4, ["all-linear"])],
                                             sweep: SFTRecipe(steps: 400, batchSize: 32, learningRate: 1.5e-3),
-                                            trainExamples: 3000, testExamples: 100)
+                                            trainExamples: 3000, testExamples: 100, wideBase: .wide)
         public static let tiny = Config(base: .tiny, useCache: false,
                                         full: SFTRecipe(steps: 20, batchSize: 8, learningRate: 3e-3),
                                         lora: SFTRecipe(steps: 20, batchSize: 8, learningRate: 3e-3),
                                         sweepSettings: [(2, ["c_attn"])], sweep: SFTRecipe(steps: 10, batchSize: 8, learningRate: 3e-3),
-                                        trainExamples: 60, testExamples: 6)
+                                        trainExamples: 60, testExamples: 6, wideBase: nil)
     }
 
     /// One trained setup.
@@ -60,6 +62,8 @@ public enum Chapter08LoRA {
         /// random matrix of the same shapes, for each rank in `ranks`.
         public var ranks: [Int], updateError: [Double], randomError: [Double]
         public var full: Run, lora: Run
+        /// The same comparison on the wider base, when configured.
+        public var wideFull: Run?, wideLoRA: Run?
         public var sweep: [Run]
         public var mergeDifference: Float, unmergeDifference: Float
     }
@@ -75,16 +79,17 @@ public enum Chapter08LoRA {
         let total = base.model.parameterCount()
 
         /// Trains one setup under a memory meter.
-        func measure(_ label: String, recipe: SFTRecipe, prepare: (GPT) -> Void) -> (Run, GPT) {
+        func measure(_ label: String, recipe: SFTRecipe, on baseModel: GPT? = nil, prepare: (GPT) -> Void) -> (Run, GPT) {
             let meter = MemoryMeter()
             let start = Date()
             let model = meter.install { () -> GPT in
-                let model = base.model.copy()
+                let model = (baseModel ?? base.model).copy()
                 prepare(model)
                 return FineTuning.train(model, tokenizer: tokenizer, examples: train, recipe: recipe).model
             }
             let trainable = model.parameterCount(trainableOnly: true)
-            let run = Run(label: label, trainable: trainable, fraction: Double(trainable) / Double(total),
+            let run = Run(label: label, trainable: trainable,
+                          fraction: Double(trainable) / Double((baseModel ?? base.model).parameterCount()),
                           score: TaskEvaluator.score(model, tokenizer: tokenizer, examples: test),
                           peakBytes: meter.peakTotal, seconds: Date().timeIntervalSince(start))
             return (run, model)
@@ -130,8 +135,22 @@ public enum Chapter08LoRA {
         show(lora)
         let ratio = full.score.accuracy > 0 ? lora.score.accuracy / full.score.accuracy : 0
         output(String(format: "   LoRA reaches %.0f%% of full fine-tuning's accuracy with %.1f%% of the parameters trainable.", ratio * 100, lora.fraction * 100))
-        output("   (At width 128, r = 8 on every layer is 8% of the parameters; the fraction r·(in+out)/(in·out) falls as models widen —")
-        output("    4.0% at width 256, see `swift run -c release bench step`.)\n")
+        output("   (At width 128, r = 8 on every layer is 8% of the parameters; the fraction r·(in+out)/(in·out) falls as models widen.)")
+        var wideFull: Run?, wideLoRA: Run?
+        if let wide = config.wideBase {
+            let wideBase = config.useCache ? try Pretraining.loadOrTrain(wide) : Pretraining.train(wide)
+            output("   The same comparison on a width-256 base (\(wideBase.model.parameterCount()) parameters, pretrained once and cached):")
+            wideFull = measure("full fine-tuning, w256", recipe: config.full, on: wideBase.model) { $0.setTrainable(true) }.0
+            wideLoRA = measure("LoRA r=8, all, w256", recipe: config.lora, on: wideBase.model) {
+                LoRA.add("default", to: $0, config: LoRAConfig(rank: 8, alpha: 16), seed: 3)
+            }.0
+            show(wideFull!)
+            show(wideLoRA!)
+            let wideRatio = wideFull!.score.accuracy > 0 ? wideLoRA!.score.accuracy / wideFull!.score.accuracy : 0
+            output(String(format: "   LoRA reaches %.0f%% of full fine-tuning's accuracy with %.1f%% of the parameters trainable.",
+                          wideRatio * 100, wideLoRA!.fraction * 100))
+        }
+        output("")
 
         // 3. Rank × targets.
         output("3. Rank × target layers (\(config.sweep.steps) steps each):")
@@ -156,7 +175,8 @@ public enum Chapter08LoRA {
         let mergeDifference = zip(merged.values, unmerged.values).map { abs($0 - $1) }.max() ?? 0
         let unmergeDifference = zip(before, after).map { zip($0, $1).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
         output(String(format: "\n4. Merge: max |logits merged − unmerged| = %.2e; unmerge restores W to within %.2e.", mergeDifference, unmergeDifference))
-        return Report(ranks: ranks, updateError: updateError, randomError: randomError, full: full, lora: lora, sweep: sweep,
+        return Report(ranks: ranks, updateError: updateError, randomError: randomError, full: full, lora: lora,
+                      wideFull: wideFull, wideLoRA: wideLoRA, sweep: sweep,
                       mergeDifference: mergeDifference, unmergeDifference: unmergeDifference)
     }
 }

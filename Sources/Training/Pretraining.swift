@@ -33,6 +33,13 @@ public struct PretrainingRecipe: Codable, Sendable, Equatable {
                      layers: 4, heads: 4),
         steps: 800, batchSize: 16, learningRate: 3e-3, corpusCharacters: 2_000_000, worldSeed: 1, seed: 1)
 
+    /// A wider base (width 256) for claims that depend on width, such as LoRA's parameter share:
+    /// r·(in + out)/(in·out) halves when the width doubles.
+    public static let wide = PretrainingRecipe(
+        model: .gpt2(vocabularySize: CharTokenizer.builtIn.vocabularySize, contextLength: 64, embeddingSize: 256,
+                     layers: 4, heads: 4),
+        steps: 500, batchSize: 16, learningRate: 2e-3, corpusCharacters: 2_000_000, worldSeed: 1, seed: 1)
+
     /// A seconds-long recipe for tests and smoke runs.
     public static let tiny = PretrainingRecipe(
         model: .gpt2(vocabularySize: CharTokenizer.builtIn.vocabularySize, contextLength: 32, embeddingSize: 32,
