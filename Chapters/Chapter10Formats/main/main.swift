@@ -1,0 +1,2 @@
+import Chapter10Formats
+print("chapter 10Formats: being written")

@@ -1,0 +1,2 @@
+import Chapter11Quantization
+print("chapter 11Quantization: being written")

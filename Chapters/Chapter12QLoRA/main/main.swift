@@ -1,0 +1,2 @@
+import Chapter12QLoRA
+print("chapter 12QLoRA: being written")
