@@ -17,7 +17,7 @@ public enum Op: String, CaseIterable, Sendable {
     case exp, log, sqrt, relu, geluTanh, geluErf, silu, sigmoid, tanh
     case softmax, logSoftmax, crossEntropy
     case layerNorm, rmsNorm, dropout, rope
-    case lowRankLinear
+    case lowRankLinear, quantizedLinear, fakeQuantize
     case checkpoint
 }
 

@@ -49,8 +49,12 @@ public final class Linear: Module {
     }
 
     /// x·Wᵀ + b with the layer's own weights, ignoring any adapter.
-    public func baseForward(_ x: Tensor) -> Tensor {
-        require(x.shape.last == inFeatures, "Linear(\(inFeatures)→\(outFeatures)): input shape \(x.shape)")
+    public func baseForward(_ x: Tensor) -> Tensor { forward(x, weight: weight) }
+
+    /// x·Wᵀ + b with a stand-in for W (same shape [out, in]; e.g. a fake-quantized copy) and the layer's bias.
+    public func forward(_ x: Tensor, weight: Tensor) -> Tensor {
+        require(x.shape.last == inFeatures && weight.shape == [outFeatures, inFeatures],
+                "Linear(\(inFeatures)→\(outFeatures)): input shape \(x.shape), weight \(weight.shape)")
         // A rank-1 input is a single row.
         let input = x.rank == 1 ? x.reshaped([1, inFeatures]) : x
         var y = Tensor.matmul(input, weight, transposeB: true)

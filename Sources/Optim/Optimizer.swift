@@ -28,6 +28,9 @@ public protocol Optimizer: AnyObject {
 public struct OptimizerStateError: Error, CustomStringConvertible {
     /// What went wrong, naming the state entry.
     public let description: String
+
+    /// An error with the given message (for optimizers defined in other modules).
+    public init(description: String) { self.description = description }
 }
 
 extension Optimizer {

@@ -10,7 +10,8 @@
 // - PiSSA initialises A, B from the top-r singular vectors of W (and removes them from W).
 // Several named adapters can live on one layer; one, several or none are active; an adapter can be
 // merged into W for zero-overhead inference and unmerged again.
-// Leaves out: LoRA on embeddings and convolutions, LoRA+ learning rates, quantized bases (QLoRA).
+// With `quantizedBase` set, the frozen W is a packed 4-bit matrix (QLoRA; see the Quantization module).
+// Leaves out: LoRA on embeddings and convolutions, LoRA+ learning rates.
 import Foundation
 import Kernels
 import Autodiff
@@ -102,6 +103,9 @@ public final class LoRALayer: LinearAdapter {
     var dropoutRNG = RNG(seed: 0)
     /// DoRA: the base weight before a merge, restored by unmerge.
     var savedWeights: [String: [Float]] = [:]
+    /// QLoRA: the frozen base weight in a packed format; when set, the layer's float weight is unused
+    /// (the Quantization module replaces it with an empty tensor) and merging is refused.
+    public var quantizedBase: DequantizingWeight?
 
     /// The adapter named `name`, if present.
     public func weights(_ name: String) -> LoRAWeights? { adapters.first { $0.name == name }?.weights }
@@ -154,26 +158,36 @@ public final class LoRALayer: LinearAdapter {
     }
 
     public func forward(_ x: Tensor, layer: Linear) -> Tensor {
-        let running = active.compactMap { name in weights(name).map { (name, $0) } }.filter { !$0.1.merged }
+        let running = active.compactMap { name in weights(name) }.filter { !$0.merged }
         // The common case — one plain LoRA adapter, no dropout — runs as one fused op (see Ops+LowRank.swift).
-        if running.count == 1, let w = running.first?.1, !w.config.useDoRA,
-           w.config.dropout == 0 || !Tensor.gradientsEnabled {
+        let fusable = running.count == 1 && !running[0].config.useDoRA
+            && (running[0].config.dropout == 0 || !Tensor.gradientsEnabled)
+        if let quantizedBase {
+            // QLoRA: the base weight is packed (e.g. NF4) and decoded panel by panel inside the GEMM.
+            require(!running.contains { $0.config.useDoRA }, "LoRA: DoRA needs an unquantized base weight")
+            let fused = fusable ? running[0] : nil
+            var y = Tensor.quantizedLinear(x, weight: quantizedBase, bias: layer.bias, a: fused?.a, b: fused?.b,
+                                           scaling: fused?.config.scaling ?? 1)
+            if fused == nil { for w in running { y = y + branch(x, w) } }
+            return y
+        }
+        if fusable {
+            let w = running[0]
             return Tensor.lowRankLinear(x, weight: layer.weight, bias: layer.bias, a: w.a, b: w.b, scaling: w.config.scaling)
         }
         var y = layer.baseForward(x)
-        for name in active {
-            guard let w = weights(name), !w.merged else { continue }
-            if w.config.useDoRA {
-                // DoRA replaces the base output: m ⊙ (x·(W + sBA)ᵀ) / ‖W + sBA‖ (+ bias).
-                y = dora(x, layer: layer, weights: w)
-                continue
-            }
-            // LoRA branch: s · dropout(x)·Aᵀ·Bᵀ — two thin matmuls, never the full ΔW.
-            var input = x
-            if w.config.dropout > 0 && Tensor.gradientsEnabled { input = x.dropout(w.config.dropout, rng: &dropoutRNG) }
-            y = y + Tensor.matmul(Tensor.matmul(input, w.a, transposeB: true), w.b, transposeB: true) * w.config.scaling
+        for w in running {
+            // DoRA replaces the base output: m ⊙ (x·(W + sBA)ᵀ) / ‖W + sBA‖ (+ bias).
+            y = w.config.useDoRA ? dora(x, layer: layer, weights: w) : y + branch(x, w)
         }
         return y
+    }
+
+    /// One adapter's branch: s · dropout(x)·Aᵀ·Bᵀ — two thin matmuls, never the full ΔW.
+    func branch(_ x: Tensor, _ w: LoRAWeights) -> Tensor {
+        var input = x
+        if w.config.dropout > 0 && Tensor.gradientsEnabled { input = x.dropout(w.config.dropout, rng: &dropoutRNG) }
+        return Tensor.matmul(Tensor.matmul(input, w.a, transposeB: true), w.b, transposeB: true) * w.config.scaling
     }
 
     /// The DoRA output for `x`.

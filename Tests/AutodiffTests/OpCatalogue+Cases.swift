@@ -1,5 +1,6 @@
 // OpCatalogue+Cases.swift — the cases: every op, several shapes, broadcasting included.
 import Foundation
+import Kernels
 @testable import Autodiff
 
 extension OpCase {
@@ -145,6 +146,27 @@ extension OpCase {
                    let delta = referenceMatmul(u[...], 6, 2, transA: false, x[4][...], 4, 2, transB: true)
                    return (0..<24).map { (i: Int) -> Double in base[i] + 1.5 * delta[i] + x[2][i % 4] }
                }),
+        OpCase(.quantizedLinear, "[2,3,5]: Ŵ [4,5] frozen, b, A [2,5], B [4,2]", [[2, 3, 5], [4], [2, 5], [4, 2]], nil,
+               { Tensor.quantizedLinear($0[0], weight: DenseWeight(frozenWeight.map(Float.init), rows: 4, columns: 5), bias: $0[1],
+                                        a: $0[2], b: $0[3], scaling: 1.5) },
+               reference: { (x: [[Double]]) -> [Double] in
+                   let base = referenceMatmul(x[0][...], 6, 5, transA: false, frozenWeight[...], 4, 5, transB: true)
+                   let u = referenceMatmul(x[0][...], 6, 5, transA: false, x[2][...], 2, 5, transB: true)
+                   let delta = referenceMatmul(u[...], 6, 2, transA: false, x[3][...], 4, 2, transB: true)
+                   return (0..<24).map { (i: Int) -> Double in base[i] + 1.5 * delta[i] + x[1][i % 4] }
+               }),
+        OpCase(.quantizedLinear, "[7,3]: Ŵ [2,3] frozen, no bias, no branch", [[7, 3]], nil,
+               { Tensor.quantizedLinear($0[0], weight: DenseWeight(frozenWeight.prefix(6).map(Float.init), rows: 2, columns: 3), bias: nil) },
+               reference: { (x: [[Double]]) -> [Double] in
+                   referenceMatmul(x[0][...], 7, 3, transA: false, frozenWeight[0..<6], 2, 3, transB: true)
+               }),
+        // A grid of 2⁻¹⁵ is far finer than the check's step, so the staircase looks like its slope: 1 inside
+        // the clamp range [−1, 1), 0 outside — exactly what the straight-through estimator claims.
+        OpCase(.fakeQuantize, "[3,4], groups of 4, grid 2⁻¹⁵, clamp ±1", [[3, 4]], [.distinct],
+               { Tensor.fakeQuantize($0[0], scales: [Float](repeating: 0x1p-15, count: 3), groupSize: 4, qmin: -32768, qmax: 32767) },
+               reference: { (x: [[Double]]) -> [Double] in
+                   x[0].map { min(max(($0 * 32768).rounded(.toNearestOrEven), -32768), 32767) / 32768 }
+               }),
         OpCase(.checkpoint, "tanh(x·w) segment", [[3, 4], [4, 2]], nil,
                { x in Tensor.checkpoint([x[0]], parameters: [x[1]]) { Tensor.matmul($0[0], x[1]).tanh() } },
                reference: { (x: [[Double]]) -> [Double] in referenceMatmul(x[0][...], 3, 4, transA: false, x[1][...], 4, 2, transB: false).map { Foundation.tanh($0) } }),
@@ -176,3 +198,6 @@ func ropeReference(_ x: [Double], steps: Int, width: Int, offset: Int, theta: Do
     }
     return out
 }
+
+/// The frozen "quantized" weight of the quantizedLinear cases (fixed values, no gradient).
+let frozenWeight: [Double] = (0..<20).map { Double(Float(sin(Double($0) * 1.7) * 0.8)) }
