@@ -109,9 +109,11 @@ public enum FineTuning {
     }
 
     /// Fine-tunes `model` in place, training exactly the parameters whose `requiresGrad` is set (so a
-    /// PEFT method that froze the base and added its own tensors trains only those).
+    /// PEFT method that froze the base and added its own tensors trains only those). `makeOptimizer`
+    /// replaces the default AdamW (weight decay 0.01), e.g. by an 8-bit one.
     public static func train(_ model: GPT, tokenizer: some Tokenizer, examples: [SFTExample], validation: [SFTExample] = [],
-                             recipe: SFTRecipe, progress: ProgressReporter? = nil) -> FineTuneResult {
+                             recipe: SFTRecipe, progress: ProgressReporter? = nil,
+                             makeOptimizer: ((_ parameters: [(name: String, tensor: Tensor)]) -> Optimizer)? = nil) -> FineTuneResult {
         let trainable = model.parameterCount(trainableOnly: true)
         let tokenized = examples.map { TokenizedExample($0, tokenizer: tokenizer, promptLossWeight: recipe.promptLossWeight) }
         // Rows only as long as the longest example needs: short SFT examples train much faster.
@@ -121,7 +123,7 @@ public enum FineTuning {
         let validationBatches = SFTBatchSource(
             examples: validation.map { TokenizedExample($0, tokenizer: tokenizer, promptLossWeight: 0) }.nonEmpty ?? tokenized,
             batchSize: recipe.batchSize, contextLength: context, seed: 0).allBatches()
-        let optimizer = AdamW(model.namedParameters(), weightDecay: 0.01)
+        let optimizer = makeOptimizer?(model.namedParameters()) ?? AdamW(model.namedParameters(), weightDecay: 0.01)
         let options = TrainerOptions(steps: recipe.steps, learningRate: recipe.learningRate,
                                      gradientAccumulation: recipe.gradientAccumulation, warmupSteps: recipe.warmupSteps,
                                      decay: recipe.decay, clipNorm: 1, evaluateEvery: validation.isEmpty ? 0 : recipe.evaluateEvery,

@@ -77,10 +77,13 @@ public struct MixedPrecisionStep {
     public let precision: ComputePrecision
     /// nil: no loss scaling.
     public var scaler: DynamicLossScaler?
+    /// false: the weights themselves live in the 16-bit format (rounded after every update) — the
+    /// mistake master weights exist to prevent.
+    public var keepsMasterWeights: Bool
 
     /// A step driver for `trainer` computing in `precision`, with optional dynamic loss scaling.
-    public init(trainer: Trainer, precision: ComputePrecision, scaler: DynamicLossScaler?) {
-        (self.trainer, self.precision, self.scaler) = (trainer, precision, scaler)
+    public init(trainer: Trainer, precision: ComputePrecision, scaler: DynamicLossScaler?, keepsMasterWeights: Bool = true) {
+        (self.trainer, self.precision, self.scaler, self.keepsMasterWeights) = (trainer, precision, scaler, keepsMasterWeights)
     }
 
     /// What one step did.
@@ -129,6 +132,10 @@ public struct MixedPrecisionStep {
             let step = trainer.optimizer.stepCount + 1
             if let clip = trainer.options.clipNorm { _ = GradientClipping.clip(optimizer.parameters.map(\.tensor), maxNorm: clip) }
             Tensor.withNoGrad { optimizer.step(learningRate: trainer.options.schedule.rate(at: step)) }
+            if !keepsMasterWeights {
+                // Without an fp32 copy, an update smaller than half a 16-bit step is rounded away.
+                for (_, p) in optimizer.parameters { for i in 0..<p.count { p.data[i] = precision.round(p.data[i]) } }
+            }
         }
         return Outcome(loss: loss.item, applied: applied,
                        underflowFraction: nonzero == 0 ? 0 : Double(flushed) / Double(nonzero), scale: scale)

@@ -1,2 +1,8 @@
+// Chapter 11 — run with `swift run -c release chapter11` (uses the cached base model).
 import Chapter11Quantization
-print("chapter 11Quantization: being written")
+
+do {
+    try Chapter11Quantization.run(.standard)
+} catch {
+    print("chapter11: \(error)")
+}

@@ -1,0 +1,24 @@
+// Chapter11SmokeTests.swift — chapter 11 runs on its tiny configuration and its measurements hold.
+import Testing
+@testable import Chapter11Quantization
+
+@Suite struct Chapter11SmokeTests {
+    @Test func ptqQatAndMixedPrecisionSectionsReportTheirNumbers() throws {
+        var lines: [String] = []
+        let report = try Chapter11Quantization.run(.tiny) { lines.append($0) }
+        let byScheme = Dictionary(uniqueKeysWithValues: report.ptq.map { ($0.scheme, $0) })
+        // More bits, less weight error; per-channel beats per-tensor at 4 bits; NF4 costs ≈4.127 bits.
+        #expect(byScheme["int8 per channel"]!.weightError < byScheme["int4 per channel"]!.weightError)
+        #expect(byScheme["int4 per channel"]!.weightError < byScheme["int4 per tensor"]!.weightError)
+        // (tiny matrices: the per-matrix mean and second-level scale add a little to 4.127)
+        #expect((4.127..<4.2).contains(byScheme["NF4 blocks of 64 + DQ"]!.bitsPerWeight))
+        #expect(abs(byScheme["int8 per channel"]!.loss - report.fp32Loss) < 0.05)
+        #expect(report.int8DecomposedError * 10 < report.int8PlainError)
+        #expect(report.qat.count == 1)
+        // fp16 swallows 1e-4 next to 1; bf16 swallows 1e-3.
+        #expect(report.mixedPrecision.fp16OnePlusSmall == 1 && report.mixedPrecision.bf16OnePlusSmall == 1)
+        #expect(report.mixedPrecision.underflow.last!.fraction < report.mixedPrecision.underflow.first!.fraction)
+        #expect(report.mixedPrecision.runs.count == 6)
+        #expect(lines.contains { $0.contains("LLM.int8") })
+    }
+}

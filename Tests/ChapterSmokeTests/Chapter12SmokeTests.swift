@@ -1,0 +1,19 @@
+// Chapter12SmokeTests.swift — chapter 12 runs on its tiny configuration and measures what it claims.
+import Testing
+@testable import Chapter12QLoRA
+
+@Suite struct Chapter12SmokeTests {
+    @Test func qloraShrinksTheFrozenWeightsAndTheOptimizer() throws {
+        var lines: [String] = []
+        let report = try Chapter12QLoRA.run(.tiny) { lines.append($0) }
+        #expect(report.nf4Error < report.int4Error)
+        #expect(abs(report.bitsPlain - 4.5) < 1e-9 && report.bitsDoubleQuantized < 4.2)
+        #expect(Double(report.qlora.frozenLinearBytes) / Double(report.lora.frozenLinearBytes) < 0.14)
+        #expect(report.qlora.weightBytes < report.lora.weightBytes)
+        #expect(report.qlora8bit.optimizerBytes < report.qlora.optimizerBytes)   // rank 2: some tensors stay fp32
+        // The estimate table: 65B QLoRA under 48 GB, full fine-tuning over 700 GB.
+        let last = report.estimates.last!
+        #expect(last.model == "65B" && last.qlora < 48 && last.full > 700)
+        #expect(lines.contains { $0.contains("QLoRA + 8-bit AdamW") })
+    }
+}
