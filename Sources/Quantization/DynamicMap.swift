@@ -71,6 +71,11 @@ public struct BlockwiseQuantized8: Sendable, Equatable {
     /// The code table.
     public let map: DynamicMap
 
+    /// Stored codes and block scales, as they are.
+    public init(codes: [UInt8], absmax: [Float], blockSize: Int, map: DynamicMap) {
+        (self.codes, self.absmax, self.blockSize, self.map) = (codes, absmax, blockSize, map)
+    }
+
     /// Quantizes `values` in blocks of `blockSize` with `map` (normalise by the block's absmax, nearest code).
     public init(_ values: [Float], blockSize: Int = 256, map: DynamicMap = .signed) throws {
         guard blockSize > 0 else { throw QuantizationError("blockwise 8-bit: block size \(blockSize) must be positive") }

@@ -56,6 +56,15 @@ public struct DoubleQuantizedScales: Sendable {
         quantized = try BlockwiseQuantized8(absmax.map { $0 - mean }, blockSize: 256, map: .signed)
     }
 
+    /// Rebuilds stored scales: one code per block, one absmax₂ per 256 blocks, the mean.
+    public init(codes: [UInt8], absmax: [Float], offset: Float) throws {
+        guard absmax.count == (codes.count + 255) / 256 else {
+            throw QuantizationError("double quantization: \(absmax.count) second-level scales for \(codes.count) codes")
+        }
+        quantized = BlockwiseQuantized8(codes: codes, absmax: absmax, blockSize: 256, map: .signed)
+        self.offset = offset
+    }
+
     /// The scale of block `block`: map[code]·absmax₂ + mean.
     @inline(__always)
     public func scale(_ block: Int) -> Float {
@@ -120,6 +129,34 @@ public final class NF4Weight: DequantizingWeight, @unchecked Sendable {
             doubleQuantizedBytes = nil
         }
     }
+
+    /// Rebuilds a quantized matrix from stored parts (a file written by `QuantizedCheckpoint`): packed
+    /// codes, and either fp32 block scales or double-quantized ones. Throws when the sizes disagree.
+    public init(packed bytes: [UInt8], rows: Int, columns: Int, blockSize: Int,
+                floatScales: [Float]?, doubleQuantized: DoubleQuantizedScales?) throws {
+        let count = rows * columns, blocks = (count + blockSize - 1) / blockSize
+        guard rows > 0, columns > 0, blockSize > 0, blockSize % 2 == 0, bytes.count == (count + 1) / 2 else {
+            throw QuantizationError("NF4: \(bytes.count) packed bytes do not fit [\(rows), \(columns)] in blocks of \(blockSize)")
+        }
+        guard (floatScales?.count ?? doubleQuantized?.quantized.codes.count) == blocks else {
+            throw QuantizationError("NF4: need \(blocks) block scales for [\(rows), \(columns)]")
+        }
+        (self.rows, self.columns, self.blockSize) = (rows, columns, blockSize)
+        packed = MeteredAllocation(count: bytes.count, zero: 0, role: .weights)
+        bytes.withUnsafeBufferPointer { packed.pointer.update(from: $0.baseAddress!, count: bytes.count) }
+        if let floatScales {
+            let scales = MeteredAllocation(count: blocks, zero: Float(0), role: .weights)
+            floatScales.withUnsafeBufferPointer { scales.pointer.update(from: $0.baseAddress!, count: blocks) }
+            (self.floatScales, self.doubleQuantized, self.doubleQuantizedBytes) = (scales, nil, nil)
+        } else {
+            let dq = doubleQuantized!
+            (self.floatScales, self.doubleQuantized) = (nil, dq)
+            doubleQuantizedBytes = MeteredAllocation(count: dq.byteCount, zero: 0, role: .weights)
+        }
+    }
+
+    /// The fp32 block scales, when not double-quantized.
+    public var blockScales: [Float]? { floatScales.map { Array(UnsafeBufferPointer(start: $0.pointer, count: $0.count)) } }
 
     /// Quantizes a [rows, columns] tensor.
     public convenience init(_ tensor: Tensor, blockSize: Int = 64, doubleQuantize: Bool = true) throws {
