@@ -55,12 +55,23 @@ public enum RoundingStudy {
         return signal == 0 ? 0 : (error / signal).squareRoot()
     }
 
-    /// `values` rounded to `format` after scaling their largest magnitude onto `format.largestFinite`:
-    /// round(x · s) / s with s = largestFinite / absmax. All-zero input is returned unchanged.
+    /// `values` rounded to `format` after scaling their largest magnitude onto the format's range.
+    ///
+    /// Integer formats use the absmax scale: x ↦ code · scale with scale = absmax / maxCode. Float formats
+    /// multiply by the power of two s = 2^⌊log₂(largestFinite / absmax)⌋ (at most 2^127) and divide by it afterwards —
+    /// exact operations, so the only error is the format's own rounding, and absmax · s cannot overflow.
+    /// (For a float format a scale only moves values into range; precision is relative anyway.)
+    /// All-zero or non-finite input is rounded unscaled.
     public static func roundScaled(_ values: [Float], format: any NumberFormat) -> [Float] {
         let absmax = values.reduce(Float(0)) { max($0, abs($1)) }
         guard absmax > 0, absmax.isFinite else { return values.map(format.round) }
-        let s = format.largestFinite / absmax
+        if let integer = format as? IntegerFormat {
+            let scale = integer.scale(absmax: absmax)
+            return values.map { integer.round($0, scale: scale) }
+        }
+        // The ratio in Double, so fp32's max / 0.02 does not overflow; s itself must stay a finite fp32.
+        let k = min((Double(format.largestFinite) / Double(absmax)).exponent, Float.greatestFiniteMagnitude.exponent)
+        let s = Float(sign: .plus, exponent: k, significand: 1)
         return values.map { format.round($0 * s) / s }
     }
 

@@ -195,8 +195,10 @@ import Autodiff
         #expect(RoundingStudy.rmsRelative([1, 2, 4, 0], rounded: [1.5, 2, 0, 0]) == (1.25 / 3.0).squareRoot())
         #expect(RoundingStudy.rmsRelative([1], rounded: [.infinity]) == .infinity)
         #expect(RoundingStudy.normalizedError([3, 4], rounded: [3, 4.5]) == 0.1)
-        // absmax 2 maps onto 127: 0.5 → 31.75 → 32 → 32/63.5.
-        #expect(RoundingStudy.roundScaled([-2, 0.5], format: IntegerFormat.int8) == [-2, Float(32) / 63.5])
+        // int8: absmax 2 maps onto 127, scale 2/127: 0.5 → code round(31.75) = 32 → 32 · scale.
+        #expect(RoundingStudy.roundScaled([-2, 0.5], format: IntegerFormat.int8) == [-127 * (Float(2) / 127), 32 * (Float(2) / 127)])
+        // E2M1: absmax 0.02 is scaled by 2^8 (6 / 0.02 = 300 → 256): 0.02 · 256 = 5.12 → 6 → 6/256; 0.003 · 256 = 0.768 → 1.
+        #expect(RoundingStudy.roundScaled([0.02, -0.003], format: FloatFormat.e2m1) == [6.0 / 256, -1.0 / 256])
     }
 
     @Test func studyBoundsFollowFromTheMantissaWidths() {
@@ -211,5 +213,7 @@ import Autodiff
         // N(0, 0.02²) weights are all below fp4's smallest number 0.5/2: every one rounds to zero.
         #expect(byName["fp4 E2M1"]!.weights == 1)
         #expect(byName["fp4 E2M1"]!.weightsScaled < 1 && byName["int8"]!.alwaysScaled)
+        // Scaling never overflows, even for fp32 whose max / 0.02 is beyond fp32.
+        #expect(rows.allSatisfy { $0.weightsScaled.isFinite && $0.standardNormal.isFinite }, "\(rows.map(\.weightsScaled))")
     }
 }
