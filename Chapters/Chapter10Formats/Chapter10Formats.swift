@@ -23,7 +23,9 @@ public enum Chapter10Formats {
         /// Seed of the study's random draws.
         public var seed: UInt64
 
+        /// The book's run: 10⁶ samples per distribution (about a second in release).
         public static let standard = Config(samples: 1_000_000, seed: 10)
+        /// For the smoke test: 10⁴ samples.
         public static let tiny = Config(samples: 10_000, seed: 10)
     }
 
@@ -31,19 +33,25 @@ public enum Chapter10Formats {
     public struct Conversion: Sendable {
         /// The input as written in the book, and as an fp32.
         public var label: String, input: Float
+        /// The input rounded to each format (back in fp32).
         public var fp16: Float, bf16: Float, tf32: Float
     }
 
     /// One value's bf16 and fp16 bits, and what each set of bits means when read as the other format.
     public struct Reinterpretation: Sendable {
+        /// The input as written.
         public var label: String
+        /// The bf16 code, its value, and the value of the same 16 bits read as fp16.
         public var bf16Bits: UInt32, bf16: Float, bf16BitsAsFP16: Float
+        /// The fp16 code, its value, and the value of the same 16 bits read as bf16.
         public var fp16Bits: UInt32, fp16: Float, fp16BitsAsBF16: Float
     }
 
     /// A tiny value rounded to the formats that gradients are stored in.
     public struct Underflow: Sendable {
+        /// The gradient as written, and as an fp32.
         public var label: String, input: Float
+        /// The gradient rounded to each format (0 when it underflows).
         public var fp16: Float, bf16: Float, e5m2: Float
     }
 
