@@ -103,7 +103,7 @@ import Autodiff
         }
     }
 
-    @Test func hand_checkedTiesAndOverflowsFromTheSpecs() {
+    @Test func handCheckedTiesAndOverflowsFromTheSpecs() {
         // E4M3: 464 is halfway between 448 (1.110) and the would-be 480 (1.111): ties to even keep 448.
         #expect(FloatFormat.e4m3.round(464) == 448)
         #expect(FloatFormat.e4m3.round(465).isNaN && FloatFormat.e4m3.round(.infinity).isNaN)
