@@ -44,6 +44,11 @@ public enum Catalogue {
             _ = try mergedWeight(w: [1], a: [1], b: [1], inFeatures: 1, outFeatures: 1, rank: 1, scaling: 1) },
         Exercise(id: "8.4", title: "a mixed-adapter batch", file: "Exercises/Ch08/LoRAByHand.swift") {
             _ = try mixedBatch(x: [1], w: [1], adapters: [], choices: [nil], inFeatures: 1, outFeatures: 1, rank: 1) },
+        Exercise(id: "10.1", title: "bf16 rounding", file: "Exercises/Ch10/FormatsByHand.swift") {
+            _ = try bf16Round(1) },
+        Exercise(id: "10.2", title: "absmax int8 quantize/dequantize", file: "Exercises/Ch10/FormatsByHand.swift") {
+            _ = try absmaxQuantize([1], bits: 8)
+            _ = try absmaxDequantize([1], scale: 1) },
         Exercise(id: "13.1", title: "SLERP", file: "Exercises/Ch13/MergingByHand.swift") {
             _ = try slerp([1, 0], [0, 1], t: 0.5) },
         Exercise(id: "13.2", title: "TIES sign election", file: "Exercises/Ch13/MergingByHand.swift") {
