@@ -30,7 +30,7 @@ public enum ComputePrecision: String, Sendable, CaseIterable {
         switch self {
         case .fp32: return x
         case .fp16: return Float(Float16(x))
-        case .bf16: return roundedToBFloat16(x)
+        case .bf16: return FloatFormat.bf16.round(x)
         }
     }
 }
@@ -142,12 +142,3 @@ public struct MixedPrecisionStep {
     }
 }
 
-/// x rounded to bfloat16 (the top 16 bits of a Float, round to nearest even; NaN stays NaN).
-@inline(__always)
-func roundedToBFloat16(_ x: Float) -> Float {
-    guard !x.isNaN else { return x }
-    let bits = x.bitPattern
-    // Add 0x7FFF plus the lowest kept bit: halfway cases round to the even neighbour.
-    let rounded = (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000
-    return Float(bitPattern: rounded)
-}

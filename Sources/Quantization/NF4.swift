@@ -142,8 +142,9 @@ public final class NF4Weight: DequantizingWeight, @unchecked Sendable {
             throw QuantizationError("NF4: need \(blocks) block scales for [\(rows), \(columns)]")
         }
         (self.rows, self.columns, self.blockSize) = (rows, columns, blockSize)
-        packed = MeteredAllocation(count: bytes.count, zero: 0, role: .weights)
-        bytes.withUnsafeBufferPointer { packed.pointer.update(from: $0.baseAddress!, count: bytes.count) }
+        let codes = MeteredAllocation(count: bytes.count, zero: UInt8(0), role: .weights)
+        bytes.withUnsafeBufferPointer { codes.pointer.update(from: $0.baseAddress!, count: bytes.count) }
+        packed = codes
         if let floatScales {
             let scales = MeteredAllocation(count: blocks, zero: Float(0), role: .weights)
             floatScales.withUnsafeBufferPointer { scales.pointer.update(from: $0.baseAddress!, count: blocks) }

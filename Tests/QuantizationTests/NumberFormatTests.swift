@@ -181,13 +181,13 @@ import Autodiff
 
     // MARK: Speed and the error study
 
-    @Test func roundingAMillionFloatsIsFast() {
+    @Test func roundingAMillionFloatsInPlaceEqualsFloat16() {
+        // (Speed is a benchmark's business, not a test's: this checks the bulk path's values only.)
         var rng = RNG(seed: 3)
         var values = (0..<1_000_000).map { _ in rng.normal() }
         let expected = values.map { Float(Float16($0)) }
-        let elapsed = ContinuousClock().measure { FloatFormat.fp16.roundInPlace(&values) }
+        FloatFormat.fp16.roundInPlace(&values)
         #expect(values == expected)
-        #expect(elapsed < .seconds(1), "rounding 10^6 floats to fp16 took \(elapsed)")
     }
 
     @Test func errorMeasuresOnHandValues() {
