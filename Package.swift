@@ -117,7 +117,7 @@ let package = Package(
 
         // MARK: - Front ends
         .executableTarget(name: "tinytune", dependencies: ["Training", "NN", "Autodiff", "Tokenizers", "Datasets", "Checkpoints",
-                                                         "FullFineTuning", "PEFT", "Quantization", "Merging", "Chapter01Autograd", "Chapter02Tensors",
+                                                         "Optim", "FullFineTuning", "PEFT", "Quantization", "Merging", "Chapter01Autograd", "Chapter02Tensors",
                                                          "Chapter03Pretraining", "Chapter04Memory"],
                           swiftSettings: numericSettings),
         .executableTarget(name: "bench", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "PEFT", "Quantization"], path: "Benchmarks",

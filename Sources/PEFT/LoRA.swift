@@ -107,6 +107,9 @@ public final class LoRALayer: LinearAdapter {
     /// (the Quantization module replaces it with an empty tensor) and merging is refused.
     public var quantizedBase: DequantizingWeight?
 
+    /// A layer with no adapters yet (add them with `LoRA.add`).
+    public init() {}
+
     /// The adapter named `name`, if present.
     public func weights(_ name: String) -> LoRAWeights? { adapters.first { $0.name == name }?.weights }
 

@@ -76,7 +76,8 @@ struct Command: Sendable {
 
 enum CommandLineTool {
     static let commands: [Command] = [TourCommand.command, PretrainCommand.command, FinetuneCommand.command,
-                                      LoRACommand.command, MergeAdapterCommand.command, MergeCommand.command]
+                                      LoRACommand.command, QLoRACommand.command, MergeAdapterCommand.command,
+                                      QuantizeCommand.command, MergeCommand.command]
 
     static let overview = """
     tinytune — fine-tuning language models, explained in code and measured.

@@ -7,6 +7,7 @@ import Datasets
 import Training
 import Checkpoints
 import FullFineTuning
+import Quantization
 
 enum FinetuneCommand {
     static let command = Command(
@@ -79,12 +80,17 @@ enum FinetuneCommand {
     }
 
     /// The built-in base model, or a model directory with its tokenizer.
-    static func loadBase(_ directory: URL?) throws -> (GPT, any Tokenizer) {
+    static func loadBase(_ directory: URL?, allowQuantized: Bool = false) throws -> (GPT, any Tokenizer) {
         guard let directory else {
             let base = try Pretraining.loadOrTrain(.standard, progress: ProgressReporter(label: "pretrain", every: 50))
             return (base.model, base.tokenizer)
         }
-        let model = try ModelCheckpoint.load(directory: directory)
+        // A directory written by `tinytune quantize --format nf4` holds packed 4-bit weights.
+        let isQuantized = FileManager.default.fileExists(atPath: directory.appendingPathComponent(QuantizedCheckpoint.fileName).path)
+        if isQuantized && !allowQuantized {
+            throw UsageError(description: "\(directory.path) holds a 4-bit (NF4) model; this command needs fp32 weights (use `tinytune qlora` or `lora` on it)")
+        }
+        let model = isQuantized ? try QuantizedCheckpoint.load(directory: directory) : try ModelCheckpoint.load(directory: directory)
         let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
         guard let data = try? Data(contentsOf: tokenizerURL) else {
             throw UsageError(description: "\(tokenizerURL.path): missing tokenizer.json next to the model")

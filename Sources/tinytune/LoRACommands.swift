@@ -1,4 +1,5 @@
-// LoRACommands.swift — `tinytune lora` (train a PEFT-layout adapter) and `tinytune merge-adapter`.
+// LoRACommands.swift — `tinytune lora` and `tinytune qlora` (train a PEFT-layout adapter, on an fp32 or
+// NF4 base) and `tinytune merge-adapter`.
 import Foundation
 import NN
 import Tokenizers
@@ -7,6 +8,8 @@ import Training
 import Checkpoints
 import FullFineTuning
 import PEFT
+import Optim
+import Quantization
 
 enum LoRACommand {
     static let command = Command(
@@ -32,9 +35,15 @@ enum LoRACommand {
         """,
         run: run)
 
-    static func run(_ arguments: [String]) throws {
-        let options = try Options(arguments, valued: ["data", "base", "out", "rank", "alpha", "targets", "steps", "batch", "lr", "seed"],
-                                  switches: ["rslora", "dora"])
+    static func run(_ arguments: [String]) throws { try train(arguments, quantized: false) }
+
+    /// Options shared by `lora` and `qlora`.
+    static let valued: Set<String> = ["data", "base", "out", "rank", "alpha", "targets", "steps", "batch", "lr", "seed"]
+
+    /// Parses the shared options, prepares the model (QLoRA: NF4 base), trains, saves the adapter.
+    static func train(_ arguments: [String], quantized: Bool) throws {
+        let options = try Options(arguments, valued: valued.union(quantized ? ["block-size"] : []),
+                                  switches: quantized ? ["no-double-quant", "adam8bit"] : ["rslora", "dora"])
         guard let dataURL = try options.existingPath("data") else { throw UsageError(description: "--data FILE.jsonl is required") }
         let examples = try JSONLines.load(dataURL)
         guard !examples.isEmpty else { throw UsageError(description: "\(dataURL.path): no examples") }
@@ -46,20 +55,64 @@ enum LoRACommand {
                                batchSize: try options.int("batch", default: 32, in: 1...4096),
                                learningRate: try options.float("lr", default: 1.5e-3, in: 1e-7...1),
                                seed: UInt64(try options.int("seed", default: 1, in: 0...Int.max)))
-        let out = URL(fileURLWithPath: options.string("out") ?? "runs/lora")
-        let (model, tokenizer) = try FinetuneCommand.loadBase(options.existingPath("base"))
+        let out = URL(fileURLWithPath: options.string("out") ?? (quantized ? "runs/qlora" : "runs/lora"))
+        let (model, tokenizer) = try FinetuneCommand.loadBase(options.existingPath("base"), allowQuantized: true)
         let known = Set(LoRA.linearLayers(of: model).map { $0.path.split(separator: ".").last.map(String.init) ?? $0.path })
         for target in targets where target != "all-linear" && !known.contains(target) {
             throw UsageError(description: "--targets: no linear layer named '\(target)' (this model has \(known.sorted().joined(separator: ", ")))")
         }
-        let trainable = LoRA.add("default", to: model, config: config, seed: recipe.seed)
-        print(String(format: "LoRA r=%d on %@: %d trainable parameters (%.2f%% of %d)", rank, targets.joined(separator: ","),
-                     trainable, 100 * Double(trainable) / Double(model.parameterCount() - trainable), model.parameterCount() - trainable))
+        let trainable: Int
+        if quantized {
+            let qlora = QLoRAConfig(lora: config, blockSize: try options.int("block-size", default: 64, in: 2...65536),
+                                    doubleQuantize: !options.flag("no-double-quant"))
+            guard qlora.blockSize % 2 == 0 else { throw UsageError(description: "--block-size must be even") }
+            let summary = try QLoRA.prepare(model, adapter: "default", config: qlora, seed: recipe.seed)
+            trainable = LoRA.parameterCount("default", in: model)
+            print(String(format: "NF4 base: %d linear layers, %.1f KB → %.1f KB (%.3fx of fp32)", summary.quantizedLayers,
+                         Double(summary.fp32Bytes) / 1e3, Double(summary.quantizedBytes) / 1e3, summary.ratio))
+        } else {
+            trainable = LoRA.add("default", to: model, config: config, seed: recipe.seed)
+        }
+        let frozen = model.parameterCount() - trainable
+        print(String(format: "LoRA r=%d on %@: %d trainable parameters", rank, targets.joined(separator: ","), trainable)
+              + (quantized ? "" : String(format: " (%.2f%% of %d)", 100 * Double(trainable) / Double(frozen), frozen)))
+        let eightBit = quantized && options.flag("adam8bit")
         _ = FineTuning.train(model, tokenizer: tokenizer, examples: examples, recipe: recipe,
-                             progress: ProgressReporter(label: "lora", every: max(recipe.steps / 10, 1)))
+                             progress: ProgressReporter(label: quantized ? "qlora" : "lora", every: max(recipe.steps / 10, 1))) {
+            eightBit ? AdamW8bit($0, minimumQuantizedSize: 256) as Optimizer : AdamW($0)
+        }
         try AdapterFiles.save("default", of: model, to: out, baseModel: options.string("base") ?? "tinytune-base")
         print("wrote \(out.path) (adapter_config.json, adapter_model.safetensors)")
     }
+}
+
+enum QLoRACommand {
+    static let command = Command(
+        name: "qlora", summary: "train a LoRA adapter on a 4-bit (NF4) copy of the base model",
+        help: """
+        Usage: tinytune qlora --data FILE.jsonl [options]
+
+        As `tinytune lora`, but the frozen base's linear weights are stored in NF4 (4-bit NormalFloat,
+        blocks of 64, double-quantized scales: ~4.127 bits per weight) and dequantized panel by panel
+        inside every matrix product. --base may also be a directory written by `tinytune quantize`
+        (already NF4). Writes the adapter in PEFT's layout; it applies to the fp32 base too
+        (`tinytune merge-adapter`).
+
+          --data FILE          training data (required; same formats as `tinytune finetune`)
+          --base DIR           base model directory (default: the built-in base model)
+          --out DIR            output directory (default: runs/qlora)
+          --rank R             LoRA rank (default 8)
+          --alpha A            LoRA alpha (default 16)
+          --targets LIST       comma-separated layer names or all-linear (default)
+          --block-size N       NF4 values per absmax block (default 64)
+          --no-double-quant    keep the block scales in fp32 (4.5 bits per weight)
+          --adam8bit           8-bit blockwise AdamW states
+          --steps N            optimizer steps (default 500)
+          --batch N            examples per step (default 32)
+          --lr X               peak learning rate (default 1.5e-3)
+          --seed S             seed (default 1)
+        """,
+        run: { try LoRACommand.train($0, quantized: true) })
 }
 
 enum MergeAdapterCommand {
