@@ -176,18 +176,24 @@ public final class NF4Weight: DequantizingWeight, @unchecked Sendable {
     public func dequantizeRows(_ start: Int, count: Int, into destination: UnsafeMutablePointer<Float>) {
         require(start >= 0 && count >= 0 && start + count <= rows, "NF4Weight: rows \(start)..<\(start + count) of \(rows)")
         let low = start * columns, high = (start + count) * columns
-        var i = low
-        // Walk block by block: scale the 16 levels once per block, then each value is one table lookup.
-        var table = [Float](repeating: 0, count: 16)
-        while i < high {
-            let block = i / blockSize
-            let end = Swift.min(high, (block + 1) * blockSize)
-            let s = scale(block)
-            for level in 0..<16 { table[level] = NF4.levels[level] * s }
-            while i < end {
-                let byte = packed.pointer[i >> 1]
-                destination[i - low] = table[Int(i & 1 == 0 ? byte >> 4 : byte & 0x0F)]
-                i += 1
+        let codes = packed.pointer, output = destination - low
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { table in
+            var i = low
+            // Walk block by block: scale the 16 levels once per block, then each value is one table lookup.
+            while i < high {
+                let block = i / blockSize
+                let end = Swift.min(high, (block + 1) * blockSize)
+                let s = scale(block)
+                for level in 0..<16 { table[level] = NF4.levels[level] * s }
+                // An odd start takes the low nibble alone; then whole bytes, two values each.
+                if i & 1 == 1 { output[i] = table[Int(codes[i >> 1] & 0x0F)]; i += 1 }
+                while i + 1 < end {
+                    let byte = codes[i >> 1]
+                    output[i] = table[Int(byte >> 4)]
+                    output[i + 1] = table[Int(byte & 0x0F)]
+                    i += 2
+                }
+                if i < end { output[i] = table[Int(codes[i >> 1] >> 4)]; i += 1 }
             }
         }
     }
