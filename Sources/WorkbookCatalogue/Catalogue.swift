@@ -49,6 +49,10 @@ public enum Catalogue {
         Exercise(id: "10.2", title: "absmax int8 quantize/dequantize", file: "Exercises/Ch10/FormatsByHand.swift") {
             _ = try absmaxQuantize([1], bits: 8)
             _ = try absmaxDequantize([1], scale: 1) },
+        Exercise(id: "11.1", title: "the straight-through estimator", file: "Exercises/Ch11/QuantizationByHand.swift") {
+            _ = try straightThroughGradient(x: [1], scale: 1, qmin: -1, qmax: 1, upstream: [1]) },
+        Exercise(id: "12.1", title: "NF4 block quantization and packing", file: "Exercises/Ch11/QuantizationByHand.swift") {
+            _ = try nf4QuantizeBlock([1, -1]) },
         Exercise(id: "13.1", title: "SLERP", file: "Exercises/Ch13/MergingByHand.swift") {
             _ = try slerp([1, 0], [0, 1], t: 0.5) },
         Exercise(id: "13.2", title: "TIES sign election", file: "Exercises/Ch13/MergingByHand.swift") {
