@@ -58,6 +58,9 @@ let package = Package(
         .target(name: "Merging", dependencies: ["Kernels", "Autodiff", "NN", "Tokenizers", "Datasets", "FullFineTuning", "PEFT"],
                 swiftSettings: numericSettings),
 
+        .target(name: "Tour", dependencies: ["Autodiff", "NN", "Optim", "Tokenizers", "Datasets", "Training", "FullFineTuning",
+                                             "PEFT", "Quantization", "Merging"], swiftSettings: numericSettings),
+
         // MARK: - Exercises
         .target(name: "ExerciseKit"),
         .target(name: "Workbook", dependencies: ["ExerciseKit"],
@@ -117,7 +120,7 @@ let package = Package(
 
         // MARK: - Front ends
         .executableTarget(name: "tinytune", dependencies: ["Training", "NN", "Autodiff", "Tokenizers", "Datasets", "Checkpoints",
-                                                         "Optim", "FullFineTuning", "PEFT", "Quantization", "Merging", "Chapter01Autograd", "Chapter02Tensors",
+                                                         "Optim", "FullFineTuning", "PEFT", "Quantization", "Merging", "Tour", "Chapter01Autograd", "Chapter02Tensors",
                                                          "Chapter03Pretraining", "Chapter04Memory"],
                           swiftSettings: numericSettings),
         .executableTarget(name: "bench", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "PEFT", "Quantization"], path: "Benchmarks",
@@ -150,7 +153,7 @@ let package = Package(
                                                                 "Chapter04Memory", "Chapter05FineTuning", "Chapter06Tactics",
                                                                 "Chapter07PEFTZoo", "Chapter08LoRA", "Chapter09Serving",
                                                                 "Chapter10Formats", "Chapter11Quantization", "Chapter12QLoRA",
-                                                                "Chapter13Merging", "Chapter14Stacking", "FullFineTuning"],
+                                                                "Chapter13Merging", "Chapter14Stacking", "FullFineTuning", "Tour"],
                     swiftSettings: numericSettings),
     ]
 )

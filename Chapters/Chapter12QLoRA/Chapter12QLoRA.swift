@@ -86,7 +86,7 @@ public enum Chapter12QLoRA {
         output(String(format: "   relative RMS error: NF4 %.4f   int4 absmax %.4f   (NF4's levels follow the bell curve)", nf4Error, int4Error))
         output(String(format: "   bits per weight: %.3f with fp32 block scales, %.3f with double quantization\n", plainBits, dqBits))
 
-        // 2–3. LoRA on the fp32 base vs QLoRA, each under its own memory meter.
+        // 2. LoRA on the fp32 base vs QLoRA (and QLoRA with 8-bit AdamW), each under its own memory meter.
         let train = SFTTask.reverse.examples(split: .train, count: config.trainExamples, seed: 1, world: base.world)
         let test = SFTTask.reverse.examples(split: .test, count: config.testExamples, seed: 2, world: base.world)
         let lora = LoRAConfig(rank: config.rank, alpha: Float(2 * config.rank))
@@ -138,14 +138,15 @@ public enum Chapter12QLoRA {
         output(String(format: "   8-bit AdamW states: %.1fx smaller than fp32 AdamW's", Double(qloraRun.optimizerBytes) / Double(qlora8Run.optimizerBytes)))
         output("   (At this size activations and the fp32 embeddings dominate the peak; the weight column is what scales.)\n")
 
-        // 4. The same choice at the sizes people fine-tune.
+        // 3. The same choice at the sizes people fine-tune.
         let estimates = estimatedTable(rank: 16)
-        output("4. Estimated training memory without activations, LoRA/QLoRA r=16 on all linear layers (GB):")
+        output("3. Estimated training memory without activations, LoRA/QLoRA r=16 on all linear layers (GB):")
         output("   full: bf16 weights + bf16 gradients + fp32 Adam (12 B/param); LoRA: bf16 base; QLoRA: NF4+DQ base")
         output("   adapters in fp32 with gradients and Adam states (16 B per adapter parameter)")
-        output("   model      full     LoRA    QLoRA")
+        output("   model     full     LoRA    QLoRA")
         for row in estimates {
-            output(String(format: "   %-5@ %8.1f %8.1f %8.1f", row.model as NSString, row.full, row.lora, row.qlora))
+            output("   " + row.model.padding(toLength: 6, withPad: " ", startingAt: 0)
+                   + String(format: "%8.1f %8.1f %8.1f", row.full, row.lora, row.qlora))
         }
         output("   QLoRA brings a 65B fine-tune under 48 GB; the paper's measured figure, with activations, is ~41 GB.")
         return Report(nf4Error: nf4Error, int4Error: int4Error, bitsPlain: plainBits, bitsDoubleQuantized: dqBits,

@@ -14,6 +14,8 @@ public enum ModelMerge {
     /// A merge that cannot be carried out, naming the tensor or model.
     public struct Error: Swift.Error, CustomStringConvertible {
         public let description: String
+        /// An error with the given message (also for model loaders written elsewhere).
+        public init(description: String) { self.description = description }
     }
 
     /// Runs `config`, loading each model path with `load`.

@@ -75,3 +75,47 @@ public enum Plots {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }
+
+extension Plots {
+    /// One horizontal bar made of coloured segments (e.g. memory by role).
+    public struct StackedBar: Sendable {
+        public var label: String
+        /// (segment name, value, colour), drawn left to right.
+        public var segments: [(name: String, value: Double, colour: String)]
+        /// A bar.
+        public init(label: String, segments: [(name: String, value: Double, colour: String)]) {
+            self.label = label
+            self.segments = segments
+        }
+    }
+
+    /// An SVG of horizontal stacked bars sharing one scale, each with its total, and a legend of segments.
+    public static func stackedBars(title: String, bars: [StackedBar], unit: String, width: Int = 640) -> String {
+        let rowHeight = 26.0, left = 170.0, right = 90.0, top = 50.0
+        let height = Int(top + rowHeight * Double(bars.count) + 20)
+        let maxTotal = max(bars.map { $0.segments.map(\.value).reduce(0, +) }.max() ?? 1, 1e-12)
+        let scale = (Double(width) - left - right) / maxTotal
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" font-family=\"sans-serif\" font-size=\"12\">\n"
+        svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"10\" y=\"18\" font-size=\"14\">\(escape(title))</text>\n"
+        // Legend from the first bar's segment names and colours.
+        var x = 10.0
+        for segment in bars.first?.segments ?? [] {
+            svg += String(format: "<rect x=\"%.0f\" y=\"26\" width=\"12\" height=\"12\" fill=\"%@\"/>", x, segment.colour)
+            svg += String(format: "<text x=\"%.0f\" y=\"36\">%@</text>\n", x + 16, escape(segment.name))
+            x += 24 + 7 * Double(segment.name.count)
+        }
+        for (row, bar) in bars.enumerated() {
+            let y = top + rowHeight * Double(row)
+            svg += String(format: "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%@</text>\n", left - 6, y + 15, escape(bar.label))
+            var offset = left
+            for segment in bar.segments where segment.value > 0 {
+                svg += String(format: "<rect x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"18\" fill=\"%@\"/>\n",
+                              offset, y + 2, segment.value * scale, segment.colour)
+                offset += segment.value * scale
+            }
+            svg += String(format: "<text x=\"%.1f\" y=\"%.0f\">%.3g %@</text>\n", offset + 6, y + 15,
+                          bar.segments.map(\.value).reduce(0, +), escape(unit))
+        }
+        return svg + "</svg>\n"
+    }
+}

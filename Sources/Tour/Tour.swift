@@ -1,0 +1,145 @@
+// Tour.swift — the main job: one base model, fine-tuned three ways, merged, compared in one table.
+//
+// Teaches: the book's trade-offs side by side, measured on the same task, seed and base:
+// - full fine-tuning trains every weight (and pays gradients + Adam states for all of them);
+// - LoRA trains a few percent of the parameters on a frozen fp32 base;
+// - QLoRA does the same on a 4-bit NF4 base;
+// - merging combines a second task model with the first without further training.
+// For each: trainable parameters, peak training memory split by role (the memory meter), median step
+// time, accuracy on both tasks, and forgetting (the loss on the pretraining corpus). Tour+Report.swift
+// turns the result into an HTML page with SVG loss curves and memory bars.
+// Leaves out: the chapters' deeper experiments (run `swift run chapters` for the list).
+import Foundation
+import Autodiff
+import NN
+import Optim
+import Tokenizers
+import Datasets
+import Training
+import FullFineTuning
+import PEFT
+import Quantization
+import Merging
+
+/// The guided comparison run by `swift run -c release tinytune`.
+public enum Tour {
+    /// The tour's knobs.
+    public struct Config: Sendable {
+        public var base: PretrainingRecipe
+        public var useCache: Bool
+        /// Task A (full, LoRA, QLoRA) and task B (the second model for the merge).
+        public var taskA: SFTTask, taskB: SFTTask
+        public var fullRecipe: SFTRecipe, adapterRecipe: SFTRecipe
+        public var rank: Int
+        public var trainExamples: Int, testExamples: Int
+        /// The merge of the two full fine-tunes, as a mergekit-style JSON config over "base", "A" and "B".
+        public var mergeConfig: String
+
+        public static let standard = Config(
+            base: .standard, useCache: true, taskA: .reverse, taskB: .record,
+            fullRecipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 5e-4),
+            adapterRecipe: SFTRecipe(steps: 700, batchSize: 32, learningRate: 1.5e-3), rank: 8,
+            trainExamples: 3000, testExamples: 50, mergeConfig: Tour.tiesMerge)
+        public static let tiny = Config(
+            base: .tiny, useCache: false, taskA: .reverse, taskB: .arithmetic,
+            fullRecipe: SFTRecipe(steps: 8, batchSize: 8, learningRate: 3e-3),
+            adapterRecipe: SFTRecipe(steps: 8, batchSize: 8, learningRate: 3e-3), rank: 2,
+            trainExamples: 40, testExamples: 4, mergeConfig: Tour.tiesMerge)
+    }
+
+    /// TIES over the two task vectors, density 0.5.
+    public static let tiesMerge = #"{"merge_method": "ties", "base_model": "base", "models": [{"model": "A", "parameters": {"density": 0.5}}, {"model": "B", "parameters": {"density": 0.5}}]}"#
+
+    /// One row of the comparison.
+    public struct Row: Sendable {
+        public var method: String
+        /// Trainable parameters (0 for the base and the merge).
+        public var trainable: Int
+        /// Bytes per role at the moment of peak training memory (empty when nothing was trained).
+        public var peakByRole: [MemoryRole: Int]
+        /// Median milliseconds per optimizer step (nil when nothing was trained).
+        public var stepMilliseconds: Double?
+        public var accuracyA: Double, accuracyB: Double
+        /// Mean next-token loss on the pretraining corpus's validation text (forgetting).
+        public var corpusLoss: Float
+        /// Training loss per step.
+        public var lossCurve: [Float]
+
+        /// Total peak bytes.
+        public var peakBytes: Int { peakByRole.values.reduce(0, +) }
+    }
+
+    /// Everything the tour measured.
+    public struct Report: Sendable {
+        public var config: Config
+        public var baseParameters: Int
+        public var rows: [Row]
+    }
+
+    /// Runs the tour, printing through `output`; `progress` reports training steps (nil: quiet).
+    public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) },
+                           progress: ((String) -> ProgressReporter)? = nil) throws -> Report {
+        output("TinyTune tour — one base model, fine-tuned three ways, then merged\n")
+        let base = config.useCache ? try Pretraining.loadOrTrain(config.base, progress: progress?("pretrain"))
+            : Pretraining.train(config.base, progress: progress?("pretrain"))
+        let tokenizer = CharTokenizer.builtIn
+        let validation = PretrainingBatchSource(tokens: Pretraining.corpus(config.base).validation, batchSize: 16,
+                                                contextLength: config.base.model.contextLength, seed: 0).sequentialBatches(4)
+        let trainA = config.taskA.examples(split: .train, count: config.trainExamples, seed: 1, world: base.world)
+        let trainB = config.taskB.examples(split: .train, count: config.trainExamples, seed: 1, world: base.world)
+        let testA = config.taskA.examples(split: .test, count: config.testExamples, seed: 2, world: base.world)
+        let testB = config.taskB.examples(split: .test, count: config.testExamples, seed: 2, world: base.world)
+        output("Base model: \(base.model.parameterCount()) parameters. Task A: \(config.taskA.rawValue); task B: \(config.taskB.rawValue).")
+
+        /// Scores a model on both tasks and the corpus.
+        func row(_ method: String, _ model: GPT, trained: (trainable: Int, meter: MemoryMeter, log: [TrainingLogEntry])?) -> Row {
+            let times = (trained?.log.map(\.milliseconds) ?? []).sorted()
+            return Row(method: method, trainable: trained?.trainable ?? 0, peakByRole: trained?.meter.peakBreakdown ?? [:],
+                       stepMilliseconds: times.isEmpty ? nil : times[times.count / 2],
+                       accuracyA: TaskEvaluator.score(model, tokenizer: tokenizer, examples: testA).accuracy,
+                       accuracyB: TaskEvaluator.score(model, tokenizer: tokenizer, examples: testB).accuracy,
+                       corpusLoss: model.meanLoss(on: validation), lossCurve: trained?.log.map(\.loss) ?? [])
+        }
+        /// Prepares a copy of the base, trains it under a fresh memory meter, scores it.
+        func train(_ method: String, examples: [SFTExample], recipe: SFTRecipe, eightBit: Bool = false,
+                   prepare: (GPT) throws -> Void) throws -> (Row, GPT) {
+            output("training: \(method)")
+            let meter = MemoryMeter()
+            let (model, log) = try meter.install { () -> (GPT, [TrainingLogEntry]) in
+                let model = base.model.copy()
+                try prepare(model)
+                let result = FineTuning.train(model, tokenizer: tokenizer, examples: examples, recipe: recipe,
+                                              progress: progress?(method)) { parameters in
+                    eightBit ? AdamW8bit(parameters, minimumQuantizedSize: 256) as Optimizer : AdamW(parameters)
+                }
+                return (model, result.log)
+            }
+            return (row(method, model, trained: (model.parameterCount(trainableOnly: true), meter, log)), model)
+        }
+
+        var rows = [row("base model (no training)", base.model, trained: nil)]
+        let lora = LoRAConfig(rank: config.rank, alpha: Float(2 * config.rank))
+        let (fullRow, modelA) = try train("full fine-tuning on A", examples: trainA, recipe: config.fullRecipe) { $0.setTrainable(true) }
+        rows.append(fullRow)
+        rows.append(try train("LoRA r=\(config.rank) on A", examples: trainA, recipe: config.adapterRecipe) {
+            LoRA.add("default", to: $0, config: lora, seed: 3)
+        }.0)
+        rows.append(try train("QLoRA r=\(config.rank) on A (NF4)", examples: trainA, recipe: config.adapterRecipe, eightBit: true) {
+            try QLoRA.prepare($0, adapter: "default", config: QLoRAConfig(lora: lora), seed: 3)
+        }.0)
+        let (fullRowB, modelB) = try train("full fine-tuning on B", examples: trainB, recipe: config.fullRecipe) { $0.setTrainable(true) }
+        rows.append(fullRowB)
+        // The merge: the two full fine-tunes combined without training.
+        let merge = try MergeConfig(json: Data(config.mergeConfig.utf8), file: "tour merge")
+        let models = ["base": base.model, "A": modelA, "B": modelB]
+        let merged = try ModelMerge.run(merge) { name in
+            guard let model = models[name] else { throw ModelMerge.Error(description: "tour merge: unknown model \(name)") }
+            return model
+        }
+        rows.append(row("merge A + B (\(merge.method))", merged, trained: nil))
+        let report = Report(config: config, baseParameters: base.model.parameterCount(), rows: rows)
+        output("")
+        report.table.forEach(output)
+        return report
+    }
+}

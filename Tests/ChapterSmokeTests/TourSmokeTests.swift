@@ -1,0 +1,31 @@
+// TourSmokeTests.swift — the tour runs on its tiny configuration, measures every row and writes a
+// self-contained HTML report.
+import Foundation
+import Testing
+import Autodiff
+@testable import Tour
+
+@Suite struct TourSmokeTests {
+    @Test func tinyTourComparesTheMethodsAndWritesTheReport() throws {
+        var lines: [String] = []
+        let report = try Tour.run(.tiny) { lines.append($0) }
+        #expect(report.rows.map(\.method) == ["base model (no training)", "full fine-tuning on A", "LoRA r=2 on A",
+                                             "QLoRA r=2 on A (NF4)", "full fine-tuning on B", "merge A + B (ties)"])
+        let byMethod = Dictionary(uniqueKeysWithValues: report.rows.map { ($0.method, $0) })
+        let full = byMethod["full fine-tuning on A"]!, lora = byMethod["LoRA r=2 on A"]!, qlora = byMethod["QLoRA r=2 on A (NF4)"]!
+        // Full fine-tuning trains everything; the adapters a small share, with less optimizer state.
+        #expect(full.trainable == report.baseParameters && lora.trainable < full.trainable / 10 && qlora.trainable == lora.trainable)
+        #expect((lora.peakByRole[.optimizerState] ?? 0) < (full.peakByRole[.optimizerState] ?? 0))
+        #expect((qlora.peakByRole[.weights] ?? 0) < (lora.peakByRole[.weights] ?? 0))
+        #expect(full.lossCurve.count == 8 && full.stepMilliseconds != nil && byMethod["merge A + B (ties)"]!.lossCurve.isEmpty)
+        let html = report.html
+        #expect(html.contains("<svg") && html.contains("polyline") && html.contains("optimizer state"))
+        // Self-contained: no scripts, stylesheets or images fetched from elsewhere.
+        #expect(!html.contains("<script") && !html.contains("<link") && !html.contains("<img"))
+        #expect(lines.contains { $0.hasPrefix("method") })
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tinytune-tour-\(UUID().uuidString)/report.html")
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        try report.writeHTML(to: url)
+        #expect(try String(contentsOf: url, encoding: .utf8) == html)
+    }
+}
