@@ -41,9 +41,9 @@ enum TourCommand {
                 Chapter04Memory.run(quick ? .tiny : .standard)
                 return
             }
-            let report = try Tour.run(quick ? .tiny : .standard) { label in
+            let report = try Tour.run(quick ? .tiny : .standard, progress: { label in
                 ProgressReporter(label: label, every: quick ? 4 : 50)
-            }
+            })
             let url = URL(fileURLWithPath: options.string("out") ?? "runs/tour").appendingPathComponent("report.html")
             try report.writeHTML(to: url)
             print("\nwrote \(url.path) (table, SVG loss curves, memory by role)")
