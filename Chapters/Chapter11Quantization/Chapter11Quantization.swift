@@ -143,8 +143,7 @@ public enum Chapter11Quantization {
     static func nf4Row(_ base: GPT, validation: [Batch]) throws -> PTQRow {
         let model = base.copy()
         var original: [Float] = [], decoded: [Float] = [], bytes = 0
-        for (path, module) in model.namedModules() {
-            guard let layer = module as? Linear, !path.hasSuffix("lm_head") else { continue }
+        for (_, layer) in WeightQuantization.layers(of: model) {
             let nf4 = try NF4Weight(layer.weight)
             let values = nf4.dequantized()
             original += layer.weight.values

@@ -70,7 +70,7 @@ public enum Chapter12QLoRA {
         let tokenizer = CharTokenizer.builtIn
 
         // 1. NF4 vs int4 on the base's own weights.
-        let linears = LoRA.linearLayers(of: base.model).filter { !$0.path.hasSuffix("lm_head") }
+        let linears = WeightQuantization.layers(of: base.model)
         let weights = linears.flatMap(\.layer.weight.values)
         var nf4Values: [Float] = [], plainBits = 0.0, dqBits = 0.0
         for (_, layer) in linears {

@@ -71,7 +71,7 @@ public struct ModelQuantizationSummary: Sendable {
 /// Model-level PTQ and QAT.
 public enum WeightQuantization {
     /// The Linear layers that get quantized: all but the output head.
-    static func layers(of model: GPT) -> [(path: String, layer: Linear)] {
+    public static func layers(of model: GPT) -> [(path: String, layer: Linear)] {
         model.namedModules().compactMap { path, module in
             guard let linear = module as? Linear, !path.hasSuffix("lm_head") else { return nil }
             return (path, linear)
