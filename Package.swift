@@ -142,7 +142,7 @@ let package = Package(
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Kernels", "Autodiff", "NN", "Optim", "PEFT",
                                                         "FullFineTuning", "Training", "Datasets", "Tokenizers", "TestSupport"],
                     swiftSettings: numericSettings),
-        .testTarget(name: "MergingTests", dependencies: ["Merging", "Autodiff", "NN", "PEFT"], swiftSettings: numericSettings),
+        .testTarget(name: "MergingTests", dependencies: ["Merging", "Autodiff", "NN", "PEFT", "FullFineTuning", "Datasets", "Tokenizers"], swiftSettings: numericSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"],
                     resources: [.copy("Fixtures")]),

@@ -4,6 +4,10 @@
 // task" — generate greedily from the prompt and compare the first line with the expected response.
 // Loss asks "how much probability does it put on the right answer" — it moves smoothly even while
 // accuracy is still zero, which makes it the better signal for early stopping and sweeps.
+// Greedy exact match can also be checked without generating: greedy decoding reproduces the response
+// exactly when, fed prompt + response, the model's argmax at every response position is the next
+// response token and after the last one is a stop token. One forward pass instead of one per token
+// (`ExactMatchCheck.teacherForced`); tests hold it to the generating check on trained models.
 // Leaves out: sampling-based metrics (pass@k), partial credit.
 import Autodiff
 import NN
@@ -22,6 +26,17 @@ public struct TaskScore: Sendable, Equatable, CustomStringConvertible {
     public var description: String { String(format: "accuracy %.1f%%, loss %.3f (n = %d)", accuracy * 100, loss, count) }
 }
 
+/// How exact match is decided.
+public enum ExactMatchCheck: Sendable {
+    /// Generate greedily (one forward pass per new token) and compare the first line, trimmed.
+    case generate
+    /// One forward pass over prompt + response: every response position's argmax must be the next
+    /// response token, and the last must be end-of-text or a newline. Agrees with `generate` except that
+    /// it does not forgive stray spaces around the answer; falls back to `generate` when the example
+    /// is longer than the context.
+    case teacherForced
+}
+
 /// Scoring a model on prompt/response examples (caseless namespace).
 public enum TaskEvaluator {
     /// Greedy continuation of `prompt`, stopping at end-of-text or a newline (at most `maxNewTokens`).
@@ -38,15 +53,38 @@ public enum TaskEvaluator {
     }
 
     /// Exact-match accuracy and response loss of `model` on `examples`.
-    public static func score(_ model: GPT, tokenizer: some Tokenizer, examples: [SFTExample], maxNewTokens: Int? = nil) -> TaskScore {
+    public static func score(_ model: GPT, tokenizer: some Tokenizer, examples: [SFTExample], maxNewTokens: Int? = nil,
+                             check: ExactMatchCheck = .generate) -> TaskScore {
         guard !examples.isEmpty else { return TaskScore(accuracy: 0, loss: 0, count: 0) }
         let correct = examples.filter { example in
+            if check == .teacherForced, let verdict = greedyReproduces(model, tokenizer: tokenizer, example: example) { return verdict }
             let budget = maxNewTokens ?? (tokenizer.encode(example.response).count + 2)
             let answer = generate(model, tokenizer: tokenizer, prompt: example.prompt, maxNewTokens: budget)
             return SFTTask.isCorrect(generated: answer, expected: example.response)
         }.count
         return TaskScore(accuracy: Double(correct) / Double(examples.count),
                          loss: responseLoss(model, tokenizer: tokenizer, examples: examples), count: examples.count)
+    }
+
+    /// Whether greedy decoding from `example.prompt` yields exactly `example.response` and then stops,
+    /// decided from one teacher-forced forward pass (nil when prompt + response exceed the context).
+    public static func greedyReproduces(_ model: GPT, tokenizer: some Tokenizer, example: SFTExample) -> Bool? {
+        let prompt = tokenizer.encode(example.prompt), response = tokenizer.encode(example.response)
+        let tokens = prompt + response
+        guard !prompt.isEmpty, tokens.count <= model.config.contextLength else { return nil }
+        let stops = Set([tokenizer.endOfText, tokenizer.encode("\n").first].compactMap { $0 })
+        let vocabulary = model.config.vocabularySize
+        var greedy = RNG(seed: 0)   // unused by greedy picks; `pick` takes one for sampling
+        return Tensor.withNoGrad {
+            let logits = model(tokens.map(Int32.init), batch: 1, steps: tokens.count)
+            // Row p of the logits predicts token p + 1: the response starts at row prompt.count − 1.
+            for offset in 0...response.count {
+                let row = UnsafeBufferPointer(start: logits.data + (prompt.count - 1 + offset) * vocabulary, count: vocabulary)
+                let choice = GPT.pick(from: Array(row), options: .greedy, rng: &greedy)
+                if offset < response.count ? choice != response[offset] : !stops.contains(choice) { return false }
+            }
+            return true
+        }
     }
 
     /// Mean cross-entropy over response tokens (prompt-loss weight 0), without gradients.

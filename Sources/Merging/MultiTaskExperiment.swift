@@ -1,9 +1,14 @@
 // MultiTaskExperiment.swift — two skills, one model: train together, train in sequence, or merge.
 //
-// Teaches: what merging buys. Fine-tune the base on task A and (separately) on task B; then compare,
-// on A, B and their union: the two single-task models, one model trained on A ∪ B at once (the usual
-// upper bound), A then B in sequence (forgetting shows), and merges of the two single-task models —
-// soup, task arithmetic, TIES, DARE, SLERP — which need no further training at all.
+// Teaches: what merging buys, and when. Fine-tune a starting checkpoint on task A and (separately) on
+// task B; then compare, on A, B and their union: the two single-task models, one model trained on A ∪ B
+// at once (the usual upper bound), A then B in sequence (forgetting shows), and merges of the two
+// single-task models — soup, task arithmetic, TIES, DARE, SLERP — which need no further training.
+//
+// The starting checkpoint matters. Merges work when both fine-tunes are small moves from a shared point
+// that already has the circuits both skills use — in practice, two fine-tunes of the same instruct
+// model. `generalist` builds such a point at our scale: a brief multi-task fine-tune of the base on
+// A ∪ B. Chapter 13 runs the experiment from the raw base and from the generalist, side by side.
 // Leaves out: searching merge hyperparameters per task (each merge gets one setting).
 import Foundation
 import Autodiff
@@ -18,51 +23,75 @@ public struct MultiTaskRow: Sendable {
     public var accuracyA: Double, accuracyB: Double
     /// Mean of the two (the A ∪ B test set has equal shares).
     public var accuracyUnion: Double { (accuracyA + accuracyB) / 2 }
+    /// Whether the row is a merge of the two single-task models (as opposed to a trained model).
+    public var isMerge: Bool
 }
 
 /// The multi-task experiment (caseless namespace).
 public enum MultiTaskExperiment {
-    /// Runs it: `recipe` for every fine-tune; merges with their standard settings.
-    public static func run(base: GPT, tokenizer: some Tokenizer, world: SyntheticWorld, tasks: (SFTTask, SFTTask),
-                           trainExamples: Int, testExamples: Int, recipe: SFTRecipe,
+    /// The train and test examples of both tasks (train seed 1, test seed 2; splits never overlap).
+    public struct TaskData: Sendable {
+        public var trainA: [SFTExample], trainB: [SFTExample], testA: [SFTExample], testB: [SFTExample]
+
+        /// `trainExamples` training and `testExamples` test examples of each task.
+        public init(tasks: (SFTTask, SFTTask), world: SyntheticWorld, trainExamples: Int, testExamples: Int) {
+            trainA = tasks.0.examples(split: .train, count: trainExamples, seed: 1, world: world)
+            trainB = tasks.1.examples(split: .train, count: trainExamples, seed: 1, world: world)
+            testA = tasks.0.examples(split: .test, count: testExamples, seed: 2, world: world)
+            testB = tasks.1.examples(split: .test, count: testExamples, seed: 2, world: world)
+        }
+
+        /// Both training sets, shuffled together with a fixed seed.
+        public var mixedTraining: [SFTExample] {
+            let both = trainA + trainB
+            var rng = RNG(seed: 5)
+            return rng.permutation(both.count).map { both[$0] }
+        }
+    }
+
+    /// The merges compared, as mergekit-style configs over the names "base", "A" and "B".
+    public static let merges: [(label: String, json: String)] = [
+        ("soup (linear 0.5/0.5)", #"{"merge_method": "linear", "models": [{"model": "A"}, {"model": "B"}]}"#),
+        ("task arithmetic (λ = 1)", #"{"merge_method": "task_arithmetic", "base_model": "base", "models": [{"model": "A"}, {"model": "B"}]}"#),
+        ("TIES (density 0.5)", #"{"merge_method": "ties", "base_model": "base", "models": [{"model": "A", "parameters": {"density": 0.5}}, {"model": "B", "parameters": {"density": 0.5}}]}"#),
+        ("DARE-TIES (p = 0.5)", #"{"merge_method": "dare_ties", "base_model": "base", "models": [{"model": "A", "parameters": {"density": 0.5}}, {"model": "B", "parameters": {"density": 0.5}}], "parameters": {"seed": 1}}"#),
+        ("SLERP (t = 0.5)", #"{"merge_method": "slerp", "models": [{"model": "A"}, {"model": "B"}], "parameters": {"t": 0.5}}"#),
+    ]
+
+    /// A shared starting checkpoint: `base` fine-tuned for `recipe.steps` on A ∪ B shuffled together —
+    /// long enough to form the circuits of both skills, too short to master either.
+    public static func generalist(base: GPT, tokenizer: some Tokenizer, data: TaskData, recipe: SFTRecipe) -> GPT {
+        FineTuning.run(base: base, tokenizer: tokenizer, examples: data.mixedTraining, recipe: recipe).model
+    }
+
+    /// Runs the experiment from `start`: every fine-tune uses `recipe` (the multi-task one twice the
+    /// steps on both sets), and the merges use `start` as their base model.
+    public static func run(start: GPT, tokenizer: some Tokenizer, data: TaskData, recipe: SFTRecipe,
                            progress: (String) -> Void = { _ in }) throws -> [MultiTaskRow] {
-        let trainA = tasks.0.examples(split: .train, count: trainExamples, seed: 1, world: world)
-        let trainB = tasks.1.examples(split: .train, count: trainExamples, seed: 1, world: world)
-        let testA = tasks.0.examples(split: .test, count: testExamples, seed: 2, world: world)
-        let testB = tasks.1.examples(split: .test, count: testExamples, seed: 2, world: world)
-        func row(_ setup: String, _ model: GPT) -> MultiTaskRow {
-            let r = MultiTaskRow(setup: setup, accuracyA: TaskEvaluator.score(model, tokenizer: tokenizer, examples: testA).accuracy,
-                                 accuracyB: TaskEvaluator.score(model, tokenizer: tokenizer, examples: testB).accuracy)
+        func row(_ setup: String, _ model: GPT, isMerge: Bool = false) -> MultiTaskRow {
+            let r = MultiTaskRow(setup: setup, accuracyA: TaskEvaluator.score(model, tokenizer: tokenizer, examples: data.testA, check: .teacherForced).accuracy,
+                                 accuracyB: TaskEvaluator.score(model, tokenizer: tokenizer, examples: data.testB, check: .teacherForced).accuracy,
+                                 isMerge: isMerge)
             progress(setup)
             return r
         }
-        // Fine-tunes.
-        let modelA = FineTuning.run(base: base, tokenizer: tokenizer, examples: trainA, recipe: recipe).model
-        let modelB = FineTuning.run(base: base, tokenizer: tokenizer, examples: trainB, recipe: recipe).model
-        var both = recipe
-        both.steps = recipe.steps * 2
-        var mixed = trainA + trainB
-        var rng = RNG(seed: 5)
-        mixed = rng.permutation(mixed.count).map { mixed[$0] }
-        let multiTask = FineTuning.run(base: base, tokenizer: tokenizer, examples: mixed, recipe: both).model
-        let sequential = FineTuning.run(base: modelA, tokenizer: tokenizer, examples: trainB, recipe: recipe).model
-        var rows = [row("base model", base), row("fine-tuned on A", modelA), row("fine-tuned on B", modelB),
+        // The trained models: one per task, both tasks at once, and one task after the other.
+        let modelA = FineTuning.run(base: start, tokenizer: tokenizer, examples: data.trainA, recipe: recipe).model
+        let modelB = FineTuning.run(base: start, tokenizer: tokenizer, examples: data.trainB, recipe: recipe).model
+        var twice = recipe
+        twice.steps = recipe.steps * 2
+        let multiTask = FineTuning.run(base: start, tokenizer: tokenizer, examples: data.mixedTraining, recipe: twice).model
+        let sequential = FineTuning.run(base: modelA, tokenizer: tokenizer, examples: data.trainB, recipe: recipe).model
+        var rows = [row("starting checkpoint", start), row("fine-tuned on A", modelA), row("fine-tuned on B", modelB),
                     row("multi-task (A ∪ B together)", multiTask), row("sequential (A, then B)", sequential)]
-        // Merges of the two single-task models.
-        let models = ["base": base, "A": modelA, "B": modelB]
-        let recipes: [(String, String)] = [
-            ("soup (linear 0.5/0.5)", #"{"merge_method": "linear", "models": [{"model": "A"}, {"model": "B"}]}"#),
-            ("task arithmetic (λ = 1)", #"{"merge_method": "task_arithmetic", "base_model": "base", "models": [{"model": "A"}, {"model": "B"}]}"#),
-            ("TIES (density 0.5)", #"{"merge_method": "ties", "base_model": "base", "models": [{"model": "A", "parameters": {"density": 0.5}}, {"model": "B", "parameters": {"density": 0.5}}]}"#),
-            ("DARE-TIES (p = 0.5)", #"{"merge_method": "dare_ties", "base_model": "base", "models": [{"model": "A", "parameters": {"density": 0.5}}, {"model": "B", "parameters": {"density": 0.5}}], "parameters": {"seed": 1}}"#),
-            ("SLERP (t = 0.5)", #"{"merge_method": "slerp", "models": [{"model": "A"}, {"model": "B"}], "parameters": {"t": 0.5}}"#),
-        ]
-        for (label, json) in recipes {
+        // Merges of the two single-task models, through the same config path as `tinytune merge`.
+        let models = ["base": start, "A": modelA, "B": modelB]
+        for (label, json) in merges {
             let config = try MergeConfig(json: Data(json.utf8), file: label)
             rows.append(row(label, try ModelMerge.run(config) { name in
                 guard let model = models[name] else { throw ModelMerge.Error(description: "unknown model \(name)") }
                 return model
-            }))
+            }, isMerge: true))
         }
         return rows
     }

@@ -4,7 +4,9 @@
 // - full fine-tuning trains every weight (and pays gradients + Adam states for all of them);
 // - LoRA trains a few percent of the parameters on a frozen fp32 base;
 // - QLoRA does the same on a 4-bit NF4 base;
-// - merging combines a second task model with the first without further training.
+// - merging combines a second task model with the first without further training — which fails for
+//   two fine-tunes of the raw base (their large task vectors collide) and works for two fine-tunes of a
+//   shared generalist checkpoint (a brief multi-task fine-tune): Chapter 13's lesson, in two rows.
 // For each: trainable parameters, peak training memory split by role (the memory meter), median step
 // time, accuracy on both tasks, and forgetting (the loss on the pretraining corpus). Tour+Report.swift
 // turns the result into an HTML page with SVG loss curves and memory bars.
@@ -32,23 +34,29 @@ public enum Tour {
         public var fullRecipe: SFTRecipe, adapterRecipe: SFTRecipe
         public var rank: Int
         public var trainExamples: Int, testExamples: Int
-        /// The merge of the two full fine-tunes, as a mergekit-style JSON config over "base", "A" and "B".
+        /// The multi-task fine-tune (A ∪ B) that makes the shared checkpoint for the second merge.
+        public var generalistRecipe: SFTRecipe
+        /// The merge of two full fine-tunes, as a mergekit-style JSON config over "base", "A" and "B".
         public var mergeConfig: String
 
         public static let standard = Config(
             base: .standard, useCache: true, taskA: .reverse, taskB: .record,
             fullRecipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 5e-4),
             adapterRecipe: SFTRecipe(steps: 700, batchSize: 32, learningRate: 1.5e-3), rank: 8,
-            trainExamples: 3000, testExamples: 50, mergeConfig: Tour.tiesMerge)
+            trainExamples: 3000, testExamples: 50,
+            generalistRecipe: SFTRecipe(steps: 300, batchSize: 32, learningRate: 5e-4), mergeConfig: Tour.slerpMerge)
         public static let tiny = Config(
             base: .tiny, useCache: false, taskA: .reverse, taskB: .arithmetic,
             fullRecipe: SFTRecipe(steps: 8, batchSize: 8, learningRate: 3e-3),
             adapterRecipe: SFTRecipe(steps: 8, batchSize: 8, learningRate: 3e-3), rank: 2,
-            trainExamples: 40, testExamples: 4, mergeConfig: Tour.tiesMerge)
+            trainExamples: 40, testExamples: 4,
+            generalistRecipe: SFTRecipe(steps: 8, batchSize: 8, learningRate: 3e-3), mergeConfig: Tour.slerpMerge)
     }
 
-    /// TIES over the two task vectors, density 0.5.
-    public static let tiesMerge = #"{"merge_method": "ties", "base_model": "base", "models": [{"model": "A", "parameters": {"density": 0.5}}, {"model": "B", "parameters": {"density": 0.5}}]}"#
+    /// SLERP halfway between the two models, tensor by tensor. (Chapter 13 compares it with soup, task
+    /// arithmetic, TIES and DARE; with the tour's 400-step fine-tunes of the generalist SLERP and soup
+    /// keep both skills best, 100% / 76%, where TIES at density 0.5 keeps 92% / 8%.)
+    public static let slerpMerge = #"{"merge_method": "slerp", "models": [{"model": "A"}, {"model": "B"}], "parameters": {"t": 0.5}}"#
 
     /// One row of the comparison.
     public struct Row: Sendable {
@@ -85,10 +93,8 @@ public enum Tour {
         let tokenizer = CharTokenizer.builtIn
         let validation = PretrainingBatchSource(tokens: Pretraining.corpus(config.base).validation, batchSize: 16,
                                                 contextLength: config.base.model.contextLength, seed: 0).sequentialBatches(4)
-        let trainA = config.taskA.examples(split: .train, count: config.trainExamples, seed: 1, world: base.world)
-        let trainB = config.taskB.examples(split: .train, count: config.trainExamples, seed: 1, world: base.world)
-        let testA = config.taskA.examples(split: .test, count: config.testExamples, seed: 2, world: base.world)
-        let testB = config.taskB.examples(split: .test, count: config.testExamples, seed: 2, world: base.world)
+        let data = MultiTaskExperiment.TaskData(tasks: (config.taskA, config.taskB), world: base.world,
+                                                trainExamples: config.trainExamples, testExamples: config.testExamples)
         output("Base model: \(base.model.parameterCount()) parameters. Task A: \(config.taskA.rawValue); task B: \(config.taskB.rawValue).")
 
         /// Scores a model on both tasks and the corpus.
@@ -96,17 +102,17 @@ public enum Tour {
             let times = (trained?.log.map(\.milliseconds) ?? []).sorted()
             return Row(method: method, trainable: trained?.trainable ?? 0, peakByRole: trained?.meter.peakBreakdown ?? [:],
                        stepMilliseconds: times.isEmpty ? nil : times[times.count / 2],
-                       accuracyA: TaskEvaluator.score(model, tokenizer: tokenizer, examples: testA).accuracy,
-                       accuracyB: TaskEvaluator.score(model, tokenizer: tokenizer, examples: testB).accuracy,
+                       accuracyA: TaskEvaluator.score(model, tokenizer: tokenizer, examples: data.testA, check: .teacherForced).accuracy,
+                       accuracyB: TaskEvaluator.score(model, tokenizer: tokenizer, examples: data.testB, check: .teacherForced).accuracy,
                        corpusLoss: model.meanLoss(on: validation), lossCurve: trained?.log.map(\.loss) ?? [])
         }
-        /// Prepares a copy of the base, trains it under a fresh memory meter, scores it.
-        func train(_ method: String, examples: [SFTExample], recipe: SFTRecipe, eightBit: Bool = false,
-                   prepare: (GPT) throws -> Void) throws -> (Row, GPT) {
+        /// Prepares a copy of `start` (the base unless given), trains it under a fresh memory meter, scores it.
+        func train(_ method: String, from start: GPT? = nil, examples: [SFTExample], recipe: SFTRecipe, eightBit: Bool = false,
+                   prepare: (GPT) throws -> Void = { $0.setTrainable(true) }) throws -> (Row, GPT) {
             output("training: \(method)")
             let meter = MemoryMeter()
             let (model, log) = try meter.install { () -> (GPT, [TrainingLogEntry]) in
-                let model = base.model.copy()
+                let model = (start ?? base.model).copy()
                 try prepare(model)
                 let result = FineTuning.train(model, tokenizer: tokenizer, examples: examples, recipe: recipe,
                                               progress: progress?(method)) { parameters in
@@ -117,26 +123,37 @@ public enum Tour {
             return (row(method, model, trained: (model.parameterCount(trainableOnly: true), meter, log)), model)
         }
 
+        /// Merges "A" and "B" by the configured method, with `start` as the base model.
+        func merge(_ method: String, start: GPT, _ modelA: GPT, _ modelB: GPT) throws -> Row {
+            let merge = try MergeConfig(json: Data(config.mergeConfig.utf8), file: "tour merge")
+            let models = ["base": start, "A": modelA, "B": modelB]
+            return row("\(method) (\(merge.method))", try ModelMerge.run(merge) { name in
+                guard let model = models[name] else { throw ModelMerge.Error(description: "tour merge: unknown model \(name)") }
+                return model
+            }, trained: nil)
+        }
+
         var rows = [row("base model (no training)", base.model, trained: nil)]
         let lora = LoRAConfig(rank: config.rank, alpha: Float(2 * config.rank))
-        let (fullRow, modelA) = try train("full fine-tuning on A", examples: trainA, recipe: config.fullRecipe) { $0.setTrainable(true) }
+        let (fullRow, modelA) = try train("full fine-tuning on A", examples: data.trainA, recipe: config.fullRecipe)
         rows.append(fullRow)
-        rows.append(try train("LoRA r=\(config.rank) on A", examples: trainA, recipe: config.adapterRecipe) {
+        rows.append(try train("LoRA r=\(config.rank) on A", examples: data.trainA, recipe: config.adapterRecipe) {
             LoRA.add("default", to: $0, config: lora, seed: 3)
         }.0)
-        rows.append(try train("QLoRA r=\(config.rank) on A (NF4)", examples: trainA, recipe: config.adapterRecipe, eightBit: true) {
+        rows.append(try train("QLoRA r=\(config.rank) on A (NF4)", examples: data.trainA, recipe: config.adapterRecipe, eightBit: true) {
             try QLoRA.prepare($0, adapter: "default", config: QLoRAConfig(lora: lora), seed: 3)
         }.0)
-        let (fullRowB, modelB) = try train("full fine-tuning on B", examples: trainB, recipe: config.fullRecipe) { $0.setTrainable(true) }
+        let (fullRowB, modelB) = try train("full fine-tuning on B", examples: data.trainB, recipe: config.fullRecipe)
         rows.append(fullRowB)
-        // The merge: the two full fine-tunes combined without training.
-        let merge = try MergeConfig(json: Data(config.mergeConfig.utf8), file: "tour merge")
-        let models = ["base": base.model, "A": modelA, "B": modelB]
-        let merged = try ModelMerge.run(merge) { name in
-            guard let model = models[name] else { throw ModelMerge.Error(description: "tour merge: unknown model \(name)") }
-            return model
-        }
-        rows.append(row("merge A + B (\(merge.method))", merged, trained: nil))
+        // Merge 1: the two full fine-tunes of the base, combined without training.
+        rows.append(try merge("merge of the two", start: base.model, modelA, modelB))
+        // Merge 2: the same two fine-tunes, but from a shared generalist that has begun both skills.
+        let (generalistRow, generalist) = try train("generalist: A ∪ B together", examples: data.mixedTraining,
+                                                    recipe: config.generalistRecipe)
+        let (generalistRowA, generalistA) = try train("generalist, then A", from: generalist, examples: data.trainA, recipe: config.fullRecipe)
+        let (generalistRowB, generalistB) = try train("generalist, then B", from: generalist, examples: data.trainB, recipe: config.fullRecipe)
+        rows += [generalistRow, generalistRowA, generalistRowB,
+                 try merge("merge of the last two", start: generalist, generalistA, generalistB)]
         let report = Report(config: config, baseParameters: base.model.parameterCount(), rows: rows)
         output("")
         report.table.forEach(output)

@@ -41,7 +41,7 @@ let chapters: [ChapterEntry] = [
                  claim: "NF4 + double quantization (4.127 bits); QLoRA ≈ LoRA at 0.13x frozen-weight bytes; 8-bit AdamW; 7B–65B estimates",
                  available: true),
     ChapterEntry(number: 13, title: "Merging by summing and pruning",
-                 claim: "two task models merged without training: soup, task arithmetic, TIES, DARE, SLERP vs multi-task", available: true),
+                 claim: "two task models merged without training (soup, task arithmetic, TIES, DARE, SLERP) vs multi-task: fails from the raw base, keeps both skills from a shared generalist", available: true),
     ChapterEntry(number: 14, title: "Stacking and concatenation",
                  claim: "depth up-scaling with continued pretraining; LoRA concatenation vs SVD combination", available: true),
 ]

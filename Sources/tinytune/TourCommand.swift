@@ -19,9 +19,11 @@ enum TourCommand {
 
         Pretrains the base model (cached in $TINYTUNE_CACHE or ./.tinytune-cache; ~3 minutes the first
         time), fine-tunes it on "reverse a word" three ways — full, LoRA r=8, QLoRA r=8 on an NF4 base with
-        8-bit AdamW — fine-tunes a second model on "record" and merges the two (TIES). Prints the table
-        (trainable parameters, peak memory by role, step time, accuracy on both tasks, corpus loss) and
-        writes report.html with the loss curves and memory bars. About 6 minutes on 2 cores with a cached base.
+        8-bit AdamW — fine-tunes a second model on "record" and merges the two (SLERP), then repeats the
+        merge with two fine-tunes of a shared generalist (a brief multi-task fine-tune on both tasks).
+        Prints the table (trainable parameters, peak memory by role, step time, accuracy on both tasks,
+        corpus loss) and writes report.html with the loss curves and memory bars. About 7.5 minutes on
+        2 cores with a cached base.
 
           --quick      tiny configurations (seconds; nothing is cached)
           --out DIR    where report.html goes (default: runs/tour)

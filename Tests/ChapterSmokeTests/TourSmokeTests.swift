@@ -10,14 +10,17 @@ import Autodiff
         var lines: [String] = []
         let report = try Tour.run(.tiny) { lines.append($0) }
         #expect(report.rows.map(\.method) == ["base model (no training)", "full fine-tuning on A", "LoRA r=2 on A",
-                                             "QLoRA r=2 on A (NF4)", "full fine-tuning on B", "merge A + B (ties)"])
+                                             "QLoRA r=2 on A (NF4)", "full fine-tuning on B", "merge of the two (slerp)",
+                                             "generalist: A ∪ B together", "generalist, then A", "generalist, then B",
+                                             "merge of the last two (slerp)"])
         let byMethod = Dictionary(uniqueKeysWithValues: report.rows.map { ($0.method, $0) })
         let full = byMethod["full fine-tuning on A"]!, lora = byMethod["LoRA r=2 on A"]!, qlora = byMethod["QLoRA r=2 on A (NF4)"]!
         // Full fine-tuning trains everything; the adapters a small share, with less optimizer state.
         #expect(full.trainable == report.baseParameters && lora.trainable < full.trainable / 10 && qlora.trainable == lora.trainable)
         #expect((lora.peakByRole[.optimizerState] ?? 0) < (full.peakByRole[.optimizerState] ?? 0))
         #expect((qlora.peakByRole[.weights] ?? 0) < (lora.peakByRole[.weights] ?? 0))
-        #expect(full.lossCurve.count == 8 && full.stepMilliseconds != nil && byMethod["merge A + B (ties)"]!.lossCurve.isEmpty)
+        #expect(full.lossCurve.count == 8 && full.stepMilliseconds != nil && byMethod["merge of the two (slerp)"]!.lossCurve.isEmpty)
+        #expect(byMethod["generalist, then B"]!.trainable == report.baseParameters && byMethod["merge of the last two (slerp)"]!.trainable == 0)
         let html = report.html
         #expect(html.contains("<svg") && html.contains("polyline") && html.contains("optimizer state"))
         // Self-contained: no scripts, stylesheets or images fetched from elsewhere.

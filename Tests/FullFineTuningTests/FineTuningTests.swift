@@ -30,6 +30,17 @@ func smallBase() -> BaseModel {
         #expect(before.accuracy <= 0.05, "base: \(before)")
         #expect(after.accuracy >= 0.5, "after SFT: \(after)")
         #expect(after.loss < before.loss / 4)
+        // The one-pass teacher-forced check agrees with generating, example by example, before and after.
+        for model in [base.model, tuned.model] {
+            let fast = TaskEvaluator.score(model, tokenizer: tokenizer, examples: test, check: .teacherForced)
+            #expect(fast == TaskEvaluator.score(model, tokenizer: tokenizer, examples: test))
+            for example in test {
+                let generated = TaskEvaluator.generate(model, tokenizer: tokenizer, prompt: example.prompt,
+                                                       maxNewTokens: example.response.count + 2)
+                #expect(TaskEvaluator.greedyReproduces(model, tokenizer: tokenizer, example: example)
+                        == SFTTask.isCorrect(generated: generated, expected: example.response), "\(example.prompt) → \(generated)")
+            }
+        }
     }
 
     @Test func fullFineTuningForgetsMoreThanPartial() {
