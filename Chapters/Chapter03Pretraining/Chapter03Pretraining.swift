@@ -74,7 +74,7 @@ public enum Chapter03Pretraining {
         // 2. Pretrain (or load the cached base model).
         output("\nPretraining for \(recipe.steps) steps of \(recipe.batchSize)×\(recipe.model.contextLength) characters…")
         let progress = ProgressReporter(label: "pretrain", every: max(recipe.steps / 10, 1), write: { output($0.trimmingCharacters(in: .newlines)) })
-        let base = config.useCache ? try Pretraining.loadOrTrain(recipe, progress: progress) : Pretraining.train(recipe, progress: progress)
+        let base = try Pretraining.base(recipe, cached: config.useCache, progress: progress)
 
         // 3. The loss curve, in the terminal and as an SVG file.
         let trainLoss = base.log.map { Double($0.loss) }

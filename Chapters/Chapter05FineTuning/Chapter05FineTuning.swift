@@ -53,7 +53,7 @@ public enum Chapter05FineTuning {
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> Report {
         output("Chapter 5 — Fine-tuning: when and why\n")
-        let base = config.useCache ? try Pretraining.loadOrTrain(config.base) : Pretraining.train(config.base)
+        let base = try Pretraining.base(config.base, cached: config.useCache)
         let tokenizer = CharTokenizer.builtIn
         let (_, _, validationTokens) = Pretraining.corpus(config.base)
         let corpus = PretrainingBatchSource(tokens: validationTokens, batchSize: 8, contextLength: config.base.model.contextLength,

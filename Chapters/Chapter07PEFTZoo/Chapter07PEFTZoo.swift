@@ -52,7 +52,7 @@ public enum Chapter07PEFTZoo {
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> [Row] {
         output("Chapter 7 — The PEFT zoo\n")
-        let base = config.useCache ? try Pretraining.loadOrTrain(config.base) : Pretraining.train(config.base)
+        let base = try Pretraining.base(config.base, cached: config.useCache)
         let tokenizer = CharTokenizer.builtIn
         let train = SFTTask.reverse.examples(split: .train, count: config.trainExamples, seed: 1, world: base.world)
         let test = SFTTask.reverse.examples(split: .test, count: config.testExamples, seed: 2, world: base.world)

@@ -72,7 +72,7 @@ public enum Chapter08LoRA {
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> Report {
         output("Chapter 8 — LoRA: why low rank works\n")
-        let base = config.useCache ? try Pretraining.loadOrTrain(config.base) : Pretraining.train(config.base)
+        let base = try Pretraining.base(config.base, cached: config.useCache)
         let tokenizer = CharTokenizer.builtIn
         let train = SFTTask.reverse.examples(split: .train, count: config.trainExamples, seed: 1, world: base.world)
         let test = SFTTask.reverse.examples(split: .test, count: config.testExamples, seed: 2, world: base.world)
@@ -138,7 +138,7 @@ public enum Chapter08LoRA {
         output("   (At width 128, r = 8 on every layer is 8% of the parameters; the fraction r·(in+out)/(in·out) falls as models widen.)")
         var wideFull: Run?, wideLoRA: Run?
         if let wide = config.wideBase {
-            let wideBase = config.useCache ? try Pretraining.loadOrTrain(wide) : Pretraining.train(wide)
+            let wideBase = try Pretraining.base(wide, cached: config.useCache)
             output("   The same comparison on a width-256 base (\(wideBase.model.parameterCount()) parameters, pretrained once and cached):")
             wideFull = measure("full fine-tuning, w256", recipe: config.full, on: wideBase.model) { $0.setTrainable(true) }.0
             wideLoRA = measure("LoRA r=8, all, w256", recipe: config.lora, on: wideBase.model) {

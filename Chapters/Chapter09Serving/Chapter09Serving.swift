@@ -48,7 +48,7 @@ public enum Chapter09Serving {
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> Report {
         output("Chapter 9 — Serving many adapters\n")
-        let base = config.useCache ? try Pretraining.loadOrTrain(config.base) : Pretraining.train(config.base)
+        let base = try Pretraining.base(config.base, cached: config.useCache)
         let tokenizer = CharTokenizer.builtIn
         let model = base.model.copy()
         // 1. One adapter per task, trained on the shared (frozen) base.

@@ -73,7 +73,7 @@ public enum Chapter11Quantization {
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> Report {
         output("Chapter 11 — Quantization after and during training\n")
-        let base = config.useCache ? try Pretraining.loadOrTrain(config.base) : Pretraining.train(config.base)
+        let base = try Pretraining.base(config.base, cached: config.useCache)
         let tokenizer = CharTokenizer.builtIn
         let validationTokens = Pretraining.corpus(config.base).validation
         let validation = PretrainingBatchSource(tokens: validationTokens, batchSize: 16, contextLength: config.base.model.contextLength,

@@ -66,7 +66,7 @@ public enum Chapter12QLoRA {
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> Report {
         output("Chapter 12 — QLoRA: fine-tuning on a 4-bit base\n")
-        let base = config.useCache ? try Pretraining.loadOrTrain(config.base) : Pretraining.train(config.base)
+        let base = try Pretraining.base(config.base, cached: config.useCache)
         let tokenizer = CharTokenizer.builtIn
 
         // 1. NF4 vs int4 on the base's own weights.

@@ -52,7 +52,7 @@ public enum Chapter13Merging {
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> Result {
         output("Chapter 13 — Merging by summing and pruning\n")
-        let base = config.useCache ? try Pretraining.loadOrTrain(config.base) : Pretraining.train(config.base)
+        let base = try Pretraining.base(config.base, cached: config.useCache)
         let tokenizer = CharTokenizer.builtIn
         let data = MultiTaskExperiment.TaskData(tasks: config.tasks, world: base.world,
                                                 trainExamples: config.trainExamples, testExamples: config.testExamples)

@@ -49,7 +49,7 @@ public enum Chapter14Stacking {
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> Report {
         output("Chapter 14 — Stacking and concatenation\n")
-        let base = config.useCache ? try Pretraining.loadOrTrain(config.base) : Pretraining.train(config.base)
+        let base = try Pretraining.base(config.base, cached: config.useCache)
         let (_, trainTokens, validationTokens) = Pretraining.corpus(config.base)
         let context = config.base.model.contextLength
         let validation = PretrainingBatchSource(tokens: validationTokens, batchSize: 8, contextLength: context, seed: 0).sequentialBatches(4)

@@ -88,8 +88,7 @@ public enum Tour {
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) },
                            progress: ((String) -> ProgressReporter)? = nil) throws -> Report {
         output("TinyTune tour — one base model, fine-tuned three ways, then merged\n")
-        let base = config.useCache ? try Pretraining.loadOrTrain(config.base, progress: progress?("pretrain"))
-            : Pretraining.train(config.base, progress: progress?("pretrain"))
+        let base = try Pretraining.base(config.base, cached: config.useCache, progress: progress?("pretrain"))
         let tokenizer = CharTokenizer.builtIn
         let validation = PretrainingBatchSource(tokens: Pretraining.corpus(config.base).validation, batchSize: 16,
                                                 contextLength: config.base.model.contextLength, seed: 0).sequentialBatches(4)

@@ -122,6 +122,12 @@ public enum Pretraining {
         cache.appendingPathComponent("base-\(recipe.fingerprint)")
     }
 
+    /// The base model for `recipe`: from the default cache when `cached` (trained and cached on a miss),
+    /// else trained afresh and kept only in memory (the chapters' tiny test configurations).
+    public static func base(_ recipe: PretrainingRecipe, cached: Bool, progress: ProgressReporter? = nil) throws -> BaseModel {
+        cached ? try loadOrTrain(recipe, progress: progress) : train(recipe, progress: progress)
+    }
+
     /// Loads the cached base model for `recipe`, or trains and caches it.
     public static func loadOrTrain(_ recipe: PretrainingRecipe, cache: URL = defaultCache,
                                    progress: ProgressReporter? = nil) throws -> BaseModel {
