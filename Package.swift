@@ -143,7 +143,7 @@ let package = Package(
                                                         "FullFineTuning", "Training", "Datasets", "Tokenizers", "TestSupport"],
                     swiftSettings: numericSettings),
         .testTarget(name: "MergingTests", dependencies: ["Merging", "Autodiff", "NN", "PEFT", "FullFineTuning", "Datasets", "Tokenizers"], swiftSettings: numericSettings),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),

@@ -7,7 +7,8 @@
 // whitespace — so merges never cross a word boundary. This is GPT-2's regular expression
 //   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
 // written out by hand as a scanner over Unicode scalars.
-// Leaves out: other pre-tokenizers (Llama 3's, splitting digits one by one).
+// Other models' patterns (Llama 3, Qwen 2, SmolLM's digit split) are in PreTokenizer.swift.
+// Leaves out: nothing of GPT-2's pattern; `Kind` is shared by every scanner.
 
 /// GPT-2's byte-level conventions (caseless namespace).
 public enum ByteLevel {
