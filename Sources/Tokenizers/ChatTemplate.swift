@@ -59,7 +59,8 @@ public struct ChatTemplate: Sendable, Equatable {
     public let defaultSystemPrompt: String?
     /// Appended when `addGenerationPrompt`, e.g. "<|im_start|>assistant\n".
     public let generationPrompt: String
-    /// Written before the first message (Llama 3: "<|begin_of_text|>"), or "" for none.
+    /// Written before the first message (Llama 3: "<|begin_of_text|>"; a ChatML template that writes
+    /// `bos_token`: the model's BOS), or "" for none.
     public let bosToken: String
     /// Whether message content is stripped of surrounding whitespace (Llama 3's `| trim`).
     public let trimsContent: Bool
@@ -87,12 +88,17 @@ public struct ChatTemplate: Sendable, Equatable {
     }
 
     /// Recognises the family of a Jinja chat template and reads its literals. `bosToken` is the model's BOS
-    /// text, used if the template writes `bos_token` (default "<|begin_of_text|>").
+    /// text (GGUF: `tokens[bos_token_id]`; HF: tokenizer_config.json's `bos_token`), used if the template
+    /// writes `bos_token` (Llama 3 default "<|begin_of_text|>"; a ChatML template needs it given).
     /// Throws `ChatTemplateError` for a template that is neither ChatML nor Llama 3, or uses what we do not render.
     public init(jinja: String, bosToken: String? = nil) throws {
         let text = ChatTemplate.withoutWhitespaceControl(jinja)
         let trims = text.range(of: #"content'?\]?\s*\|\s*trim"#, options: .regularExpression) != nil || text.contains(".strip()")
         let generation = ChatTemplate.generationPromptLiteral(text)
+        if text.contains("eos_token") {
+            throw ChatTemplateError(problem: "the template writes eos_token after turns, which the ChatML and Llama 3 renderings do not; use --template")
+        }
+        let writesBOS = text.contains("bos_token")
         if text.contains("<|im_start|>") && text.contains("<|im_end|>") {
             if text.contains("<think>") || text.contains("enable_thinking") {
                 throw ChatTemplateError(problem: "a ChatML template with thinking blocks (Qwen 3 style) is not supported; use --template chatml to render plain ChatML")
@@ -100,14 +106,17 @@ public struct ChatTemplate: Sendable, Equatable {
             guard text.range(of: #"'<\|im_start\|>'\s*\+\s*message(\['role'\]|\.role)"#, options: .regularExpression) != nil else {
                 throw ChatTemplateError(problem: "uses <|im_start|> but not in the ChatML layout '<|im_start|>' + message['role'] + …; use --template")
             }
+            if writesBOS && bosToken == nil {
+                throw ChatTemplateError(problem: "the ChatML template writes bos_token, but the model's BOS token was not given")
+            }
             self.init(style: .chatml, defaultSystemPrompt: ChatTemplate.defaultSystemLiteral(text), generationPrompt: generation,
-                      bosToken: "", trimsContent: trims)
+                      bosToken: writesBOS ? bosToken : "", trimsContent: trims)
         } else if text.contains("<|start_header_id|>") && text.contains("<|end_header_id|>") && text.contains("<|eot_id|>") {
             if text.contains("Cutting Knowledge Date") || text.contains("tools_in_user_message") {
                 throw ChatTemplateError(problem: "a Llama 3.1+ template (dated system header, tools) is not supported; use --template llama3 to render Llama 3.0's format")
             }
             self.init(style: .llama3, defaultSystemPrompt: nil, generationPrompt: generation,
-                      bosToken: text.contains("bos_token") ? (bosToken ?? "<|begin_of_text|>") : "", trimsContent: trims)
+                      bosToken: writesBOS ? (bosToken ?? "<|begin_of_text|>") : "", trimsContent: trims)
         } else {
             let excerpt = String(jinja.prefix(80)).replacingOccurrences(of: "\n", with: "\\n")
             throw ChatTemplateError(problem: "not a recognised ChatML or Llama 3 template (\"\(excerpt)…\"); use --template plain|chatml|llama3")
@@ -154,7 +163,7 @@ public struct ChatTemplate: Sendable, Equatable {
             let isAssistant = message.role == "assistant"
             switch style {
             case .chatml:
-                add("<|im_start|>\(message.role)\n")
+                add((index == 0 ? bosToken : "") + "<|im_start|>\(message.role)\n")
                 add(content + "<|im_end|>", assistant: isAssistant)
                 add("\n")
             case .llama3:

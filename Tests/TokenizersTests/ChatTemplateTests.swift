@@ -98,3 +98,35 @@ struct TemplateFixture: Decodable {
         #expect(ChatTemplate(style: .chatml).stopTokenIDs(in: tokenizer) == [2])
     }
 }
+
+@Suite struct TokenizerDirectoryTests {
+    @Test func huggingFaceDirectoryGivesSpecialIdsAndTemplate() throws {
+        // The files transformers' save_pretrained wrote for SmolLM2 (tokenizer_config.json as written, trimmed vocabulary).
+        let scratch = try ScratchFolder()
+        try FileManager.default.copyItem(at: fixture("smollm-tiny/tokenizer.json"), to: scratch.url.appendingPathComponent("tokenizer.json"))
+        _ = try scratch.write("tokenizer_config.json", Data("""
+            {"backend": "tokenizers", "bos_token": "<|im_start|>", "eos_token": "<|im_end|>", "pad_token": "<|im_end|>",
+             "tokenizer_class": "TokenizersBackend", "unk_token": "<|endoftext|>"}
+            """.utf8))
+        let smol = try ChatTemplateTests().fixtures()[0]
+        _ = try scratch.write("chat_template.jinja", Data(smol.template.utf8))
+        let tokenizer = try ByteLevelBPE.load(huggingFaceDirectory: scratch.url)
+        #expect(tokenizer.bos == 1 && tokenizer.eos == 2 && tokenizer.padding == 2 && tokenizer.endOfText == 2)
+        let template = try #require(try TokenizerDirectory.chatTemplate(scratch.url))
+        #expect(template.defaultSystemPrompt == "You are a helpful AI assistant named SmolLM, trained by Hugging Face")
+        // The template may also sit in tokenizer_config.json; a token the tokenizer lacks is a named error.
+        try FileManager.default.removeItem(at: scratch.url.appendingPathComponent("chat_template.jinja"))
+        _ = try scratch.write("tokenizer_config.json", Data("{\"eos_token\": {\"content\": \"<|nope|>\"}, \"chat_template\": 3}".utf8))
+        #expect(thrownProblem { try TokenizerDirectory.chatTemplateText(scratch.url) as Any }?.contains("chat_template must be a string or a list") == true)
+        #expect(thrownProblem { try ByteLevelBPE.load(huggingFaceDirectory: scratch.url) }?.contains("eos_token names \"<|nope|>\"") == true)
+    }
+
+    @Test func templatesWritingEOSOrAnUnknownBOSAreRefused() {
+        let withEOS = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + eos_token}}{% endfor %}<|im_end|>"
+        #expect(throws: ChatTemplateError.self) { try ChatTemplate(jinja: withEOS) }
+        let withBOS = "{{ bos_token }}{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n'}}{% endfor %}"
+        #expect(throws: ChatTemplateError.self) { try ChatTemplate(jinja: withBOS) }
+        let rendered = (try? ChatTemplate(jinja: withBOS, bosToken: "<s>"))?.render([ChatMessage(role: "user", content: "x")], addGenerationPrompt: false)
+        #expect(rendered == "<s><|im_start|>user\nx<|im_end|>\n")
+    }
+}

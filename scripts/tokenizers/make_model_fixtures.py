@@ -57,7 +57,8 @@ TRICKY = [
     "<|im_start|><|im_end|>", "partial <|im_start and <|im_end", "don't I'LL you've HE'S 'S",
     "$100.00!!! ...?!", "https://example.com/path?q=1&b=2", "a\u00a0b\u2028c", "x" * 50,
     "", " ", "\n", "THE QUICK BROWN FOX", "(parenthesised) [bracketed] {braced}",
-    "Ünïcödé 🎉 <|endoftext|> 42",
+    "Ünïcödé 🎉 <|endoftext|> 42", "a\n\n\nb", "!!!\n\nnext", "x  \n  y", "  \t\n x", "'ll've'd",
+    "$$$ 100 ٣.١٤ Ⅷ", "...\r\n\r\nend", "word\u3000word", "<|im_end|>\n\n<|im_start|>",
 ]
 
 SMOLLM_PRE = {"type": "Sequence", "pretokenizers": [
