@@ -44,58 +44,42 @@ public enum SplitPattern: String, Sendable, Equatable, CaseIterable {
 
     /// Llama 3's pattern as a scanner; `maximumDigits` is 3 for Llama 3 and 1 for Qwen 2.
     static func llama3Split(_ text: String, maximumDigits: Int) -> [String] {
-        let s = Array(text.unicodeScalars)
-        func kind(_ i: Int) -> ByteLevel.Kind { ByteLevel.kind(s[i]) }
+        let scanner = ScalarScanner(text)
+        let s = scanner.scalars
+        func kind(_ i: Int) -> ByteLevel.Kind { scanner.kind(i) }
         func isNewline(_ i: Int) -> Bool { s[i] == "\r" || s[i] == "\n" }
-        func run(from start: Int, while accept: (Int) -> Bool) -> Int {
-            var j = start
-            while j < s.count && accept(j) { j += 1 }
-            return j
-        }
-        var pieces: [String] = []
-        var i = 0
-        while i < s.count {
-            let end: Int
+        return scanner.pieces { i in
             if let contraction = caseInsensitiveContraction(s, at: i) {
                 // 1. (?i:'s|'t|'re|'ve|'m|'ll|'d)
-                end = contraction
+                return contraction
             } else if kind(i) == .letter {
                 // 2. \p{L}+ (the optional leading character is absent)
-                end = run(from: i) { kind($0) == .letter }
+                return scanner.run(from: i) { kind($0) == .letter }
             } else if kind(i) != .number && !isNewline(i) && i + 1 < s.count && kind(i + 1) == .letter {
                 // 2. [^\r\n\p{L}\p{N}]\p{L}+ — one space, tab or punctuation mark leads the word.
-                end = run(from: i + 1) { kind($0) == .letter }
+                return scanner.run(from: i + 1) { kind($0) == .letter }
             } else if kind(i) == .number {
                 // 3. \p{N}{1,3} (or \p{N})
-                end = min(run(from: i) { kind($0) == .number }, i + maximumDigits)
+                return min(scanner.run(from: i) { kind($0) == .number }, i + maximumDigits)
             } else if let symbols = symbolRun(s, at: i) {
                 // 4. ` ?[^\s\p{L}\p{N}]+[\r\n]*`
-                end = run(from: symbols, while: isNewline)
-            } else {
-                // 5–7. Whitespace. `\s*[\r\n]+` takes the run up to its last newline; otherwise
-                //      `\s+(?!\S)` leaves the last space to lead the next word, and `\s+` takes the rest.
-                let runEnd = run(from: i) { kind($0) == .space }
-                if let lastNewline = (i..<runEnd).last(where: isNewline) {
-                    end = lastNewline + 1
-                } else {
-                    end = runEnd == s.count || runEnd - i == 1 ? runEnd : runEnd - 1
-                }
+                return scanner.run(from: symbols, while: isNewline)
             }
-            var piece = String.UnicodeScalarView()
-            piece.append(contentsOf: s[i..<end])
-            pieces.append(String(piece))
-            i = end
+            // 5–7. Whitespace. `\s*[\r\n]+` takes the run up to its last newline; otherwise
+            //      `\s+(?!\S)` leaves the last space to lead the next word, and `\s+` takes the rest.
+            let runEnd = scanner.run(from: i) { kind($0) == .space }
+            if let lastNewline = (i..<runEnd).last(where: isNewline) { return lastNewline + 1 }
+            return scanner.whitespaceEnd(from: i)
         }
-        return pieces
     }
 
     /// The end of `'s 't 're 've 'm 'll 'd` in any letter case starting at `i`, if one starts there.
     static func caseInsensitiveContraction(_ s: [Unicode.Scalar], at i: Int) -> Int? {
-        guard s[i] == "'", i + 1 < s.count else { return nil }
-        func lower(_ k: Int) -> Character? { k < s.count ? Character(s[k]).lowercased().first : nil }
-        if let first = lower(i + 1), "stmd".contains(first), s[i + 1].isASCII { return i + 2 }
-        guard i + 2 < s.count, s[i + 1].isASCII, s[i + 2].isASCII, let a = lower(i + 1), let b = lower(i + 2) else { return nil }
-        return ["re", "ve", "ll"].contains(String([a, b])) ? i + 3 : nil
+        guard s[i] == "'" else { return nil }
+        // ASCII letters lowered; anything else never matches.
+        func lower(_ k: Int) -> String { k < s.count && s[k].isASCII ? String(Character(s[k])).lowercased() : "" }
+        if ["s", "t", "m", "d"].contains(lower(i + 1)) { return i + 2 }
+        return ["re", "ve", "ll"].contains(lower(i + 1) + lower(i + 2)) ? i + 3 : nil
     }
 
     /// The end of ` ?[^\s\p{L}\p{N}]+` starting at `i`, if it matches there.
