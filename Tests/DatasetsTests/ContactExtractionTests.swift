@@ -51,3 +51,14 @@ import Testing
         #expect(chat.allSatisfy { $0.prompt.contains(ContactExtraction.instruction) })
     }
 }
+
+@Suite struct GeneralProbeTests {
+    @Test func questionsAcceptAnySpellingCaseInsensitively() throws {
+        let week = try #require(GeneralProbe.questions.first { $0.text.contains("week") })
+        #expect(week.isAnswered(by: "There are 7 days in a week."))
+        #expect(week.isAnswered(by: "Seven."))
+        #expect(!week.isAnswered(by: "{\"name\": \"Week\"}"))
+        #expect(GeneralProbe.questions.count == 20 && Set(GeneralProbe.questions.map(\.text)).count == 20)
+        #expect(GeneralProbe.passages.count == 10 && GeneralProbe.passages.allSatisfy { $0.split(separator: " ").count >= 50 })
+    }
+}
