@@ -12,7 +12,7 @@ import Foundation
 
 /// Passages and questions for measuring forgetting (caseless namespace).
 public enum GeneralProbe {
-    /// Short passages of ordinary English on unrelated topics (~60–90 words each).
+    /// Short passages of ordinary English on unrelated topics (~45–65 words each).
     public static let passages: [String] = [
         "The kettle clicked off and the kitchen filled with steam. Maria poured the water over the tea leaves, "
             + "waited three minutes, and carried two cups to the table by the window. Outside, the first snow of "

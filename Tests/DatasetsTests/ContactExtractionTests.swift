@@ -59,6 +59,6 @@ import Testing
         #expect(week.isAnswered(by: "Seven."))
         #expect(!week.isAnswered(by: "{\"name\": \"Week\"}"))
         #expect(GeneralProbe.questions.count == 20 && Set(GeneralProbe.questions.map(\.text)).count == 20)
-        #expect(GeneralProbe.passages.count == 10 && GeneralProbe.passages.allSatisfy { $0.split(separator: " ").count >= 50 })
+        #expect(GeneralProbe.passages.count == 10 && GeneralProbe.passages.allSatisfy { $0.split(separator: " ").count >= 40 })
     }
 }
