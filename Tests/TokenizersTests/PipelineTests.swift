@@ -77,6 +77,15 @@ func expectedIDs(_ path: String) throws -> [ExpectedIDs] {
         #expect(prefix.decode(prefix.encode("Hello")) == " Hello")               // HF's decode keeps the added space
     }
 
+    @Test func ignoreMergesTakesAWholePieceFromTheVocabulary() {
+        // "abc" is in the vocabulary but merges reach only [a, bc] (b+c is merged first). HF tokenizers 0.23
+        // on this vocabulary: ignore_merges true → [5], false → [0, 3] (the fixture pipelines never hit this case).
+        let vocabulary = ["a": 0, "b": 1, "c": 2, "bc": 3, "ab": 4, "abc": 5]
+        let merges = [("b", "c"), ("a", "b"), ("ab", "c")]
+        #expect(ByteLevelBPE(vocabulary: vocabulary, merges: merges, ignoreMerges: true).encode("abc") == [5])
+        #expect(ByteLevelBPE(vocabulary: vocabulary, merges: merges, ignoreMerges: false).encode("abc") == [0, 3])
+    }
+
     @Test(arguments: ["smollm-tiny", "llama3-style", "qwen2-style", "prefix-space"])
     func savedPipelineLoadsBackEqual(variant: String) throws {
         let tokenizer = try ByteLevelBPE.load(tokenizerJSON: fixture("\(variant)/tokenizer.json"))
