@@ -31,12 +31,14 @@ enum FinetuneCommand {
           --prompt-loss-weight W   loss weight of prompt tokens, 0…1 (default 0)
           --train-last N       train only the last N blocks (partial fine-tuning; default: all)
           --seed S             seed for shuffling and dropout (default 1)
+        \(Options.checkpointHelp)
+        The output directory is replaced as a whole: an interrupted run leaves the previous one intact.
         """,
         run: run)
 
     static func run(_ arguments: [String]) throws {
-        let options = try Options(arguments, valued: ["data", "base", "out", "steps", "batch", "lr", "prompt-loss-weight",
-                                                      "train-last", "seed"])
+        let options = try Options(arguments, valued: Set(["data", "base", "out", "steps", "batch", "lr", "prompt-loss-weight",
+                                                          "train-last", "seed"]).union(Options.checkpointOptions))
         guard let dataURL = try options.existingPath("data") else { throw UsageError(description: "--data FILE.jsonl is required") }
         var recipe = SFTRecipe(steps: try options.int("steps", default: 300, in: 1...1_000_000),
                                batchSize: try options.int("batch", default: 16, in: 1...4096),
@@ -67,15 +69,27 @@ enum FinetuneCommand {
         }
         print("fine-tuning \(model.parameterCount()) parameters (\(recipe.freeze)) on \(train.count) examples, validating on \(validation.count)")
         let before = validation.isEmpty ? nil : TaskEvaluator.responseLoss(model, tokenizer: tokenizer, examples: validation)
-        let result = FineTuning.run(base: model, tokenizer: tokenizer, examples: train, recipe: recipe,
-                                    progress: ProgressReporter(label: "finetune", every: max(recipe.steps / 10, 1)))
+        let progress = ProgressReporter(label: "finetune", every: max(recipe.steps / 10, 1))
+        let result: FineTuneResult
+        if let plan = try options.checkpointPlan(out: out) {
+            // The loaded model is ours to train in place (no copy, as `run` makes of a shared base).
+            let tuned = model.copy()
+            recipe.freeze.apply(to: tuned)
+            result = try FineTuning.train(tuned, tokenizer: tokenizer, examples: train, recipe: recipe, progress: progress,
+                                          checkpoints: plan)
+        } else {
+            result = FineTuning.run(base: model, tokenizer: tokenizer, examples: train, recipe: recipe, progress: progress)
+        }
         if let before {
             let after = TaskEvaluator.responseLoss(result.model, tokenizer: tokenizer, examples: validation)
             print(String(format: "validation response loss %.4f → %.4f", before, after))
         }
-        try ModelCheckpoint.save(result.model, to: out)
-        try TrainingLogFile.write(result.log, to: out.appendingPathComponent("loss.csv"))
-        try saveTokenizer(tokenizer, to: out)
+        // One directory, replaced as a whole: the new model never sits next to an old loss.csv.
+        try AtomicDirectory.write(to: out) { staging in
+            try ModelCheckpoint.save(result.model, to: staging)
+            try TrainingLogFile.write(result.log, to: staging.appendingPathComponent("loss.csv"))
+            try saveTokenizer(tokenizer, to: staging)
+        }
         print("wrote \(out.path) (config.json, model.safetensors, tokenizer.json, loss.csv)")
     }
 
@@ -95,8 +109,17 @@ enum FinetuneCommand {
         guard let data = try? Data(contentsOf: tokenizerURL) else {
             throw UsageError(description: "\(tokenizerURL.path): missing tokenizer.json next to the model")
         }
-        if let char = try? JSONDecoder().decode(CharTokenizer.self, from: data) { return (model, char) }
-        return (model, try ByteLevelBPE.load(tokenizerJSON: tokenizerURL))
+        let tokenizer: any Tokenizer
+        if let char = try? JSONDecoder().decode(CharTokenizer.self, from: data) { tokenizer = char } else {
+            tokenizer = try ByteLevelBPE.load(tokenizerJSON: tokenizerURL)
+        }
+        // Every id the tokenizer can produce must have a row in the embedding (a smaller tokenizer is
+        // fine: HF models often pad their vocabulary).
+        guard tokenizer.vocabularySize <= model.config.vocabularySize else {
+            throw UsageError(description: "\(tokenizerURL.path) has \(tokenizer.vocabularySize) tokens but the model's vocabulary has "
+                             + "\(model.config.vocabularySize) (config.json vocab_size): they do not belong together")
+        }
+        return (model, tokenizer)
     }
 
     /// Writes the tokenizer in the format `loadBase` reads back.
