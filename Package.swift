@@ -128,6 +128,9 @@ let package = Package(
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["Autodiff"], path: "Tests/TestSupport"),
+        // Killed with SIGKILL while it saves, by TrainingTests/KillTests (built by `swift build`, found next to the tests).
+        .executableTarget(name: "kill-helper", dependencies: ["Autodiff", "NN", "Optim", "Checkpoints", "Datasets", "Training", "Quantization"],
+                          path: "Tests/KillHelper", swiftSettings: numericSettings),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "ScalarAutogradTests", dependencies: ["ScalarAutograd"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "ScalarAutograd", "TestSupport"],
@@ -136,7 +139,8 @@ let package = Package(
         .testTarget(name: "OptimTests", dependencies: ["Optim", "NN"], swiftSettings: numericSettings),
         .testTarget(name: "FullFineTuningTests", dependencies: ["FullFineTuning", "NN", "Optim"],
                     swiftSettings: numericSettings),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "NN", "Optim"], swiftSettings: numericSettings),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "NN", "Optim", "Checkpoints", "Tokenizers", "TestSupport"],
+                    swiftSettings: numericSettings),
         .testTarget(name: "PEFTTests", dependencies: ["PEFT", "FullFineTuning", "Training", "Datasets", "Tokenizers", "NN",
                                                 "Autodiff", "Optim", "Checkpoints"], swiftSettings: numericSettings),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Kernels", "Autodiff", "NN", "Optim", "PEFT",
@@ -146,7 +150,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers", "TestSupport"]),
         .testTarget(name: "ExerciseTests", dependencies: ["Workbook", "WorkbookCatalogue", "ExerciseKit", "ScalarAutograd", "Kernels",
                                                     "Autodiff", "NN", "Optim", "FullFineTuning", "PEFT", "Quantization", "Merging"]),
         .testTarget(name: "ChapterSmokeTests", dependencies: ["Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining",

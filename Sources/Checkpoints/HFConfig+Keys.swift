@@ -72,7 +72,9 @@ struct ConfigKeys {
     init(json: Data, file: String) throws {
         let value: StrictJSON
         do {
-            value = try StrictJSONParser.parse(Array(json))
+            // A UTF-8 byte-order mark (some Windows editors write one) is not JSON: skip it.
+            let bytes = Array(json)
+            value = try StrictJSONParser.parse(bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes)
         } catch .invalidJSON(let reason) {
             throw HFConfig.Error.invalidJSON(file: file, reason: reason)
         } catch {

@@ -9,6 +9,8 @@
 // magnitudes 1e-6…1, which is what Adam's moments span. m is signed (signed map), v ≥ 0 (unsigned map).
 // Like bitsandbytes, tensors with fewer than `minimumQuantizedSize` values keep fp32 states (biases,
 // norm scales): quantizing them saves nothing and costs accuracy.
+// Checkpoints store the codes and block scales as they are (not decoded values): decode → re-encode is
+// not the identity, and a resumed run must continue bit for bit.
 // Leaves out: paged states, stochastic rounding, the fused GPU kernel.
 import Foundation
 import Kernels

@@ -123,6 +123,10 @@ public enum TrainingCheckpoint {
             throw fail("trainer.json", "\(error)")
         }
         if let problem = state.problem(for: trainer) { throw fail("trainer.json", problem) }
+        guard state.options == trainer.options else {
+            throw fail("trainer.json", "the run was saved with other training options (steps \(state.options.steps), "
+                       + "schedule, seed, …): resume with the options it was started with")
+        }
         guard state.modelConfig == trainer.model.config else { throw fail("trainer.json", "model config differs from the trainer's model") }
         guard state.frozenFingerprint == frozenFingerprint(of: trainer.model) else {
             throw fail("trainer.json", "the frozen parameters differ from the ones this run was trained on (another base model?)")
