@@ -168,6 +168,29 @@ struct CommandKillTests {
         return process
     }
 
+    @Test func aTokenizerLargerThanTheModelIsOneClearLine() throws {
+        let root = KillTests.temporaryDirectory("vocabulary")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let (base, data) = try Self.makeInputs(in: root)
+        // A tokenizer with more characters than the model has embedding rows.
+        let larger = CharTokenizer(fitting: "abcdefghij =+klmnopqrstuvwxyz")
+        try JSONEncoder().encode(larger).write(to: base.appendingPathComponent("tokenizer.json"))
+        let process = Process()
+        process.executableURL = TinyTuneExecutable.url
+        process.arguments = ["finetune", "--data", data.path, "--base", base.path, "--steps", "1", "--out", root.appendingPathComponent("out").path]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2)
+        #expect(message.split(separator: "\n").count == 1, "\(message)")
+        #expect(message.contains(base.appendingPathComponent("tokenizer.json").path) && message.contains("\(larger.vocabularySize) tokens")
+                && message.contains("vocab_size"), "\(message)")
+    }
+
     /// The loss column of a loss.csv (the milliseconds column differs between runs).
     static func losses(_ directory: URL) throws -> [String] {
         try String(contentsOf: directory.appendingPathComponent("loss.csv"), encoding: .utf8)
