@@ -32,6 +32,7 @@ enum FinetuneCommand {
           --train-last N       train only the last N blocks (partial fine-tuning; default: all)
           --seed S             seed for shuffling and dropout (default 1)
         \(Options.checkpointHelp)
+
         The output directory is replaced as a whole: an interrupted run leaves the previous one intact.
         """,
         run: run)

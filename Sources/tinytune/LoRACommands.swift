@@ -34,6 +34,7 @@ enum LoRACommand {
           --lr X               peak learning rate (default 1.5e-3)
           --seed S             seed (default 1)
         \(Options.checkpointHelp)
+
         The output directory is replaced as a whole: an interrupted run leaves the previous one intact.
         """,
         run: run)
