@@ -21,7 +21,11 @@
 // sibling → NAME. A kill between them leaves no NAME, but a complete `.NAME.old-*`; `recover` (called by
 // every write and by `TrainingCheckpoint.resume`) renames it back, so the old state is never lost.
 //
-// What it leaves out: Windows (MoveFileEx cannot swap directories), network file systems' weaker rename.
+// Assumes one writer per directory at a time (a second writer's staging directory would count as a
+// leftover). If NAME is a symbolic link, the link itself is replaced by the new directory.
+//
+// What it leaves out: Windows (MoveFileEx cannot swap directories), network file systems' weaker rename,
+// locking against concurrent writers.
 
 import Foundation
 #if canImport(Glibc)
