@@ -37,7 +37,8 @@ for optimizer in adamw adamw8bit; do
   kills=0
   while [ ! -f "$WORK/run/losses.txt" ]; do
     "$HELPER" train "$WORK/run" "$optimizer" 60 & pid=$!
-    sleep "0.0$((RANDOM % 90 + 10))"
+    # Long enough for a restart (load, resume) plus a few steps, so that every run makes progress.
+    sleep "0.$((RANDOM % 400 + 100))"
     if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
     reap "$pid"
   done
