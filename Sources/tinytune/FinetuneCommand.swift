@@ -47,6 +47,7 @@ enum FinetuneCommand {
                                promptLossWeight: try options.float("prompt-loss-weight", default: 0, in: 0...1),
                                seed: UInt64(try options.int("seed", default: 1, in: 0...Int.max)))
         let out = URL(fileURLWithPath: options.string("out") ?? "runs/finetune")
+        let plan = try options.checkpointPlan(out: out)
         // Data first: a malformed file should fail in a second, not after loading (or pretraining) a model.
         let examples = try JSONLines.load(dataURL)
         guard !examples.isEmpty else { throw UsageError(description: "\(dataURL.path): no examples") }
@@ -72,7 +73,7 @@ enum FinetuneCommand {
         let before = validation.isEmpty ? nil : TaskEvaluator.responseLoss(model, tokenizer: tokenizer, examples: validation)
         let progress = ProgressReporter(label: "finetune", every: max(recipe.steps / 10, 1))
         let result: FineTuneResult
-        if let plan = try options.checkpointPlan(out: out) {
+        if let plan {
             // The loaded model is ours to train in place (no copy, as `run` makes of a shared base).
             let tuned = model.copy()
             recipe.freeze.apply(to: tuned)

@@ -61,6 +61,7 @@ enum LoRACommand {
                                learningRate: try options.float("lr", default: 1.5e-3, in: 1e-7...1),
                                seed: UInt64(try options.int("seed", default: 1, in: 0...Int.max)))
         let out = URL(fileURLWithPath: options.string("out") ?? (quantized ? "runs/qlora" : "runs/lora"))
+        let plan = try options.checkpointPlan(out: out)
         let (model, tokenizer) = try FinetuneCommand.loadBase(options.existingPath("base"), allowQuantized: true)
         let known = Set(LoRA.linearLayers(of: model).map { $0.path.split(separator: ".").last.map(String.init) ?? $0.path })
         for target in targets where target != "all-linear" && !known.contains(target) {
@@ -86,7 +87,7 @@ enum LoRACommand {
         let makeOptimizer = { (parameters: [(name: String, tensor: Tensor)]) -> Optimizer in
             eightBit ? AdamW8bit(parameters, minimumQuantizedSize: 256) : AdamW(parameters)
         }
-        if let plan = try options.checkpointPlan(out: out) {
+        if let plan {
             _ = try FineTuning.train(model, tokenizer: tokenizer, examples: examples, recipe: recipe, progress: progress,
                                      checkpoints: plan, makeOptimizer: makeOptimizer)
         } else {
