@@ -1,5 +1,4 @@
 // Datasets+Training.swift — the built-in data sources plug into the trainer.
-import Autodiff
 import Datasets
 
 extension Batch: LanguageModelBatch {}
@@ -13,9 +12,5 @@ extension SFTBatchSource: BatchSource {
     }
 }
 
-extension PretrainingBatchSource: BatchSource {
-    /// The position is an RNG state: four words, not all zero.
-    public func problem(with position: RNG) -> String? {
-        position.state.count == 4 && position.state.contains { $0 != 0 } ? nil : "position is not a valid RNG state"
-    }
-}
+// (Its position is an RNG, whose decoding already refuses states it could not use.)
+extension PretrainingBatchSource: BatchSource {}

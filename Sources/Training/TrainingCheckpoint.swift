@@ -8,6 +8,7 @@
 // of each. Resuming checks every file and counter first and only then touches the trainer.
 // Leaves out: keeping the last-k checkpoints, asynchronous saving.
 import Foundation
+import Kernels
 import Autodiff
 import NN
 import Optim

@@ -2,6 +2,7 @@
 // directories: every reader succeeds with sane values or throws a named error; none crashes, hangs
 // or allocates what the file cannot back. Plus the specific defects of issue 18, each pinned by a test.
 import Foundation
+import Kernels
 import Testing
 import Autodiff
 import NN

@@ -7,6 +7,7 @@
 //                                         DIR/checkpoint and resuming from it if present; at the end write
 //                                         every step's loss (bit pattern) to DIR/losses.txt
 import Foundation
+import Kernels
 import Autodiff
 import NN
 import Optim

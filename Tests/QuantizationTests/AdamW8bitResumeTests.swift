@@ -1,6 +1,7 @@
 // AdamW8bitResumeTests.swift — 8-bit AdamW state survives a checkpoint bit for bit (it used to be
 // decoded and re-quantized, which moved every block whose absmax was negative); bad state is refused.
 import Foundation
+import Kernels
 import Testing
 import Autodiff
 import Optim

@@ -3,6 +3,7 @@
 // never nothing; and a run resumed after each kill ends with losses bitwise equal to a run that was
 // never interrupted (AdamW and 8-bit AdamW). The saving process is Tests/KillHelper.
 import Foundation
+import Kernels
 import Testing
 import Autodiff
 import NN

@@ -2,6 +2,7 @@
 // and a throwing resume leaves the trainer exactly as it was; the defects of issue 18 one by one;
 // saving replaces the directory as a whole and cleans up what killed saves left behind.
 import Foundation
+import Kernels
 import Testing
 @testable import Autodiff
 import NN
