@@ -140,17 +140,19 @@ public enum Pretraining {
         return base
     }
 
-    /// Writes the model (HF layout), tokenizer, loss log and summary; the summary goes last, so a
-    /// folder without it is an interrupted save and is simply retrained.
+    /// Writes the model (HF layout), tokenizer, loss log and summary, replacing the folder as a whole
+    /// (AtomicDirectory), so an interrupted save leaves no folder, or the previous one, and is retrained.
     public static func save(_ base: BaseModel, to folder: URL) throws {
-        try ModelCheckpoint.save(base.model, to: folder, metadata: ["tinytune_recipe": base.recipe.fingerprint])
-        try AtomicFile.write(try JSONEncoder().encode(base.tokenizer), to: folder.appendingPathComponent("tokenizer.json"))
-        try TrainingLogFile.write(base.log, to: folder.appendingPathComponent("loss.csv"))
         let summary = PretrainingSummary(recipe: base.recipe, log: base.log, validationLoss: base.validationLoss,
                                          unigramBaseline: base.unigramBaseline)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(summary), to: folder.appendingPathComponent("pretraining.json"))
+        try AtomicDirectory.write(to: folder) { staging in
+            try ModelCheckpoint.save(base.model, to: staging, metadata: ["tinytune_recipe": base.recipe.fingerprint])
+            try AtomicFile.write(try JSONEncoder().encode(base.tokenizer), to: staging.appendingPathComponent("tokenizer.json"))
+            try TrainingLogFile.write(base.log, to: staging.appendingPathComponent("loss.csv"))
+            try AtomicFile.write(try encoder.encode(summary), to: staging.appendingPathComponent("pretraining.json"))
+        }
     }
 }
 
