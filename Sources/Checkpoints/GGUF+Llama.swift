@@ -157,10 +157,13 @@ extension ModelCheckpoint {
     /// Builds our GPT from a Llama GGUF file, decoding every tensor to fp32 and undoing the Q/K permutation.
     /// Tensors for which `leavePacked(ourName, info)` is true are not decoded: the caller installs them
     /// (the Quantization module keeps block-quantized matrices packed that way).
-    public static func model(from file: GGUF.File,
+    /// With `untieHead`, a tied model gets a separate (placeholder) `lm_head` the caller fills, e.g.
+    /// with the packed token table shared by the embedding and the head.
+    public static func model(from file: GGUF.File, untieHead: Bool = false,
                              leavePacked: (String, GGUF.TensorInfo) -> Bool = { _, _ in false }) throws -> GPT {
-        let config = try gptConfig(gguf: file)
+        var config = try gptConfig(gguf: file)
         let mapping = try validateLlamaTensors(file, config: config)
+        if untieHead { config.tiedEmbeddings = false }
         var rng = RNG(seed: 0)  // placeholder initial values, all overwritten below
         let model = GPT(config: config, rng: &rng)
         let parameters = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.name, $0.tensor) })

@@ -11,8 +11,10 @@
 // `GGUFPackedModel.load` builds a GPT whose every Linear but the head holds one of these behind a
 // LoRA layer with no adapters (exactly where QLoRA's NF4 base sits), so generation, `tinytune qlora`
 // and adapters all work unchanged on the packed model.
-// Leaves out: packing the token embedding (it is looked up row by row and, when tied, is also the
-// output head — both use the fp32 table here), and decoding straight into the GEMM's tiles.
+// The token table stays packed too: the embedding decodes only the rows of the ids it looks up, and a
+// tied model's output head becomes a Linear over the same packed table (so `config.tiedEmbeddings` is
+// false in the loaded model, though no weight is duplicated).
+// Leaves out: decoding straight into the GEMM's tiles, and training the packed table.
 import Foundation
 import Kernels
 import Autodiff
@@ -91,9 +93,27 @@ public enum GGUFPackedModel {
     /// and the bytes the packed matrices hold.
     public static func load(_ file: GGUF.File) throws -> (model: GPT, packedBytes: Int) {
         let isProjection: (String) -> Bool = { $0.hasPrefix("layers.") && $0.hasSuffix("_proj.weight") }
-        let model = try ModelCheckpoint.model(from: file) { ours, info in isProjection(ours) && packedTypes.contains(info.type) }
+        // A packed token table serves both the lookup and (tied models) the output head.
+        let tableType = try file.info("token_embd.weight").type
+        let packTable = packedTypes.contains(tableType)
+        let tied = !file.contains("output.weight")
+        let model = try ModelCheckpoint.model(from: file, untieHead: tied && packTable) { ours, info in
+            (isProjection(ours) || ours == "embed_tokens.weight") && packedTypes.contains(info.type)
+        }
         model.setTrainable(false)
         var packedBytes = 0
+        if packTable {
+            let table = try GGUFBlockWeight(file, tensor: "token_embd.weight")
+            model.tokenEmbedding.packedTable = table
+            model.tokenEmbedding.weight = makeParameter(Tensor(zeros: [0]), trainable: false)
+            packedBytes += table.byteCount
+            if tied, let head = model.head { install(table, in: head) }
+        }
+        if !tied, let head = model.head, packedTypes.contains(try file.info("output.weight").type) {
+            let weight = try GGUFBlockWeight(file, tensor: "output.weight")
+            install(weight, in: head)
+            packedBytes += weight.byteCount
+        }
         for (path, layer) in WeightQuantization.layers(of: model) {
             let ours = path + ".weight"
             guard isProjection(ours), let name = GGUF.llamaTensorName(of: ours),
@@ -102,13 +122,18 @@ public enum GGUFPackedModel {
             guard weight.rows == layer.outFeatures, weight.columns == layer.inFeatures else {
                 throw GGUF.Error(file: file.label, problem: .tensorMismatch("\(name) is [\(weight.rows), \(weight.columns)], \(path) needs [\(layer.outFeatures), \(layer.inFeatures)]"))
             }
-            let lora = LoRALayer()
-            lora.quantizedBase = weight
-            layer.adapter = lora
-            // The layer keeps an empty, frozen placeholder: its fp32 [out, in] buffer is released.
-            layer.weight = makeParameter(Tensor(zeros: [0]), trainable: false)
+            install(weight, in: layer)
             packedBytes += weight.byteCount
         }
         return (model, packedBytes)
+    }
+
+    /// Puts `weight` behind `layer` (a LoRA layer with no adapters, as QLoRA's base) and releases the
+    /// layer's fp32 buffer: it keeps an empty, frozen placeholder.
+    static func install(_ weight: GGUFBlockWeight, in layer: Linear) {
+        let lora = LoRALayer()
+        lora.quantizedBase = weight
+        layer.adapter = lora
+        layer.weight = makeParameter(Tensor(zeros: [0]), trainable: false)
     }
 }
