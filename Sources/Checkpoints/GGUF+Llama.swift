@@ -25,6 +25,7 @@
 // biases, and partial rotary dimensions.
 
 import Foundation
+import Kernels
 import Autodiff
 import NN
 

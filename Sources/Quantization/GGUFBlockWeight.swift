@@ -8,9 +8,9 @@
 // 32 weights (5 bits each, 0.156× fp32), Q8_0 34 bytes (8.5 bits, 0.266×).
 // The Q/K rows llama.cpp permuted for its RoPE are moved back here as whole packed rows: a row
 // permutation commutes with row-wise decoding, so no value is decoded to do it.
-// `GGUFPackedModel.load` builds a GPT whose every Linear but the head holds one of these behind a
-// LoRA layer with no adapters (exactly where QLoRA's NF4 base sits), so generation, `tinytune qlora`
-// and adapters all work unchanged on the packed model.
+// `GGUFPackedModel.load` builds a GPT whose projections (and output head) hold one of these as their
+// `Linear.packedWeight` (exactly where QLoRA's NF4 base sits), so generation, `tinytune qlora` and
+// LoRA adapters on top all work unchanged on the packed model.
 // The token table stays packed too: the embedding decodes only the rows of the ids it looks up, and a
 // tied model's output head becomes a Linear over the same packed table (so `config.tiedEmbeddings` is
 // false in the loaded model, though no weight is duplicated).
@@ -20,10 +20,9 @@ import Kernels
 import Autodiff
 import NN
 import Checkpoints
-import PEFT
 
 /// A [rows, columns] matrix stored as ggml blocks of one decodable type.
-public final class GGUFBlockWeight: DequantizingWeight, @unchecked Sendable {
+public final class GGUFBlockWeight: DequantizingWeight, PackedLinearWeight, @unchecked Sendable {
     public let rows: Int
     public let columns: Int
     /// The storage type (one of `GGUF.TensorType.decodable`).
@@ -72,6 +71,11 @@ public final class GGUFBlockWeight: DequantizingWeight, @unchecked Sendable {
         GGUF.decodeBlocks(type, UnsafeRawPointer(packed.pointer + start * rowBytes), blocks: blocks, into: destination)
     }
 
+    /// y = x·Ŵᵀ + b (+ s·(x·Aᵀ)·Bᵀ), Ŵ decoded block by block inside the GEMM.   x: [rows, in] → [rows, out]
+    public func linear(_ x: Tensor, bias: Tensor?, a: Tensor?, b: Tensor?, scaling: Float) -> Tensor {
+        Tensor.quantizedLinear(x, weight: self, bias: bias, a: a, b: b, scaling: scaling)
+    }
+
     /// The whole matrix decoded (tests; the GEMM never calls this).
     public func dequantized() -> [Float] {
         var result = [Float](repeating: 0, count: rows * columns)
@@ -88,8 +92,8 @@ public enum GGUFPackedModel {
     /// Types kept packed (the others, e.g. F32 norms, are decoded to fp32).
     public static let packedTypes: Set<GGUF.TensorType> = [.q4_0, .q4_1, .q8_0, .q4_K, .q6_K]
 
-    /// A GPT whose projection matrices stored in `packedTypes` stay packed (behind LoRA layers with no
-    /// adapters, frozen); embeddings, norms and any fp32/fp16 matrix are decoded. Returns the model
+    /// A GPT whose matrices stored in `packedTypes` stay packed (`Linear.packedWeight`, frozen; the token
+    /// table as `Embedding.packedTable`); norms and any fp32/fp16 matrix are decoded. Returns the model
     /// and the bytes the packed matrices hold.
     public static func load(_ file: GGUF.File) throws -> (model: GPT, packedBytes: Int) {
         let isProjection: (String) -> Bool = { $0.hasPrefix("layers.") && $0.hasSuffix("_proj.weight") }
@@ -107,11 +111,11 @@ public enum GGUFPackedModel {
             model.tokenEmbedding.packedTable = table
             model.tokenEmbedding.weight = makeParameter(Tensor(zeros: [0]), trainable: false)
             packedBytes += table.byteCount
-            if tied, let head = model.head { install(table, in: head) }
+            if tied, let head = model.head { QuantizedLinear.pack(head, with: table) }
         }
         if !tied, let head = model.head, packedTypes.contains(try file.info("output.weight").type) {
             let weight = try GGUFBlockWeight(file, tensor: "output.weight")
-            install(weight, in: head)
+            QuantizedLinear.pack(head, with: weight)
             packedBytes += weight.byteCount
         }
         for (path, layer) in WeightQuantization.layers(of: model) {
@@ -122,18 +126,23 @@ public enum GGUFPackedModel {
             guard weight.rows == layer.outFeatures, weight.columns == layer.inFeatures else {
                 throw GGUF.Error(file: file.label, problem: .tensorMismatch("\(name) is [\(weight.rows), \(weight.columns)], \(path) needs [\(layer.outFeatures), \(layer.inFeatures)]"))
             }
-            install(weight, in: layer)
+            QuantizedLinear.pack(layer, with: weight)
             packedBytes += weight.byteCount
         }
         return (model, packedBytes)
     }
 
-    /// Puts `weight` behind `layer` (a LoRA layer with no adapters, as QLoRA's base) and releases the
-    /// layer's fp32 buffer: it keeps an empty, frozen placeholder.
-    static func install(_ weight: GGUFBlockWeight, in layer: Linear) {
-        let lora = LoRALayer()
-        lora.quantizedBase = weight
-        layer.adapter = lora
-        layer.weight = makeParameter(Tensor(zeros: [0]), trainable: false)
+    /// Reads a `.gguf` file and loads its Llama model, kept packed (`packed: true`) or decoded to fp32,
+    /// with a one-line description: architecture, name, parameters, storage types, context (and the
+    /// packed bytes). Throws `GGUF.Error` naming the file and the field for anything it cannot load.
+    public static func loadBase(_ url: URL, packed: Bool) throws -> (model: GPT, file: GGUF.File, summary: String) {
+        let file = try GGUF.File(contentsOf: url)
+        let config = try ModelCheckpoint.gptConfig(gguf: file)
+        let summary = "loaded \(url.lastPathComponent): " + file.summary(config: config)
+        if packed {
+            let (model, bytes) = try load(file)
+            return (model, file, summary + String(format: ", kept packed (%.1f MB of matrices)", Double(bytes) / 1e6))
+        }
+        return (try ModelCheckpoint.model(from: file), file, summary + ", decoded to fp32")
     }
 }
