@@ -90,7 +90,7 @@ enum FinetuneCommand {
         if directory.pathExtension.lowercased() == "gguf" {
             let loaded = try GGUFPackedModel.loadBase(directory, packed: allowQuantized)
             print(loaded.summary)
-            return (loaded.model, try ggufTokenizer(loaded.file))
+            return (loaded.model, try ByteLevelBPE(gguf: loaded.file))
         }
         // A directory written by `tinytune quantize --format nf4` holds packed 4-bit weights.
         let isQuantized = FileManager.default.fileExists(atPath: directory.appendingPathComponent(QuantizedCheckpoint.fileName).path)
@@ -104,16 +104,6 @@ enum FinetuneCommand {
         }
         if let char = try? JSONDecoder().decode(CharTokenizer.self, from: data) { return (model, char) }
         return (model, try ByteLevelBPE.load(tokenizerJSON: tokenizerURL))
-    }
-
-    /// The tokenizer of a GGUF model: a `tokenizer.json` next to the file if there is one, else the
-    /// file's `tokenizer.ggml.*` metadata.
-    static func ggufTokenizer(_ file: GGUF.File) throws -> any Tokenizer {
-        let sibling = URL(fileURLWithPath: file.label).deletingLastPathComponent().appendingPathComponent("tokenizer.json")
-        if FileManager.default.fileExists(atPath: sibling.path) { return try ByteLevelBPE.load(tokenizerJSON: sibling) }
-        // Seam for the lead: the Tokenizers side builds a ByteLevelBPE from `file.metadata`
-        // ("tokenizer.ggml.tokens", "…merges", "…token_type", "…bos/eos/padding_token_id", "…pre").
-        throw UsageError(description: "\(file.label): building the tokenizer from GGUF metadata is not wired in this build; put the model's tokenizer.json next to the .gguf")
     }
 
     /// Writes the tokenizer in the format `loadBase` reads back.
