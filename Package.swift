@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(name: "PEFTTests", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "Tokenizers", "Checkpoints", "Datasets",
                                                 "Training", "PEFT"], swiftSettings: numericSettings),
         .testTarget(name: "QuantizationTests", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "Tokenizers", "Checkpoints", "Datasets",
-                                                        "Training", "PEFT", "Quantization"],
+                                                        "Training", "PEFT", "Quantization", "TestSupport"],
                     swiftSettings: numericSettings),
         .testTarget(name: "MergingTests", dependencies: ["Kernels", "Autodiff", "NN", "PEFT", "Merging"], swiftSettings: numericSettings),
         .testTarget(name: "ExperimentsTests", dependencies: ["Kernels", "NN", "Tokenizers", "Datasets", "Training", "Merging", "Experiments",
