@@ -10,7 +10,7 @@ import Foundation
 import NN
 import Tokenizers
 import Datasets
-import FullFineTuning
+import Training
 import PEFT
 
 enum EvalCommand {

@@ -7,7 +7,7 @@
 // Also holds what `chat` and `eval` share: loading base + adapter, the sampling options, and
 // printing a token stream as text.
 import Foundation
-import Autodiff
+import Kernels
 import NN
 import Tokenizers
 import PEFT

@@ -2,6 +2,7 @@
 // against a naive loop that re-runs the whole context for every token.
 import Foundation
 import Testing
+import Kernels
 @testable import Autodiff
 @testable import NN
 

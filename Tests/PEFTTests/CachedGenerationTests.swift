@@ -2,6 +2,7 @@
 // cached logits equal the full forward's with prompt tuning (virtual tokens take the first cache
 // positions), prefix tuning (learned keys/values per query head, also with grouped KV heads) and LoRA.
 import Testing
+import Kernels
 @testable import Autodiff
 import NN
 @testable import PEFT
