@@ -14,7 +14,7 @@
 // Leaves out: multi-person sentences, missing fields, paraphrased keys — each would make the task harder
 // without teaching anything new about fine-tuning.
 import Foundation
-import Autodiff
+import Kernels
 
 /// The contact-card extraction task (caseless namespace).
 public enum ContactExtraction {
