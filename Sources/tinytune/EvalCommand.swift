@@ -95,7 +95,7 @@ enum EvalCommand {
     static func jsonLine(_ row: Row, data: String) -> String {
         let object: [String: Any] = ["data": data, "model": row.label, "examples": row.score.count,
                                      "loss": Double(row.score.loss), "perplexity": row.perplexity.isFinite ? row.perplexity : NSNull() as Any, "exact_match": row.score.accuracy]
-        let bytes = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        let bytes = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -24,8 +24,10 @@ struct InferenceModel {
     /// Loads `--base` (default: the built-in model) and, when `adapter` is given, the LoRA adapter in it.
     static func load(base: URL?, adapter: URL?) throws -> InferenceModel {
         let (model, tokenizer) = try FinetuneCommand.loadBase(base, allowQuantized: true)
-        var summary = String(format: "%@: %@, %.1fM parameters, context %d", base?.path ?? "built-in base model",
-                             model.config.flavour.rawValue, Double(model.parameterCount()) / 1e6, model.config.contextLength)
+        let count = Double(model.parameterCount())
+        var summary = "\(base?.path ?? "built-in base model"): \(model.config.flavour.rawValue), "
+            + (count >= 1e6 ? String(format: "%.1fM", count / 1e6) : String(format: "%.1fK", count / 1e3))
+            + " parameters, context \(model.config.contextLength)"
         if let adapter {
             try AdapterFiles.load("default", into: model, from: adapter)
             summary += String(format: " + adapter %@ (%d parameters)", adapter.path, LoRA.parameterCount("default", in: model))
