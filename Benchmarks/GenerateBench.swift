@@ -1,7 +1,8 @@
 // GenerateBench.swift — `bench generate`: prefill and decode tokens/s with the KV cache.
 //
 // Greedy generation of 128 new tokens after a 64-token prompt (no stop token, so every run decodes
-// the full 128), at 1 and 2 threads. Prefill is one batched pass over the prompt (matrix products,
+// the full 128; a model with a shorter context gets a quarter of it as prompt and the rest as new
+// tokens, so the context never fills and every step is a true one-position decode), at 1 and 2 threads. Prefill is one batched pass over the prompt (matrix products,
 // compute-bound); decode is one position per token (matrix-vector products, bound by reading every
 // weight once per token). Models: the built-in base model's architecture (random weights — speed does
 // not depend on them) and, with `--model=DIR` (a Hugging Face directory such as SmolLM2-135M-Instruct),
@@ -17,12 +18,12 @@ import Checkpoints
 enum GenerateBench {
     static let (promptLength, newTokens) = (64, 128)
 
-    /// The benchmark prompt for a vocabulary of `v` ids.
-    static func prompt(vocabulary v: Int) -> [Int] { (0..<promptLength).map { ($0 * 7919 + 13) % v } }
+    /// The benchmark prompt: `length` ids for a vocabulary of `v`.
+    static func prompt(length: Int, vocabulary v: Int) -> [Int] { (0..<length).map { ($0 * 7919 + 13) % v } }
 
     static func run(quick: Bool) {
-        print("Generation — greedy, \(promptLength)-token prompt, \(newTokens) new tokens, KV cache")
-        print(Measure.pad("model", 26) + Measure.pad("threads", 9) + Measure.pad("prefill tok/s", 15)
+        print("Generation — greedy, \(promptLength)-token prompt, \(newTokens) new tokens (shorter contexts: ¼ prompt, ¾ new), KV cache")
+        print(Measure.pad("model", 26) + Measure.pad("threads", 9) + Measure.pad("prompt+new", 12) + Measure.pad("prefill tok/s", 15)
               + Measure.pad("decode tok/s", 14) + "cache MB")
         var rng = RNG(seed: 1)
         var models: [(String, GPT)] = [("built-in (random weights)", GPT(config: PretrainingRecipe.standard.model, rng: &rng))]
@@ -48,8 +49,10 @@ enum GenerateBench {
     }
 
     static func measure(_ label: String, _ model: GPT, threads: Int, repetitions: Int) {
-        let ids = prompt(vocabulary: model.config.vocabularySize)
-        let request = GenerationRequest(maxNewTokens: newTokens)
+        let context = model.config.contextLength
+        let length = min(promptLength, context / 4), new = min(newTokens, context - length)
+        let ids = prompt(length: length, vocabulary: model.config.vocabularySize)
+        let request = GenerationRequest(maxNewTokens: new)
         var runs: [Generation] = []
         Parallelism.$threads.withValue(threads) {
             var rng = RNG(seed: 0)
@@ -59,11 +62,11 @@ enum GenerateBench {
         // Medians of the two rates over the repetitions.
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         let prefill = median(runs.map(\.prefillTokensPerSecond)), decode = median(runs.map(\.decodeTokensPerSecond))
-        let cacheBytes = KVCache(config: model.config, capacity: promptLength + newTokens).byteCount
-        print(Measure.pad(label, 26) + Measure.pad("\(threads)", 9) + Measure.pad(String(format: "%.1f", prefill), 15)
+        let cacheBytes = KVCache(config: model.config, capacity: length + new).byteCount
+        print(Measure.pad(label, 26) + Measure.pad("\(threads)", 9) + Measure.pad("\(length)+\(new)", 12) + Measure.pad(String(format: "%.1f", prefill), 15)
               + Measure.pad(String(format: "%.1f", decode), 14) + String(format: "%.1f", Double(cacheBytes) / 1e6))
-        Measure.emitJSON(["bench": "generate", "model": label, "threads": threads, "prompt_tokens": promptLength,
-                          "new_tokens": newTokens, "prefill_tokens_per_s": (prefill * 10).rounded() / 10,
+        Measure.emitJSON(["bench": "generate", "model": label, "threads": threads, "prompt_tokens": length,
+                          "new_tokens": new, "prefill_tokens_per_s": (prefill * 10).rounded() / 10,
                           "decode_tokens_per_s": (decode * 10).rounded() / 10, "kv_cache_bytes": cacheBytes])
     }
 }

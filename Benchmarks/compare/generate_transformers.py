@@ -21,7 +21,7 @@ PROMPT_LENGTH, NEW_TOKENS = 64, 128
 
 
 def prompt_ids(vocabulary):
-    # Must match GenerateBench.prompt(vocabulary:) in Benchmarks/GenerateBench.swift.
+    # Must match GenerateBench.prompt(length:vocabulary:) in Benchmarks/GenerateBench.swift.
     return [(i * 7919 + 13) % vocabulary for i in range(PROMPT_LENGTH)]
 
 
