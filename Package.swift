@@ -126,7 +126,8 @@ let package = Package(
                                                          "Training", "FullFineTuning", "PEFT", "Quantization", "Merging", "Tour",
                                                          "Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining", "Chapter04Memory"],
                           swiftSettings: numericSettings),
-        .executableTarget(name: "bench", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "PEFT", "Quantization"], path: "Benchmarks",
+        .executableTarget(name: "bench", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "Training", "Checkpoints", "PEFT",
+                                                      "Quantization"], path: "Benchmarks",
                           swiftSettings: numericSettings),
 
         // MARK: - Tests
