@@ -3,7 +3,6 @@
 // Teaches: broadcasting as strides (a stride of 0 repeats an element along that axis), and the
 // local derivative of every pointwise function, written next to the function itself.
 // Leaves out: non-contiguous outputs, in-place aliasing guarantees beyond `out == a`.
-import Kernels
 import Foundation
 
 /// A pointwise function y = f(x) and its derivative.
