@@ -44,7 +44,7 @@ let package = Package(
 
         // MARK: - The model and its training
         .target(name: "NN", dependencies: ["Kernels", "Autodiff"], swiftSettings: numericSettings),
-        .target(name: "Optim", dependencies: ["NN"], swiftSettings: numericSettings),
+        .target(name: "Optim", dependencies: ["Kernels", "NN"], swiftSettings: numericSettings),
         .target(name: "Tokenizers", swiftSettings: numericSettings),
         .target(name: "Checkpoints", dependencies: ["NN"], swiftSettings: numericSettings),
         .target(name: "Datasets", dependencies: ["Kernels", "Tokenizers", "Autodiff"], swiftSettings: numericSettings),
@@ -128,6 +128,7 @@ let package = Package(
                                                          "Chapter03Pretraining", "Chapter04Memory"],
                           swiftSettings: numericSettings),
         .executableTarget(name: "bench", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "PEFT", "Quantization"], path: "Benchmarks",
+                          exclude: ["compare"],
                           swiftSettings: numericSettings),
 
         // MARK: - Tests
@@ -136,7 +137,7 @@ let package = Package(
         .testTarget(name: "ScalarAutogradTests", dependencies: ["ScalarAutograd"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "ScalarAutograd", "TestSupport"],
                     swiftSettings: numericSettings),
-        .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"], swiftSettings: numericSettings),
+        .testTarget(name: "NNTests", dependencies: ["Kernels", "NN", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "NN"], swiftSettings: numericSettings),
         .testTarget(name: "FullFineTuningTests", dependencies: ["FullFineTuning", "NN", "Optim"],
                     swiftSettings: numericSettings),

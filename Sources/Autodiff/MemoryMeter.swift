@@ -114,8 +114,10 @@ public final class MeteredAllocation<T>: @unchecked Sendable {
     public init(count: Int, zero: T, role: MemoryRole = MemoryRole.current) {
         require(count >= 0, "MeteredAllocation: negative element count \(count)")
         self.count = count
+        let profile = OpProfile.current, start = profile == nil ? 0 : OpProfile.now()
         self.pointer = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
         pointer.initialize(repeating: zero, count: count)
+        if let profile { profile.allocated(nanoseconds: OpProfile.now() - start) }
         self.role = role
         self.meter = MemoryMeter.current
         meter?.allocate(count * MemoryLayout<T>.stride, role: role)

@@ -39,7 +39,9 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
         // op(A)[i, p] = a[i·rsA + p·csA]; op(B)[p, j] = b[p·rsB + j·csB].
         let (rsA, csA) = transA == .none ? (lda, 1) : (1, lda)
         let (rsB, csB) = transB == .none ? (ldb, 1) : (1, ldb)
-        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * ((nc + nr - 1) / nr) * nr)
+        // Sized for this product, not the largest block: a small GEMM then needs a small buffer (a
+        // 1.5 MB allocation per call is an mmap and page faults every time).
+        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: min(kc, k) * ((min(nc, n) + nr - 1) / nr) * nr)
         defer { packedB.deallocate() }
         let shared = Shared(a: a, b: b, c: c, packedB: packedB)
 
@@ -58,6 +60,7 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
                     packB(shared.b + bOffset + first * nr * csB, rowStride: rsB, colStride: csB, k: kcBlock,
                           n: min(end * nr, ncBlock) - first * nr, into: shared.packedB + first * nr * kcBlock)
                 }
+                Parallelism.noteSplit(packers)
                 if packers > 1 { DispatchQueue.concurrentPerform(iterations: packers, execute: pack) } else { pack(0) }
                 // Work items: row blocks of A × column chunks of the B panel.
                 let rowBlocks = (m + mc - 1) / mc
@@ -77,6 +80,7 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
                                 c: shared.c + ic * ldc + jc + firstPanel * nr, ldc: ldc)
                 }
                 if threads > 1 && items > 1 {
+                    Parallelism.noteSplit(threads)
                     DispatchQueue.concurrentPerform(iterations: items, execute: work)
                 } else {
                     for item in 0..<items { work(item) }

@@ -92,6 +92,7 @@ public enum GEMM {
         let budget = threads ?? Parallelism.threads
         if batch > 1 && budget > 1 && m * n * k < 2_000_000 * budget {
             let shared = BatchPointers(a: a, b: b, c: c)
+            Parallelism.noteSplit(budget)
             DispatchQueue.concurrentPerform(iterations: budget) { worker in
                 for i in stride(from: worker, to: batch, by: budget) {
                     multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
