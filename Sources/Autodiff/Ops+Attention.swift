@@ -22,9 +22,9 @@ extension Tensor {
                 "causalAttention: q \(q.shape) and k \(k.shape) need equal leading axes, equal D and S ≥ T")
         let heads = q.count / Swift.max(t * d, 1)
         let scale = 1 / Float(d).squareRoot()
-        let out = Tensor(zeros: q.shape)
+        let out = Tensor(uninitialized: q.shape)
         // The probabilities [..., T, S]: the one buffer backward needs (a tensor, so the meter counts it).
-        let probabilities = Tensor(zeros: Array(q.shape.dropLast()) + [s])
+        let probabilities = Tensor(uninitialized: Array(q.shape.dropLast()) + [s])
         CausalAttention.forward(q: q.data, k: k.data, v: v.data, out: out.data, probabilities: probabilities.data,
                                 heads: heads, queries: t, keys: s, width: d, scale: scale)
         return record(.attention, out, inputs: [q, k, v]) { out in

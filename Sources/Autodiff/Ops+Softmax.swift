@@ -19,7 +19,7 @@ extension Tensor {
     /// exp(x) / Σ exp(x) along the last axis.
     public func softmax() -> Tensor {
         let (rows, cols) = lastAxisRows
-        let out = Tensor(zeros: shape)
+        let out = Tensor(uninitialized: shape)
         Softmax.forward(data, out.data, rows: rows, cols: cols)
         return Tensor.record(.softmax, out, inputs: [self]) { out in
             Softmax.backward(y: out.data, dy: out.grad!.data, dx: self.gradientBuffer(), rows: rows, cols: cols)
@@ -29,7 +29,7 @@ extension Tensor {
     /// x − log Σ exp(x) along the last axis.
     public func logSoftmax() -> Tensor {
         let (rows, cols) = lastAxisRows
-        let out = Tensor(zeros: shape)
+        let out = Tensor(uninitialized: shape)
         Softmax.logForward(data, out.data, rows: rows, cols: cols)
         return Tensor.record(.logSoftmax, out, inputs: [self]) { out in
             Softmax.logBackward(y: out.data, dy: out.grad!.data, dx: self.gradientBuffer(), rows: rows, cols: cols)

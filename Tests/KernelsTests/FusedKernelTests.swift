@@ -110,7 +110,7 @@ func withThreads<R>(_ threads: Int, _ body: () -> R) -> (result: R, splits: Int)
     }
 
     @Test func threadedNormsAndSoftmaxAreBitwiseIdenticalAndMatchSerialSums() {
-        let (rows, cols) = (300, 128)
+        let (rows, cols) = (600, 128)
         let x = seededValues(rows * cols, seed: 51), dy = seededValues(rows * cols, seed: 52), gamma = seededValues(cols, seed: 53)
         func run() -> [[Float]] {
             var y = [Float](repeating: 0, count: rows * cols), mean = [Float](repeating: 0, count: rows), rstd = mean

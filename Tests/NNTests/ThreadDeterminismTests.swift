@@ -20,8 +20,8 @@ import Kernels
         let targets = (0..<(batch * steps)).map { _ in Int32(rng.below(config.vocabularySize)) }
         let parameters = model.namedParameters()
         // AdamW moments, updated by the same kernel the optimizer uses.
-        let moments = parameters.map { (m: [Float](repeating: 0, count: $0.tensor.count), v: [Float](repeating: 0, count: $0.tensor.count)) }
-        var state = moments
+        var firstMoments = parameters.map { [Float](repeating: 0, count: $0.tensor.count) }
+        var secondMoments = firstMoments
         let counter = SplitCounter()
         Parallelism.$splitCounter.withValue(counter) {
             Parallelism.$threads.withValue(threads) {
@@ -30,7 +30,7 @@ import Kernels
                     Tensor.crossEntropy(model(ids, batch: batch, steps: steps), targets: targets).backward()
                     for (index, (_, p)) in parameters.enumerated() {
                         guard let grad = p.grad else { continue }
-                        AdamWUpdate.step(theta: p.data, gradient: grad.data, m: &state[index].m, v: &state[index].v, count: p.count,
+                        AdamWUpdate.step(theta: p.data, gradient: grad.data, m: &firstMoments[index], v: &secondMoments[index], count: p.count,
                                          beta1: 0.9, beta2: 0.999, epsilon: 1e-8, stepSize: 1e-3 / (1 - Foundation.pow(Float(0.9), Float(step))),
                                          rootCorrection2: (1 - Foundation.pow(Float(0.999), Float(step))).squareRoot(), decay: 1 - 1e-5)
                     }
