@@ -35,20 +35,39 @@ public enum Norms {
         }
     }
 
-    /// Runs `body(block, dγ partial, dβ partial)` over fixed row blocks, then adds the partials into
-    /// dgamma and dbeta in block order (bitwise the same for any thread count).
-    private static func withRowPartials(rows: Int, cols: Int, workPerRow: Int,
-                                        dgamma: UnsafeMutablePointer<Float>?, dbeta: UnsafeMutablePointer<Float>?,
-                                        _ body: (Range<Int>, UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?) -> Void) {
+    /// The backward loop both norms share. Over fixed row blocks, for each row r: x̂ = (x − μ[r])·rstd[r]
+    /// (μ = 0 without `mean`) and g = dy ⊙ γ go into scratch rows, dy ⊙ x̂ and dy into the block's dγ and
+    /// dβ partials, then `finish(r, x̂, g)` writes dx. The partials are added into dgamma and dbeta in
+    /// block order at the end, so the sums are bitwise the same for any thread count.
+    private static func backwardRows(
+        dy: UnsafePointer<Float>, x: UnsafePointer<Float>, mean: UnsafePointer<Float>?, rstd: UnsafePointer<Float>,
+        gamma: UnsafePointer<Float>, dgamma: UnsafeMutablePointer<Float>?, dbeta: UnsafeMutablePointer<Float>?,
+        rows: Int, cols: Int, _ finish: (Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+    ) {
         let blocks = (rows + rowsPerBlock - 1) / rowsPerBlock
         let partialGamma = dgamma == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: blocks * cols)
         let partialBeta = dbeta == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: blocks * cols)
         defer { partialGamma?.deallocate(); partialBeta?.deallocate() }
         partialGamma?.initialize(repeating: 0, count: blocks * cols)
         partialBeta?.initialize(repeating: 0, count: blocks * cols)
-        Parallelism.forEachBlock(count: rows, blockSize: rowsPerBlock, workPerItem: workPerRow) { block in
+        Parallelism.forEachBlock(count: rows, blockSize: rowsPerBlock, workPerItem: cols * 8) { block in
             let index = block.lowerBound / rowsPerBlock
-            body(block, partialGamma.map { $0 + index * cols }, partialBeta.map { $0 + index * cols })
+            let pg = partialGamma.map { $0 + index * cols }, pb = partialBeta.map { $0 + index * cols }
+            // Two scratch rows: x̂ and g.
+            let xhat = UnsafeMutablePointer<Float>.allocate(capacity: 2 * cols)
+            defer { xhat.deallocate() }
+            let g = xhat + cols
+            for r in block {
+                let xr = x + r * cols, dyr = dy + r * cols
+                let (mu, inv) = (mean?[r] ?? 0, rstd[r])
+                for c in 0..<cols {
+                    xhat[c] = (xr[c] - mu) * inv
+                    g[c] = dyr[c] * gamma[c]
+                }
+                if let pg { for c in 0..<cols { pg[c] += dyr[c] * xhat[c] } }
+                if let pb { for c in 0..<cols { pb[c] += dyr[c] } }
+                finish(r, xhat, g)
+            }
         }
         for index in 0..<blocks {
             if let dgamma, let partialGamma { for c in 0..<cols { dgamma[c] += partialGamma[index * cols + c] } }
@@ -63,26 +82,13 @@ public enum Norms {
         gamma: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
         dgamma: UnsafeMutablePointer<Float>?, dbeta: UnsafeMutablePointer<Float>?, rows: Int, cols: Int
     ) {
-        withRowPartials(rows: rows, cols: cols, workPerRow: cols * 8, dgamma: dgamma, dbeta: dbeta) { block, pg, pb in
-            // Two scratch rows: x̂ and g.
-            let xhat = UnsafeMutablePointer<Float>.allocate(capacity: 2 * cols)
-            defer { xhat.deallocate() }
-            let g = xhat + cols
-            for r in block {
-                let xr = x + r * cols, dyr = dy + r * cols
-                let (mu, inv) = (mean[r], rstd[r])
-                for c in 0..<cols {
-                    xhat[c] = (xr[c] - mu) * inv
-                    g[c] = dyr[c] * gamma[c]
-                }
-                if let pg { for c in 0..<cols { pg[c] += dyr[c] * xhat[c] } }
-                if let pb { for c in 0..<cols { pb[c] += dyr[c] } }
-                guard let dx else { continue }
-                let meanG = RowMath.sum(g, cols) / Float(cols)
-                let meanGX = RowMath.dot(g, xhat, cols) / Float(cols)
-                let dxr = dx + r * cols
-                for c in 0..<cols { dxr[c] += (g[c] - meanG - xhat[c] * meanGX) * inv }
-            }
+        backwardRows(dy: dy, x: x, mean: mean, rstd: rstd, gamma: gamma, dgamma: dgamma, dbeta: dbeta,
+                     rows: rows, cols: cols) { r, xhat, g in
+            guard let dx else { return }
+            let meanG = RowMath.sum(g, cols) / Float(cols)
+            let meanGX = RowMath.dot(g, xhat, cols) / Float(cols)
+            let (dxr, inv) = (dx + r * cols, rstd[r])
+            for c in 0..<cols { dxr[c] += (g[c] - meanG - xhat[c] * meanGX) * inv }
         }
     }
 
@@ -107,23 +113,12 @@ public enum Norms {
         dy: UnsafePointer<Float>, x: UnsafePointer<Float>, rstd: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
         dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>?, rows: Int, cols: Int
     ) {
-        withRowPartials(rows: rows, cols: cols, workPerRow: cols * 6, dgamma: dgamma, dbeta: nil) { block, pg, _ in
-            let xhat = UnsafeMutablePointer<Float>.allocate(capacity: 2 * cols)
-            defer { xhat.deallocate() }
-            let g = xhat + cols
-            for r in block {
-                let xr = x + r * cols, dyr = dy + r * cols
-                let inv = rstd[r]
-                for c in 0..<cols {
-                    xhat[c] = xr[c] * inv
-                    g[c] = dyr[c] * gamma[c]
-                }
-                if let pg { for c in 0..<cols { pg[c] += dyr[c] * xhat[c] } }
-                guard let dx else { continue }
-                let meanGX = RowMath.dot(g, xhat, cols) / Float(cols)
-                let dxr = dx + r * cols
-                for c in 0..<cols { dxr[c] += (g[c] - xhat[c] * meanGX) * inv }
-            }
+        backwardRows(dy: dy, x: x, mean: nil, rstd: rstd, gamma: gamma, dgamma: dgamma, dbeta: nil,
+                     rows: rows, cols: cols) { r, xhat, g in
+            guard let dx else { return }
+            let meanGX = RowMath.dot(g, xhat, cols) / Float(cols)
+            let (dxr, inv) = (dx + r * cols, rstd[r])
+            for c in 0..<cols { dxr[c] += (g[c] - xhat[c] * meanGX) * inv }
         }
     }
 }
