@@ -9,7 +9,6 @@
 import Foundation
 import Autodiff
 import Kernels
-import NN
 
 /// AdamW over the trainable parameters it is given.
 public final class AdamW: Optimizer {
