@@ -75,11 +75,10 @@ enum LoRACommand {
         let frozen = model.parameterCount() - trainable
         print(String(format: "LoRA r=%d on %@: %d trainable parameters", rank, targets.joined(separator: ","), trainable)
               + (quantized ? "" : String(format: " (%.2f%% of %d)", 100 * Double(trainable) / Double(frozen), frozen)))
-        let eightBit = quantized && options.flag("adam8bit")
+        let optimizer = OptimizerChoice(eightBit: quantized && options.flag("adam8bit"))
         _ = FineTuning.train(model, tokenizer: tokenizer, examples: examples, recipe: recipe,
-                             progress: ProgressReporter(label: quantized ? "qlora" : "lora", every: max(recipe.steps / 10, 1))) {
-            eightBit ? AdamW8bit($0, minimumQuantizedSize: 256) as Optimizer : AdamW($0)
-        }
+                             progress: ProgressReporter(label: quantized ? "qlora" : "lora", every: max(recipe.steps / 10, 1)),
+                             makeOptimizer: optimizer.make)
         try AdapterFiles.save("default", of: model, to: out, baseModel: options.string("base") ?? "tinytune-base")
         print("wrote \(out.path) (adapter_config.json, adapter_model.safetensors)")
     }
