@@ -114,7 +114,8 @@ let package = Package(
         .target(name: "Chapter14Stacking", dependencies: ["Autodiff", "NN", "Optim", "Datasets", "Training", "PEFT", "Merging", "Experiments"],
                 path: "Chapters/Chapter14Stacking", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter14", dependencies: ["Chapter14Stacking"], path: "Chapters/Chapter14Stacking/main"),
-        .executableTarget(name: "chapters"),
+        .target(name: "ChapterCatalogue"),
+        .executableTarget(name: "chapters", dependencies: ["ChapterCatalogue"]),
 
         // MARK: - Front ends
         .executableTarget(name: "tinytune", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "Tokenizers", "Checkpoints", "Datasets", "Training", "FullFineTuning", "PEFT", "Quantization", "Merging", "Tour", "Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining", "Chapter04Memory"],
@@ -142,6 +143,7 @@ let package = Package(
         .testTarget(name: "MergingTests", dependencies: ["Kernels", "Autodiff", "NN", "PEFT", "Merging"], swiftSettings: numericSettings),
         .testTarget(name: "ExperimentsTests", dependencies: ["Kernels", "NN", "Tokenizers", "Datasets", "Training", "Merging", "Experiments", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "ExerciseTests", dependencies: ["Kernels", "ScalarAutograd", "Autodiff", "NN", "Optim", "FullFineTuning", "PEFT", "Quantization", "Merging", "ExerciseKit", "Workbook", "WorkbookCatalogue"]),
+        .testTarget(name: "ArchitectureTests", dependencies: ["ChapterCatalogue"]),
         .testTarget(name: "ChapterSmokeTests", dependencies: ["Autodiff", "FullFineTuning", "Tour", "Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining", "Chapter04Memory", "Chapter05FineTuning", "Chapter06Tactics", "Chapter07PEFTZoo", "Chapter08LoRA", "Chapter09Serving", "Chapter10Formats", "Chapter11Quantization", "Chapter12QLoRA", "Chapter13Merging", "Chapter14Stacking"],
                     swiftSettings: numericSettings),
     ]

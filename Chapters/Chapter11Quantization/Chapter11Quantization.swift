@@ -1,5 +1,4 @@
-// Chapter11Quantization.swift — Chapter 11: quantization after training (PTQ) and during it (QAT,
-// mixed precision).
+// Chapter11Quantization.swift — Chapter 11: quantization after and during training (PTQ; QAT, mixed precision).
 //
 // The claims, measured on our base model:
 // 1. PTQ: int8 costs almost nothing; int4 needs small groups (per channel or per block) to keep the
