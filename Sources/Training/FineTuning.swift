@@ -107,7 +107,7 @@ public enum FineTuning {
         let trainable = model.parameterCount(trainableOnly: true)
         let tokenized = examples.map { TokenizedExample($0, tokenizer: tokenizer, promptLossWeight: recipe.promptLossWeight) }
         // Rows only as long as the longest example needs: short SFT examples train much faster.
-        let room = model.config.contextLength - (model.virtualTokens?.shape[0] ?? 0)
+        let room = model.config.contextLength - model.virtualTokenCount
         let context = min(room, (tokenized.map(\.ids.count).max() ?? 2) - 1)
         let source = SFTBatchSource(examples: tokenized, batchSize: recipe.batchSize, contextLength: context, seed: recipe.seed)
         let validationBatches = SFTBatchSource(

@@ -82,6 +82,17 @@ public enum Pretraining {
         return (world, Array(ids[..<split]), Array(ids[split...]))
     }
 
+    /// A fixed evaluation set: `count` consecutive [batchSize, contextLength] windows from the start of
+    /// `tokens` (validation text), the same on every call.
+    public static func validationBatches(_ tokens: [Int32], batchSize: Int, contextLength: Int, count: Int) -> [Batch] {
+        PretrainingBatchSource(tokens: tokens, batchSize: batchSize, contextLength: contextLength, seed: 0).sequentialBatches(count)
+    }
+
+    /// The same from the validation text of `recipe`'s corpus, rows of its model's context length.
+    public static func validationBatches(_ recipe: PretrainingRecipe, batchSize: Int, count: Int) -> [Batch] {
+        validationBatches(corpus(recipe).validation, batchSize: batchSize, contextLength: recipe.model.contextLength, count: count)
+    }
+
     /// Trains a base model from scratch.
     public static func train(_ recipe: PretrainingRecipe, progress: ProgressReporter? = nil) -> BaseModel {
         let (world, trainTokens, validationTokens) = corpus(recipe)
@@ -94,8 +105,8 @@ public enum Pretraining {
         let trainer = Trainer(model: model, optimizer: optimizer, options: options)
         var source = PretrainingBatchSource(tokens: trainTokens, batchSize: recipe.batchSize,
                                             contextLength: recipe.model.contextLength, seed: recipe.seed)
-        let validation = PretrainingBatchSource(tokens: validationTokens, batchSize: recipe.batchSize,
-                                                contextLength: recipe.model.contextLength, seed: 0).sequentialBatches(4)
+        let validation = validationBatches(validationTokens, batchSize: recipe.batchSize, contextLength: recipe.model.contextLength,
+                                           count: 4)
         // The loop cannot throw here: the after-step hook does nothing.
         try? trainer.run(source: &source, validation: validation, progress: progress)
         let finalLoss = trainer.evaluate(validation)

@@ -104,7 +104,8 @@ struct Command: Sendable {
 enum CommandLineTool {
     static let commands: [Command] = [TourCommand.command, PretrainCommand.command, FinetuneCommand.command,
                                       LoRACommand.command, QLoRACommand.command, MergeAdapterCommand.command,
-                                      QuantizeCommand.command, MergeCommand.command]
+                                      QuantizeCommand.command, MergeCommand.command,
+                                      GenerateCommand.command, ChatCommand.command, EvalCommand.command]
 
     static let overview = """
     tinytune — fine-tuning language models, explained in code and measured.

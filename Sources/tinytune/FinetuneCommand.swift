@@ -104,6 +104,12 @@ enum FinetuneCommand {
             let base = try Pretraining.loadOrTrain(.standard, progress: ProgressReporter(label: "pretrain", every: 50))
             return (base.model, base.tokenizer)
         }
+        // A llama.cpp GGUF file: kept packed for the commands that train on a frozen (quantized) base.
+        if directory.pathExtension.lowercased() == "gguf" {
+            let loaded = try GGUFPackedModel.loadBase(directory, packed: allowQuantized)
+            print(loaded.summary)
+            return (loaded.model, try ByteLevelBPE(gguf: loaded.file))
+        }
         // A directory written by `tinytune quantize --format nf4` holds packed 4-bit weights.
         let isQuantized = FileManager.default.fileExists(atPath: directory.appendingPathComponent(QuantizedCheckpoint.fileName).path)
         if isQuantized && !allowQuantized {

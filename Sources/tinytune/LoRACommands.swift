@@ -81,17 +81,14 @@ enum LoRACommand {
         let frozen = model.parameterCount() - trainable
         print(String(format: "LoRA r=%d on %@: %d trainable parameters", rank, targets.joined(separator: ","), trainable)
               + (quantized ? "" : String(format: " (%.2f%% of %d)", 100 * Double(trainable) / Double(frozen), frozen)))
-        let eightBit = quantized && options.flag("adam8bit")
+        let optimizer = OptimizerChoice(eightBit: quantized && options.flag("adam8bit"))
         let progress = ProgressReporter(label: quantized ? "qlora" : "lora", every: max(recipe.steps / 10, 1))
-        let makeOptimizer = { (parameters: [(name: String, tensor: Tensor)]) -> Optimizer in
-            eightBit ? AdamW8bit(parameters, minimumQuantizedSize: 256) : AdamW(parameters)
-        }
         if let plan {
             _ = try FineTuning.train(model, tokenizer: tokenizer, examples: examples, recipe: recipe, progress: progress,
-                                     checkpoints: plan, makeOptimizer: makeOptimizer)
+                                     checkpoints: plan, makeOptimizer: optimizer.make)
         } else {
             _ = FineTuning.train(model, tokenizer: tokenizer, examples: examples, recipe: recipe, progress: progress,
-                                 makeOptimizer: makeOptimizer)
+                                 makeOptimizer: optimizer.make)
         }
         try AdapterFiles.save("default", of: model, to: out, baseModel: options.string("base") ?? "tinytune-base")
         print("wrote \(out.path) (adapter_config.json, adapter_model.safetensors)")
