@@ -17,7 +17,10 @@ extension StepBench {
             let (ms, trainable) = meter.install { () -> (Double, Int) in
                 var modelRNG = RNG(seed: 2)
                 let model = GPT(config: config, rng: &modelRNG)
-                let trainable = LoRA.add("default", to: model, config: LoRAConfig(rank: 8), seed: 3)
+                // "all-linear" matches every GPT, so this cannot throw (a library invariant, not input).
+                guard let trainable = try? LoRA.add("default", to: model, config: LoRAConfig(rank: 8), seed: 3) else {
+                    preconditionFailure("LoRA on all-linear matched no layer")
+                }
                 let optimizer = AdamW(model.namedParameters())
                 let ms = Parallelism.$threads.withValue(threads) {
                     Measure.medianMilliseconds(repetitions: quick ? 3 : 7) {

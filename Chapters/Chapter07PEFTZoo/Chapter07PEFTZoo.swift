@@ -65,7 +65,7 @@ public enum Chapter07PEFTZoo {
         for (label, method, rate) in setups {
             let start = Date()
             let model = base.model.copy()
-            if let method { PEFTZoo.apply(method, to: model, seed: 3) } else { model.setTrainable(true) }
+            if let method { try PEFTZoo.apply(method, to: model, seed: 3) } else { model.setTrainable(true) }
             let recipe = SFTRecipe(steps: config.steps, batchSize: config.batchSize, learningRate: rate)
             let tuned = FineTuning.train(model, tokenizer: tokenizer, examples: train, recipe: recipe).model
             let trainable = tuned.parameterCount(trainableOnly: true)

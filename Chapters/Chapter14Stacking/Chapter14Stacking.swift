@@ -78,7 +78,7 @@ public enum Chapter14Stacking {
         let model = base.model.copy()
         let tasks: [SFTTask] = config.useCache ? [.reverse, .record] : [.reverse, .arithmetic]
         for task in tasks {
-            LoRA.add(task.rawValue, to: model, config: LoRAConfig(rank: 8, alpha: 16), seed: 3)
+            try LoRA.add(task.rawValue, to: model, config: LoRAConfig(rank: 8, alpha: 16), seed: 3)
             _ = FineTuning.train(model, tokenizer: tokenizer, examples: task.examples(split: .train, count: config.trainExamples, seed: 1, world: base.world),
                                  recipe: config.adapterRecipe)
         }

@@ -21,27 +21,37 @@ public enum LoRA {
     }
 
     /// Adds adapter `name` to every targeted Linear, makes it the active adapter, freezes everything else.
-    /// Returns the number of trainable parameters.
+    /// Returns the number of trainable parameters. Throws (changing nothing) when no layer matches the
+    /// targets; the error lists the targets and the model's layer names.
     @discardableResult
-    public static func add(_ name: String, to model: GPT, config: LoRAConfig, seed: UInt64) -> Int {
+    public static func add(_ name: String, to model: GPT, config: LoRAConfig, seed: UInt64) throws -> Int {
+        guard config.rank >= 1, config.rank <= AdapterConfig.maximumRank, config.alpha.isFinite else {
+            throw AdapterFileError(description: "LoRA: rank \(config.rank) must be in 1...\(AdapterConfig.maximumRank) and alpha \(config.alpha) finite")
+        }
+        let targeted = linearLayers(of: model).filter { config.targets(path: $0.path) }
+        guard !targeted.isEmpty else {
+            throw AdapterFileError(description: "LoRA: no Linear layer matches targets \(config.targets); the model's layers are "
+                                   + linearLayers(of: model).map(\.path).joined(separator: ", "))
+        }
         var rng = RNG(seed: seed)
         model.setTrainable(false)
-        var matched = 0
-        for (path, layer) in linearLayers(of: model) where config.targets(path: path) {
+        for (_, layer) in targeted {
             let lora = (layer.adapter as? LoRALayer) ?? LoRALayer()
             lora.add(name, config: config, layer: layer, rng: &rng)
             lora.active = [name]
             layer.adapter = lora
-            matched += 1
         }
-        require(matched > 0, "LoRA: no Linear layer matches targets \(config.targets)")
-        // Only the new adapter trains.
+        trainOnly(name, on: model)
+        return model.parameterCount(trainableOnly: true)
+    }
+
+    /// Makes adapter `name` the only trainable tensors of the LoRA layers.
+    static func trainOnly(_ name: String, on model: GPT) {
         for (_, _, lora) in loraLayers(of: model) {
             for (adapterName, weights) in lora.adapters {
                 for (_, tensor) in weights.named { tensor.requiresGrad = adapterName == name }
             }
         }
-        return model.parameterCount(trainableOnly: true)
     }
 
     /// Makes `names` the active adapters on every LoRA layer (empty: the base model).

@@ -71,7 +71,7 @@ enum LoRACommand {
             print(String(format: "NF4 base: %d linear layers, %.1f KB → %.1f KB (%.3fx of fp32)", summary.quantizedLayers,
                          Double(summary.fp32Bytes) / 1e3, Double(summary.quantizedBytes) / 1e3, summary.ratio))
         } else {
-            trainable = LoRA.add("default", to: model, config: config, seed: recipe.seed)
+            trainable = try LoRA.add("default", to: model, config: config, seed: recipe.seed)
         }
         let frozen = model.parameterCount() - trainable
         print(String(format: "LoRA r=%d on %@: %d trainable parameters", rank, targets.joined(separator: ","), trainable)

@@ -7,10 +7,10 @@ import NN
 @Suite struct ZooTests {
     // loraTestConfig: GPT-2 flavour, vocabulary 23, context 8, width 16, 2 blocks, 2 heads, MLP 64.
     @Test(arguments: [PEFTMethod.bitFit, .ia3, .houlsby(bottleneck: 4), .lora(LoRAConfig(rank: 2))])
-    func startsAsTheIdentity(method: PEFTMethod) {
+    func startsAsTheIdentity(method: PEFTMethod) throws {
         let m = model()
         let before = m(loraTestIDs, batch: 2, steps: 6)
-        PEFTZoo.apply(method, to: m, seed: 3)
+        try PEFTZoo.apply(method, to: m, seed: 3)
         #expect(maxDifference(before, m(loraTestIDs, batch: 2, steps: 6)) < 1e-6, "\(method)")
     }
 
@@ -21,15 +21,15 @@ import NN
         (.promptTuning(tokens: 3), 3 * 16),
         (.prefixTuning(tokens: 2), 2 * 2 * (2 * 2 * 8)),                              // keys + values [H, P, D] per block
     ])
-    func trainableParametersByHand(method: PEFTMethod, expected: Int) {
+    func trainableParametersByHand(method: PEFTMethod, expected: Int) throws {
         let m = model()
-        #expect(PEFTZoo.apply(method, to: m, seed: 3) == expected, "\(method)")
+        #expect(try PEFTZoo.apply(method, to: m, seed: 3) == expected, "\(method)")
     }
 
     @Test(arguments: [PEFTMethod.promptTuning(tokens: 2), .prefixTuning(tokens: 2), .ia3, .houlsby(bottleneck: 4)])
-    func onlyTheMethodsParametersGetGradients(method: PEFTMethod) {
+    func onlyTheMethodsParametersGetGradients(method: PEFTMethod) throws {
         let m = model()
-        PEFTZoo.apply(method, to: m, seed: 3)
+        try PEFTZoo.apply(method, to: m, seed: 3)
         Tensor.crossEntropy(m(Array(loraTestIDs.prefix(6)), batch: 1, steps: 6), targets: Array(loraTestIDs.suffix(6))).backward()
         var trained = 0
         for (name, p) in m.namedParameters() {
@@ -39,9 +39,9 @@ import NN
         #expect(trained > 0)
     }
 
-    @Test func promptAndPrefixTuningSeeTheSameSequenceLengthLimit() {
+    @Test func promptAndPrefixTuningSeeTheSameSequenceLengthLimit() throws {
         let m = model()
-        PEFTZoo.apply(.promptTuning(tokens: 2), to: m, seed: 3)
+        try PEFTZoo.apply(.promptTuning(tokens: 2), to: m, seed: 3)
         // Context 8 = 2 virtual tokens + at most 6 real ones.
         #expect(m(Array(loraTestIDs.prefix(6)), batch: 1, steps: 6).shape == [6, 23])
     }

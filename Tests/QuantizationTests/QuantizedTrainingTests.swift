@@ -85,7 +85,7 @@ struct ToySetup {
         let setup = ToySetup()
         let initial = setup.base.meanLoss(on: setup.evaluationBatches)
         let lora = setup.base.copy()
-        LoRA.add("default", to: lora, config: LoRAConfig(rank: 8), seed: 2)
+        try LoRA.add("default", to: lora, config: LoRAConfig(rank: 8), seed: 2)
         let loraLoss = setup.fit(lora, steps: 40, learningRate: 1e-2)
         let qlora = setup.base.copy()
         try QLoRA.prepare(qlora, adapter: "default", config: QLoRAConfig(lora: LoRAConfig(rank: 8)), seed: 2)
