@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "Quantization", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "Tokenizers", "Datasets", "Training",
                                                      "Checkpoints", "FullFineTuning", "PEFT"], swiftSettings: numericSettings),
 
-        .target(name: "Merging", dependencies: ["Kernels", "Autodiff", "NN", "Tokenizers", "Datasets", "FullFineTuning", "PEFT"],
+        .target(name: "Merging", dependencies: ["Kernels", "Autodiff", "NN", "Tokenizers", "Datasets", "FullFineTuning", "PEFT", "Checkpoints"],
                 swiftSettings: numericSettings),
 
         .target(name: "Tour", dependencies: ["Autodiff", "NN", "Optim", "Tokenizers", "Datasets", "Training", "FullFineTuning",
@@ -143,7 +143,8 @@ let package = Package(
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Kernels", "Autodiff", "NN", "Optim", "PEFT",
                                                         "FullFineTuning", "Training", "Datasets", "Tokenizers", "TestSupport"],
                     swiftSettings: numericSettings),
-        .testTarget(name: "MergingTests", dependencies: ["Merging", "Autodiff", "NN", "PEFT", "FullFineTuning", "Datasets", "Tokenizers"], swiftSettings: numericSettings),
+        .testTarget(name: "MergingTests", dependencies: ["Merging", "Autodiff", "NN", "PEFT", "FullFineTuning", "Datasets", "Tokenizers",
+                                                  "Checkpoints", "TestSupport"], exclude: ["Fixtures"], swiftSettings: numericSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"],
                     resources: [.copy("Fixtures")]),
