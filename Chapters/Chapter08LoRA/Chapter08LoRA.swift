@@ -168,7 +168,7 @@ public enum Chapter08LoRA {
         let ids = tokenizer.encode("reverse: lamo\n").map(Int32.init)
         let unmerged = Tensor.withNoGrad { loraModel(ids, batch: 1, steps: ids.count) }
         let before = LoRA.linearLayers(of: loraModel).map(\.layer.weight.values)
-        LoRA.merge("default", into: loraModel)
+        try LoRA.merge("default", into: loraModel)
         let merged = Tensor.withNoGrad { loraModel(ids, batch: 1, steps: ids.count) }
         LoRA.unmerge("default", from: loraModel)
         let after = LoRA.linearLayers(of: loraModel).map(\.layer.weight.values)

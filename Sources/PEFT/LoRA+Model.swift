@@ -59,9 +59,18 @@ public enum LoRA {
         for (_, _, lora) in loraLayers(of: model) { lora.active = names.filter { lora.weights($0) != nil } }
     }
 
-    /// Folds adapter `name` into the base weights of every layer that has it.
-    public static func merge(_ name: String, into model: GPT) {
+    /// Folds adapter `name` into the base weights of every layer that has it. Throws, changing
+    /// nothing, when one of those layers has a quantized base weight (QLoRA): dequantize it first.
+    public static func merge(_ name: String, into model: GPT) throws {
+        try checkMergeable(name, model)
         for (_, layer, lora) in loraLayers(of: model) { lora.merge(name, layer: layer) }
+    }
+
+    /// Throws naming the first layer whose base weight is quantized and carries adapter `name`.
+    static func checkMergeable(_ name: String, _ model: GPT) throws {
+        if let (path, _, _) = loraLayers(of: model).first(where: { $0.lora.quantizedBase != nil && $0.lora.weights(name) != nil }) {
+            throw AdapterFileError(description: "LoRA: cannot merge \"\(name)\" into \(path): its base weight is quantized (dequantize it first)")
+        }
     }
 
     /// Takes adapter `name` back out of the base weights.
@@ -70,8 +79,10 @@ public enum LoRA {
     }
 
     /// Merges adapter `name` into the base weights and drops every LoRA layer: the result is a plain
-    /// model (other adapters on the same layers are discarded too).
-    public static func mergeAndUnload(_ name: String, from model: GPT) {
+    /// model (other adapters on the same layers are discarded too). Throws, changing nothing, for a
+    /// quantized base.
+    public static func mergeAndUnload(_ name: String, from model: GPT) throws {
+        try checkMergeable(name, model)
         for (_, layer, lora) in loraLayers(of: model) {
             lora.merge(name, layer: layer)
             layer.adapter = nil

@@ -137,7 +137,7 @@ enum MergeAdapterCommand {
         guard let outPath = options.string("out") else { throw UsageError(description: "--out DIR is required") }
         let (model, tokenizer) = try FinetuneCommand.loadBase(options.existingPath("base"))
         try AdapterFiles.load("default", into: model, from: adapter)
-        LoRA.mergeAndUnload("default", from: model)
+        try LoRA.mergeAndUnload("default", from: model)
         model.setTrainable(true)
         let out = URL(fileURLWithPath: outPath)
         try ModelCheckpoint.save(model, to: out)
