@@ -65,3 +65,66 @@ import PEFT
         #expect(throws: QuantizationError.self) { try QuantizedCheckpoint.load(directory: directory) }
     }
 }
+
+/// Issue 18's NF4-checkpoint inputs: each is an error naming the problem, found before a model of the
+/// claimed size is allocated.
+@Suite struct QuantizedCheckpointValidationTests {
+    /// A saved toy checkpoint whose file is rewritten by `tensors` / `metadata` and config by `config`.
+    func damaged(metadata: ((inout [String: String]) -> Void)? = nil, tensors: ((inout [SafeTensors.NamedTensor]) throws -> Void)? = nil,
+                 config: ((inout [String: Any]) -> Void)? = nil) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tinytune-nf4-bad-\(UUID().uuidString)")
+        try QuantizedCheckpoint.save(ToySetup().base, to: directory)
+        let url = directory.appendingPathComponent(QuantizedCheckpoint.fileName)
+        let file = try SafeTensors.File(contentsOf: url)
+        var named = file.namedTensors, meta = file.metadata
+        metadata?(&meta)
+        try tensors?(&named)
+        try SafeTensors.write(named, metadata: meta, to: url)
+        if let config {
+            let configURL = directory.appendingPathComponent("config.json")
+            var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any])
+            config(&json)
+            try JSONSerialization.data(withJSONObject: json).write(to: configURL)
+        }
+        return directory
+    }
+
+    func expectRefused(_ directory: URL, _ words: [String]) throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let meter = MemoryMeter()
+        meter.install {
+            #expect { try QuantizedCheckpoint.load(directory: directory) } throws: { error in
+                let text = "\(error)"
+                return words.allSatisfy { text.contains($0) } || { Issue.record("message: \(text)"); return false }()
+            }
+        }
+        #expect(meter.peakTotal < 50_000_000, "peak \(meter.peakTotal) bytes")
+    }
+
+    @Test func badBlockSizes() throws {
+        for size in ["0", "-64", "63", "4611686018427387904"] {
+            try expectRefused(damaged(metadata: { $0["block_size"] = size }), ["block_size"])
+        }
+    }
+
+    @Test func hugeConfigSizesAreCheckedAgainstTheFileFirst() throws {
+        let layerKey = "n_layer", embeddingKey = "n_embd"
+        for (key, value) in [(layerKey, 1 << 40), (layerKey, 1_000_000), ("vocab_size", 1 << 40), (embeddingKey, 1 << 20), ("n_positions", 1 << 30)] {
+            try expectRefused(damaged(config: { $0[key] = value }), [])
+        }
+    }
+
+    @Test func wrongShapesWithTheRightCountAndTensorsPastTheLayers() throws {
+        try expectRefused(damaged(tensors: { named in
+            let index = try #require(named.firstIndex { $0.name == "wpe.weight" })
+            let t = named[index]
+            named[index] = SafeTensors.NamedTensor(name: t.name, dtype: t.dtype, shape: t.shape.reversed(), bytes: t.bytes)
+        }), ["wpe.weight", "shape"])
+        try expectRefused(damaged(tensors: { named in
+            named.append(try SafeTensors.NamedTensor(name: "h.9.ln_1.weight", shape: [2], floats: [1, 1]))
+        }), ["blocks"])
+        try expectRefused(damaged(tensors: { named in
+            named.append(try SafeTensors.NamedTensor(name: "extra.weight", shape: [2], floats: [1, 1]))
+        }), ["extra.weight"])
+    }
+}
