@@ -126,7 +126,11 @@ public enum AdapterFiles {
                     throw AdapterFileError(description: "\(weightsURL.path): tensor \(name) has shape \(info.shape), the model needs \(shape) (r = \(rank))")
                 }
                 let values = try file.floats(of: name)
-                guard values.allSatisfy(\.isFinite) else { throw AdapterFileError(description: "\(weightsURL.path): tensor \(name) holds NaN or infinity") }
+                // Finite and below 1e6 in magnitude: a trained adapter's entries are far smaller, and larger
+                // ones (a damaged file) overflow Float32 in B·A·x.
+                guard values.allSatisfy({ $0.isFinite && abs($0) <= 1e6 }) else {
+                    throw AdapterFileError(description: "\(weightsURL.path): tensor \(name) holds NaN, infinity or values beyond ±1e6")
+                }
                 return Tensor(values, shape: shape)
             }
             let a = try tensor("lora_A.weight", [rank, layer.inFeatures])
