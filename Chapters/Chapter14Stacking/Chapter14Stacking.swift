@@ -14,7 +14,6 @@ import Optim
 import Tokenizers
 import Datasets
 import Training
-import FullFineTuning
 import PEFT
 import Merging
 

@@ -8,6 +8,7 @@
 // embeddings from the first slice's model and the final norm and head from the last slice's.
 // Leaves out: merging models of different widths, tokenizer surgery.
 import Foundation
+import Kernels
 import Autodiff
 import NN
 import Checkpoints

@@ -25,7 +25,7 @@ extension LoRALayer {
     /// Folds adapter `name` into `layer.weight` (it then no longer runs as a branch).
     public func merge(_ name: String, layer: Linear) {
         guard let w = weights(name), !w.merged else { return }
-        require(quantizedBase == nil, "LoRA.merge: layer's base weight is quantized; dequantize it before merging \(name)")
+        require(layer.packedWeight == nil, "LoRA.merge: layer's base weight is packed (quantized); dequantize it before merging \(name)")
         Tensor.withNoGrad {
             var adapted = LoRALayer.adaptedWeight(layer.weight, a: w.a, b: w.b, scaling: w.config.scaling)
             if let magnitude = w.magnitude {

@@ -68,7 +68,7 @@ public enum LoRA {
 
     /// Throws naming the first layer whose base weight is quantized and carries adapter `name`.
     static func checkMergeable(_ name: String, _ model: GPT) throws {
-        if let (path, _, _) = loraLayers(of: model).first(where: { $0.lora.quantizedBase != nil && $0.lora.weights(name) != nil }) {
+        if let (path, _, _) = loraLayers(of: model).first(where: { $0.layer.packedWeight != nil && $0.lora.weights(name) != nil }) {
             throw AdapterFileError(description: "LoRA: cannot merge \"\(name)\" into \(path): its base weight is quantized (dequantize it first)")
         }
     }

@@ -6,6 +6,7 @@
 // schedules, clipping, periodic validation and early stopping.
 // Leaves out: distributed data parallelism, mixed precision (see the Quantization module).
 import Foundation
+import Kernels
 import Autodiff
 import NN
 import Optim

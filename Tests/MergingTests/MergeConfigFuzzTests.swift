@@ -2,6 +2,7 @@
 // succeed with finite tensors or throw, never crash or hang.
 import Foundation
 import Testing
+import Kernels
 import TestSupport
 import Autodiff
 import NN

@@ -3,6 +3,7 @@
 // allocates anything.
 import Foundation
 import Testing
+import Kernels
 import Autodiff
 import NN
 @testable import Merging

@@ -2,6 +2,7 @@
 // ~8x smaller on disk for its linear weights, trains QLoRA adapters, and reports bad files by name.
 import Foundation
 import Testing
+import Kernels
 import Autodiff
 import NN
 import Checkpoints

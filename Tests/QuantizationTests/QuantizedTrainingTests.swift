@@ -10,7 +10,6 @@ import Optim
 import Tokenizers
 import Datasets
 import Training
-import FullFineTuning
 import PEFT
 @testable import Quantization
 
@@ -112,7 +111,7 @@ struct ToySetup {
         #expect { try LoRA.merge("q", into: model) } throws: { "\($0)".contains("quantized") }
         #expect { try LoRA.mergeAndUnload("q", from: model) } throws: { "\($0)".contains("quantized") }
         #expect(model(ids, batch: 1, steps: 4).values == before)
-        #expect(LoRA.loraLayers(of: model).allSatisfy { $0.lora.quantizedBase != nil && $0.lora.weights("q")?.merged == false })
+        #expect(LoRA.loraLayers(of: model).allSatisfy { $0.layer.packedWeight != nil && $0.lora.weights("q")?.merged == false })
     }
 }
 
