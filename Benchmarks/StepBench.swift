@@ -33,7 +33,11 @@ enum StepBench {
         case .frozen:
             model.setTrainable(false)
             model.setTrainable(true) { $0.hasPrefix("h.3.") }
-        case .lora: _ = LoRA.add("default", to: model, config: LoRAConfig(rank: 8), seed: 3)
+        case .lora:
+            // "all-linear" matches every Linear of the model, so this cannot throw here.
+            do { _ = try LoRA.add("default", to: model, config: LoRAConfig(rank: 8), seed: 3) } catch {
+                preconditionFailure("LoRA on all linear layers of the bench model: \(error)")
+            }
         }
         let optimizer = AdamW(model.namedParameters())
         return (model, optimizer, optimizer.parameters.reduce(0) { $0 + $1.tensor.count })

@@ -58,9 +58,9 @@ public enum Chapter07PEFTZoo {
             + config.methods.map { ($0.method.description, $0.method, $0.learningRate) }
         for (label, method, rate) in setups {
             let recipe = SFTRecipe(steps: config.steps, batchSize: config.batchSize, learningRate: rate)
-            let run = Experiment.measure(label, start: setup.model, tokenizer: setup.tokenizer, examples: setup.train, recipe: recipe,
+            let run = try Experiment.measure(label, start: setup.model, tokenizer: setup.tokenizer, examples: setup.train, recipe: recipe,
                                          tests: [setup.test]) { model in
-                if let method { PEFTZoo.apply(method, to: model, seed: 3) } else { model.setTrainable(true) }
+                if let method { try PEFTZoo.apply(method, to: model, seed: 3) } else { model.setTrainable(true) }
             }
             let row = Row(method: label, trainable: run.trainableParameters, fraction: run.trainableFraction, score: run.scores[0],
                           extraInferenceMultiplyAdds: method.map { PEFTZoo.extraInferenceMultiplyAdds($0, model: run.model, contextLength: 32) } ?? 0,

@@ -77,8 +77,8 @@ public enum Chapter08LoRA {
         let total = base.model.parameterCount()
 
         /// Trains one setup under a memory meter.
-        func measure(_ label: String, recipe: SFTRecipe, on baseModel: GPT? = nil, prepare: (GPT) -> Void) -> (Run, GPT) {
-            let run = Experiment.measure(label, start: baseModel ?? base.model, tokenizer: tokenizer, examples: setup.train,
+        func measure(_ label: String, recipe: SFTRecipe, on baseModel: GPT? = nil, prepare: (GPT) throws -> Void) rethrows -> (Run, GPT) {
+            let run = try Experiment.measure(label, start: baseModel ?? base.model, tokenizer: tokenizer, examples: setup.train,
                                          recipe: recipe, tests: [setup.test], prepare: prepare)
             return (Run(label: label, trainable: run.trainableParameters, fraction: run.trainableFraction, score: run.scores[0],
                         peakBytes: run.peakBytes, seconds: run.seconds), run.model)
@@ -111,8 +111,8 @@ public enum Chapter08LoRA {
         output("   The update concentrates in a few directions: that is the bet LoRA makes.\n")
 
         // 2. LoRA r = 8 on every linear layer vs full fine-tuning.
-        let (lora, loraModel) = measure("LoRA r=8, all linear", recipe: config.lora) {
-            LoRA.add("default", to: $0, config: LoRAConfig(rank: 8, alpha: 16), seed: 3)
+        let (lora, loraModel) = try measure("LoRA r=8, all linear", recipe: config.lora) {
+            try LoRA.add("default", to: $0, config: LoRAConfig(rank: 8, alpha: 16), seed: 3)
         }
         output("2. LoRA vs full fine-tuning (task: reverse a word; base has \(total) parameters):")
         func show(_ run: Run) {
@@ -130,8 +130,8 @@ public enum Chapter08LoRA {
             let wideBase = try Pretraining.base(wide, cached: config.useCache)
             output("   The same comparison on a width-256 base (\(wideBase.model.parameterCount()) parameters, pretrained once and cached):")
             wideFull = measure("full fine-tuning, w256", recipe: config.full, on: wideBase.model) { $0.setTrainable(true) }.0
-            wideLoRA = measure("LoRA r=8, all, w256", recipe: config.lora, on: wideBase.model) {
-                LoRA.add("default", to: $0, config: LoRAConfig(rank: 8, alpha: 16), seed: 3)
+            wideLoRA = try measure("LoRA r=8, all, w256", recipe: config.lora, on: wideBase.model) {
+                try LoRA.add("default", to: $0, config: LoRAConfig(rank: 8, alpha: 16), seed: 3)
             }.0
             show(wideFull!)
             show(wideLoRA!)
@@ -146,8 +146,8 @@ public enum Chapter08LoRA {
         var sweep: [Run] = []
         for (rank, targets) in config.sweepSettings {
             let label = "r=\(rank), \(targets.joined(separator: "+"))"
-            let run = measure(label, recipe: config.sweep) {
-                LoRA.add("default", to: $0, config: LoRAConfig(rank: rank, alpha: Float(2 * rank), targets: targets), seed: 3)
+            let run = try measure(label, recipe: config.sweep) {
+                try LoRA.add("default", to: $0, config: LoRAConfig(rank: rank, alpha: Float(2 * rank), targets: targets), seed: 3)
             }.0
             sweep.append(run)
             show(run)
@@ -157,7 +157,7 @@ public enum Chapter08LoRA {
         let ids = tokenizer.encode("reverse: lamo\n").map(Int32.init)
         let unmerged = Tensor.withNoGrad { loraModel(ids, batch: 1, steps: ids.count) }
         let before = LoRA.linearLayers(of: loraModel).map(\.layer.weight.values)
-        LoRA.merge("default", into: loraModel)
+        try LoRA.merge("default", into: loraModel)
         let merged = Tensor.withNoGrad { loraModel(ids, batch: 1, steps: ids.count) }
         LoRA.unmerge("default", from: loraModel)
         let after = LoRA.linearLayers(of: loraModel).map(\.layer.weight.values)

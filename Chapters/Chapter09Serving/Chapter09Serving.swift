@@ -52,7 +52,7 @@ public enum Chapter09Serving {
         let model = base.model.copy()
         // 1. One adapter per task, trained on the shared (frozen) base.
         for task in config.tasks {
-            LoRA.add(task.rawValue, to: model, config: LoRAConfig(rank: config.rank, alpha: Float(2 * config.rank)), seed: 3)
+            try LoRA.add(task.rawValue, to: model, config: LoRAConfig(rank: config.rank, alpha: Float(2 * config.rank)), seed: 3)
             let train = task.examples(split: .train, count: config.trainExamples, seed: 1, world: base.world)
             _ = FineTuning.train(model, tokenizer: tokenizer, examples: train, recipe: config.recipe)
             output("trained adapter \"\(task.rawValue)\": \(LoRA.parameterCount(task.rawValue, in: model)) parameters")

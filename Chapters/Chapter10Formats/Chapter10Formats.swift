@@ -149,6 +149,8 @@ extension Chapter10Formats {
                    + pad(short(f.epsilon), 12) + pad(f.hasInfinity ? "yes" : "no", 5) + (f.hasNaN ? "yes" : "no"))
         }
         output("   E4M3 reaches 448 (not 240) because only S.1111.111 is NaN; E2M1 has no special values at all.")
+        output("   Converting to E4M3 past ±448: FloatFormat.e4m3 saturates to ±448 (as PyTorch's .to(torch.float8_e4m3fn));")
+        output("   FloatFormat.e4m3NaNOnOverflow gives NaN instead (OCP's non-saturating conversion).")
         output("   Integer rows are at scale 1: their numbers are code × scale, evenly spaced (int8: ±127, int4: ±7).")
     }
 

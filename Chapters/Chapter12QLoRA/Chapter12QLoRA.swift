@@ -97,7 +97,7 @@ public enum Chapter12QLoRA {
         }
         let fp32Linear = linears.map(\.layer.weight.byteCount).reduce(0, +)
         let loraRun = try measure("LoRA, fp32 base") { model in
-            LoRA.add("default", to: model, config: lora, seed: 3)
+            try LoRA.add("default", to: model, config: lora, seed: 3)
             return fp32Linear
         }
         let qloraRun = try measure("QLoRA, NF4+DQ base") { model in

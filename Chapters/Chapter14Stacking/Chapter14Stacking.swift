@@ -42,6 +42,9 @@ public enum Chapter14Stacking {
         public var baseLoss: Float, stackedBefore: Float, stackedAfter: Float, baseAfter: Float
         /// Accuracy on (reverse, record): each adapter alone, both active, concatenated, SVD-combined.
         public var adapterRows: [(setup: String, reverse: Double, record: Double)]
+        /// Largest logit difference on one test prompt between "both active" and "concatenated" (≈ 0:
+        /// the same update), and between "both active" and the first adapter alone (clearly not 0).
+        public var concatenationDifference: Float = 0, bothVersusFirstDifference: Float = 0
     }
 
     /// Runs the chapter, printing through `output`.
@@ -78,7 +81,7 @@ public enum Chapter14Stacking {
         let model = base.model.copy()
         let tasks: [SFTTask] = config.useCache ? [.reverse, .record] : [.reverse, .arithmetic]
         for task in tasks {
-            LoRA.add(task.rawValue, to: model, config: LoRAConfig(rank: 8, alpha: 16), seed: 3)
+            try LoRA.add(task.rawValue, to: model, config: LoRAConfig(rank: 8, alpha: 16), seed: 3)
             _ = FineTuning.train(model, tokenizer: tokenizer, examples: task.examples(split: .train, count: config.trainExamples, seed: 1, world: base.world),
                                  recipe: config.adapterRecipe)
         }
@@ -97,9 +100,19 @@ public enum Chapter14Stacking {
             rows.append((label, scores[0], scores[1]))
             output("   " + label.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%5.0f%%    %5.0f%%", scores[0] * 100, scores[1] * 100))
         }
+        // The same comparison on raw logits, where a 0% = 0% accuracy tie cannot hide a difference.
+        let probe = tokenizer.encode(tests[0][0].prompt).prefix(model.config.contextLength).map(Int32.init)
+        func logits(_ active: [String]) -> [Float] {
+            LoRA.setActive(active, on: model)
+            return model(Array(probe), batch: 1, steps: probe.count).values
+        }
+        let both = logits(names)
+        let concatenationDifference = zip(both, logits(["concatenated"])).map { abs($0 - $1) }.max() ?? 0
+        let bothVersusFirstDifference = zip(both, logits([names[0]])).map { abs($0 - $1) }.max() ?? 0
         output("   Concatenation reproduces \"both active\" exactly (it is the same sum); both differ from each adapter alone")
         output("   because each update now also acts on the other task's inputs.")
         return Report(baseLayers: n, stackedLayers: stacked.config.layers, baseLoss: baseLoss, stackedBefore: stackedBefore,
-                      stackedAfter: stackedAfter, baseAfter: baseAfter, adapterRows: rows)
+                      stackedAfter: stackedAfter, baseAfter: baseAfter, adapterRows: rows,
+                      concatenationDifference: concatenationDifference, bothVersusFirstDifference: bothVersusFirstDifference)
     }
 }

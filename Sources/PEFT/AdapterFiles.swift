@@ -7,8 +7,11 @@
 //                                (+ …lora_magnitude_vector [out] for DoRA)
 // where the module path is the transformers one ("transformer.h.0.attn.c_attn" for GPT-2,
 // "model.layers.0.self_attn.q_proj" for Llama). GPT-2's Conv1D layers are flagged fan_in_fan_out; the
-// LoRA matrices keep the shapes above either way.
-// Leaves out: other PEFT types' files, modules_to_save, layer-pattern options.
+// LoRA matrices keep the shapes above either way. Which layers an adapter covers is decided by its
+// config with PEFT's rules (see AdapterConfig.swift).
+// Loading validates everything — config, every tensor's presence, shape and values — before it touches
+// the model, so a file that fails to load leaves the model exactly as it was.
+// Leaves out: other PEFT types' files, modules_to_save (refused).
 import Foundation
 import Autodiff
 import NN
@@ -23,29 +26,42 @@ public struct AdapterFileError: Error, CustomStringConvertible, Equatable {
 public enum AdapterFiles {
     /// The transformers module path of one of our layer paths.
     static func huggingFacePath(_ path: String, flavour: GPTConfig.Flavour) -> String {
-        flavour == .gpt2 ? "transformer." + path : "model." + path
+        if path == "lm_head" { return path }
+        return flavour == .gpt2 ? "transformer." + path : "model." + path
     }
 
     /// Writes adapter `name` of `model` to `directory` (adapter_config.json + adapter_model.safetensors),
     /// replacing the directory as a whole.
+    /// Layers with another r or α than the first get `rank_pattern` / `alpha_pattern` entries (full paths).
     public static func save(_ name: String, of model: GPT, to directory: URL, baseModel: String = "") throws {
         let layers = LoRA.loraLayers(of: model).compactMap { path, _, lora in lora.weights(name).map { (path, $0) } }
         guard let config = layers.first?.1.config else { throw AdapterFileError(description: "no adapter named \"\(name)\" on the model") }
+        let flavour = model.config.flavour
         var tensors: [SafeTensors.NamedTensor] = []
+        var rankPattern: [String: Int] = [:], alphaPattern: [String: Double] = [:]
         for (path, weights) in layers {
-            let prefix = "base_model.model." + huggingFacePath(path, flavour: model.config.flavour) + "."
+            let prefix = "base_model.model." + huggingFacePath(path, flavour: flavour) + "."
             for (kind, tensor) in weights.named {
                 tensors.append(try SafeTensors.NamedTensor(name: prefix + kind, shape: tensor.shape, floats: tensor.values))
             }
+            if weights.config.rank != config.rank { rankPattern[huggingFacePath(path, flavour: flavour)] = weights.config.rank }
+            if weights.config.alpha != config.alpha { alphaPattern[huggingFacePath(path, flavour: flavour)] = Double(weights.config.alpha) }
         }
-        let modules = Array(Set(layers.map { $0.0.split(separator: ".").last.map(String.init) ?? $0.0 })).sorted()
-        let json: [String: Any] = [
+        // Short module names when they pick exactly the adapted layers (the usual case), else full paths.
+        let adapted = Set(layers.map(\.0))
+        let shortNames = Set(adapted.map { $0.split(separator: ".").last.map(String.init) ?? $0 })
+        let shortCover = Set(LoRA.linearLayers(of: model).map(\.path).filter { path in shortNames.contains { path.hasSuffix("." + $0) } })
+        let modules = shortCover == adapted ? shortNames.sorted() : adapted.map { huggingFacePath($0, flavour: flavour) }.sorted()
+        var json: [String: Any] = [
             "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": config.rank, "lora_alpha": Double(config.alpha),
-            "lora_dropout": Double(config.dropout), "target_modules": modules, "fan_in_fan_out": model.config.flavour == .gpt2,
+            "lora_dropout": Double(config.dropout), "target_modules": modules, "fan_in_fan_out": flavour == .gpt2,
             "bias": "none", "use_rslora": config.useRSLoRA, "use_dora": config.useDoRA,
-            "init_lora_weights": config.initialization == .gaussian ? "gaussian" : (config.initialization == .pissa ? "pissa" : "true"),
+            // PEFT takes a boolean (true = its default Kaiming-uniform init) or a method's name.
+            "init_lora_weights": config.initialization == .gaussian ? "gaussian" : (config.initialization == .pissa ? "pissa" : true),
             "base_model_name_or_path": baseModel, "inference_mode": true, "modules_to_save": NSNull(),
         ]
+        if !rankPattern.isEmpty { json["rank_pattern"] = rankPattern }
+        if !alphaPattern.isEmpty { json["alpha_pattern"] = alphaPattern }
         // The two files belong together: replace the directory as a whole (see AtomicDirectory).
         let configJSON = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
         try AtomicDirectory.write(to: directory) { staging in
@@ -54,54 +70,80 @@ public enum AdapterFiles {
         }
     }
 
-    /// Reads the adapter in `directory` onto `model` as adapter `name` (and makes it active).
-    /// Every tensor must match a targeted layer by name and shape; otherwise the error names it.
+    /// One layer's adapter, read and checked, not yet installed.
+    struct LoadedLayer {
+        var layer: Linear
+        var config: LoRAConfig
+        var a: Tensor, b: Tensor, magnitude: Tensor?
+    }
+
+    /// Reads the adapter in `directory` onto `model` as adapter `name` (and makes it active; any
+    /// adapter of that name already on the model is replaced). Every tensor must belong to a layer the
+    /// config targets, with the shape that layer needs, and finite values; otherwise the error names it
+    /// and the model is unchanged.
     public static func load(_ name: String, into model: GPT, from directory: URL) throws {
+        let loaded = try read(from: directory, for: model)
+        // Everything checked: now change the model.
+        LoRA.remove(name, from: model)
+        model.setTrainable(false)
+        for entry in loaded {
+            let lora = (entry.layer.adapter as? LoRALayer) ?? LoRALayer()
+            lora.install(name, config: entry.config, a: entry.a, b: entry.b, magnitude: entry.magnitude)
+            lora.active = [name]
+            entry.layer.adapter = lora
+        }
+        LoRA.trainOnly(name, on: model)
+    }
+
+    /// Parses and validates the adapter files against `model` without modifying it.
+    static func read(from directory: URL, for model: GPT) throws -> [LoadedLayer] {
         let configURL = directory.appendingPathComponent("adapter_config.json")
-        guard let data = try? Data(contentsOf: configURL),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw AdapterFileError(description: "\(configURL.path): missing or not a JSON object")
-        }
-        func field<T>(_ key: String, _ type: T.Type) throws -> T {
-            guard let value = json[key] as? T else { throw AdapterFileError(description: "\(configURL.path): field \"\(key)\" missing or of the wrong type") }
-            return value
-        }
-        guard try field("peft_type", String.self) == "LORA" else {
-            throw AdapterFileError(description: "\(configURL.path): peft_type \(json["peft_type"] ?? "") is not LORA")
-        }
-        let targets: [String]
-        if let list = json["target_modules"] as? [String] { targets = list }
-        else if let single = json["target_modules"] as? String { targets = [single] }
-        else { throw AdapterFileError(description: "\(configURL.path): field \"target_modules\" missing or of the wrong type") }
-        let config = LoRAConfig(rank: try field("r", Int.self), alpha: Float(try field("lora_alpha", Double.self)),
-                                dropout: Float((json["lora_dropout"] as? Double) ?? 0), useRSLoRA: (json["use_rslora"] as? Bool) ?? false,
-                                useDoRA: (json["use_dora"] as? Bool) ?? false, targets: targets)
+        guard let data = try? Data(contentsOf: configURL) else { throw AdapterFileError(description: "\(configURL.path): cannot be read") }
+        let config = try AdapterConfig(json: data, file: configURL.path)
         let weightsURL = directory.appendingPathComponent("adapter_model.safetensors")
-        let file = try SafeTensors.File(contentsOf: weightsURL)
-        // Attach fresh adapters (freezing the base), then overwrite every tensor from the file.
-        LoRA.add(name, to: model, config: config, seed: 0)
+        let file: SafeTensors.File
+        do { file = try SafeTensors.File(contentsOf: weightsURL) } catch {
+            throw AdapterFileError(description: "\(weightsURL.path): \(error)")
+        }
+        let flavour = model.config.flavour
+        let layers = LoRA.linearLayers(of: model)
+        let targeted = layers.filter { config.targets(huggingFacePath($0.path, flavour: flavour)) }
+        guard !targeted.isEmpty else {
+            throw AdapterFileError(description: "\(configURL.path): target_modules \(config.targets.summary) match no Linear layer; "
+                                   + "the model's are " + layers.map { huggingFacePath($0.path, flavour: flavour) }.joined(separator: ", "))
+        }
+        if let head = targeted.first(where: { $0.path == "lm_head" }) {
+            throw AdapterFileError(description: "\(configURL.path): target_modules select \(head.path); LoRA on the output head is not supported")
+        }
         var expected = Set<String>()
-        for (path, _, lora) in LoRA.loraLayers(of: model) {
-            guard let weights = lora.weights(name) else { continue }
-            let prefix = "base_model.model." + huggingFacePath(path, flavour: model.config.flavour) + "."
-            for (kind, tensor) in weights.named {
-                let key = prefix + kind
-                expected.insert(key)
-                guard let info = file.tensors[key] else {
-                    LoRA.remove(name, from: model)
-                    throw AdapterFileError(description: "\(weightsURL.path): missing tensor \(key)")
+        var result: [LoadedLayer] = []
+        for (path, layer) in targeted {
+            let key = huggingFacePath(path, flavour: flavour)
+            let (rank, alpha) = try config.rankAndAlpha(of: key, file: configURL.path)
+            let loraConfig = LoRAConfig(rank: rank, alpha: Float(alpha), useRSLoRA: config.useRSLoRA, useDoRA: config.useDoRA, targets: [path])
+            func tensor(_ kind: String, _ shape: [Int]) throws -> Tensor {
+                let name = "base_model.model." + key + "." + kind
+                expected.insert(name)
+                guard let info = file.tensors[name] else { throw AdapterFileError(description: "\(weightsURL.path): missing tensor \(name)") }
+                guard info.shape == shape else {
+                    throw AdapterFileError(description: "\(weightsURL.path): tensor \(name) has shape \(info.shape), the model needs \(shape) (r = \(rank))")
                 }
-                guard info.shape == tensor.shape else {
-                    LoRA.remove(name, from: model)
-                    throw AdapterFileError(description: "\(weightsURL.path): tensor \(key) has shape \(info.shape), the model needs \(tensor.shape)")
+                let values = try file.floats(of: name)
+                // Finite and below 1e6 in magnitude: a trained adapter's entries are far smaller, and larger
+                // ones (a damaged file) overflow Float32 in B·A·x.
+                guard values.allSatisfy({ $0.isFinite && abs($0) <= 1e6 }) else {
+                    throw AdapterFileError(description: "\(weightsURL.path): tensor \(name) holds NaN, infinity or values beyond ±1e6")
                 }
-                let values = try file.floats(of: key)
-                values.withUnsafeBufferPointer { tensor.data.update(from: $0.baseAddress!, count: values.count) }
+                return Tensor(values, shape: shape)
             }
+            let a = try tensor("lora_A.weight", [rank, layer.inFeatures])
+            let b = try tensor("lora_B.weight", [layer.outFeatures, rank])
+            let magnitude = config.useDoRA ? try tensor("lora_magnitude_vector", [layer.outFeatures]) : nil
+            result.append(LoadedLayer(layer: layer, config: loraConfig, a: a, b: b, magnitude: magnitude))
         }
-        if let extra = file.names.first(where: { !expected.contains($0) }) {
-            LoRA.remove(name, from: model)
-            throw AdapterFileError(description: "\(weightsURL.path): tensor \(extra) matches no targeted layer of the model")
+        if let extra = file.names.sorted().first(where: { !expected.contains($0) }) {
+            throw AdapterFileError(description: "\(weightsURL.path): tensor \(extra) matches no layer targeted by \(config.targets.summary)")
         }
+        return result
     }
 }

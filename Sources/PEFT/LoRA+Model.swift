@@ -21,27 +21,37 @@ public enum LoRA {
     }
 
     /// Adds adapter `name` to every targeted Linear, makes it the active adapter, freezes everything else.
-    /// Returns the number of trainable parameters.
+    /// Returns the number of trainable parameters. Throws (changing nothing) when no layer matches the
+    /// targets; the error lists the targets and the model's layer names.
     @discardableResult
-    public static func add(_ name: String, to model: GPT, config: LoRAConfig, seed: UInt64) -> Int {
+    public static func add(_ name: String, to model: GPT, config: LoRAConfig, seed: UInt64) throws -> Int {
+        guard config.rank >= 1, config.rank <= AdapterConfig.maximumRank, config.alpha.isFinite else {
+            throw AdapterFileError(description: "LoRA: rank \(config.rank) must be in 1...\(AdapterConfig.maximumRank) and alpha \(config.alpha) finite")
+        }
+        let targeted = linearLayers(of: model).filter { config.targets(path: $0.path) }
+        guard !targeted.isEmpty else {
+            throw AdapterFileError(description: "LoRA: no Linear layer matches targets \(config.targets); the model's layers are "
+                                   + linearLayers(of: model).map(\.path).joined(separator: ", "))
+        }
         var rng = RNG(seed: seed)
         model.setTrainable(false)
-        var matched = 0
-        for (path, layer) in linearLayers(of: model) where config.targets(path: path) {
+        for (_, layer) in targeted {
             let lora = (layer.adapter as? LoRALayer) ?? LoRALayer()
             lora.add(name, config: config, layer: layer, rng: &rng)
             lora.active = [name]
             layer.adapter = lora
-            matched += 1
         }
-        require(matched > 0, "LoRA: no Linear layer matches targets \(config.targets)")
-        // Only the new adapter trains.
+        trainOnly(name, on: model)
+        return model.parameterCount(trainableOnly: true)
+    }
+
+    /// Makes adapter `name` the only trainable tensors of the LoRA layers.
+    static func trainOnly(_ name: String, on model: GPT) {
         for (_, _, lora) in loraLayers(of: model) {
             for (adapterName, weights) in lora.adapters {
                 for (_, tensor) in weights.named { tensor.requiresGrad = adapterName == name }
             }
         }
-        return model.parameterCount(trainableOnly: true)
     }
 
     /// Makes `names` the active adapters on every LoRA layer (empty: the base model).
@@ -49,9 +59,18 @@ public enum LoRA {
         for (_, _, lora) in loraLayers(of: model) { lora.active = names.filter { lora.weights($0) != nil } }
     }
 
-    /// Folds adapter `name` into the base weights of every layer that has it.
-    public static func merge(_ name: String, into model: GPT) {
+    /// Folds adapter `name` into the base weights of every layer that has it. Throws, changing
+    /// nothing, when one of those layers has a quantized base weight (QLoRA): dequantize it first.
+    public static func merge(_ name: String, into model: GPT) throws {
+        try checkMergeable(name, model)
         for (_, layer, lora) in loraLayers(of: model) { lora.merge(name, layer: layer) }
+    }
+
+    /// Throws naming the first layer whose base weight is quantized and carries adapter `name`.
+    static func checkMergeable(_ name: String, _ model: GPT) throws {
+        if let (path, _, _) = loraLayers(of: model).first(where: { $0.layer.packedWeight != nil && $0.lora.weights(name) != nil }) {
+            throw AdapterFileError(description: "LoRA: cannot merge \"\(name)\" into \(path): its base weight is quantized (dequantize it first)")
+        }
     }
 
     /// Takes adapter `name` back out of the base weights.
@@ -60,8 +79,10 @@ public enum LoRA {
     }
 
     /// Merges adapter `name` into the base weights and drops every LoRA layer: the result is a plain
-    /// model (other adapters on the same layers are discarded too).
-    public static func mergeAndUnload(_ name: String, from model: GPT) {
+    /// model (other adapters on the same layers are discarded too). Throws, changing nothing, for a
+    /// quantized base.
+    public static func mergeAndUnload(_ name: String, from model: GPT) throws {
+        try checkMergeable(name, model)
         for (_, layer, lora) in loraLayers(of: model) {
             lora.merge(name, layer: layer)
             layer.adapter = nil

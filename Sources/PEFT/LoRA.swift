@@ -38,8 +38,9 @@ public struct LoRAConfig: Codable, Sendable, Equatable {
     /// Weight-decomposed LoRA.
     public var useDoRA: Bool
     public var initialization: LoRAInitialization
-    /// Which Linear layers get an adapter: a layer matches when its path ends with one of these names
-    /// ("c_attn", "q_proj", …) or when the list is ["all-linear"] (every Linear except the output head).
+    /// Which Linear layers get an adapter: a layer matches when its path is one of these or ends with
+    /// "." + one of them ("c_attn", "h.1.mlp.c_proj" — PEFT's rule for a list), or when the list is
+    /// ["all-linear"] (every Linear except the output head).
     public var targets: [String]
 
     /// A config; PEFT's defaults for the rest (α = 2r… here α = 16, no dropout, Kaiming-uniform).
@@ -61,8 +62,7 @@ public struct LoRAConfig: Codable, Sendable, Equatable {
     public func targets(path: String) -> Bool {
         if path.hasSuffix("lm_head") { return false }
         if targets.contains("all-linear") { return true }
-        let last = path.split(separator: ".").last.map(String.init) ?? path
-        return targets.contains(last) || targets.contains(path)
+        return targets.contains { path == $0 || path.hasSuffix("." + $0) }
     }
 }
 
@@ -138,12 +138,13 @@ public final class LoRALayer: LinearAdapter {
         adapters.append((name, weights))
     }
 
-    /// Installs an adapter with given matrices (A [r, in], B [out, r]) — used by adapter merging.
-    public func install(_ name: String, config: LoRAConfig, a: Tensor, b: Tensor) {
-        require(a.shape[0] == config.rank && b.shape[1] == config.rank,
+    /// Installs an adapter with given matrices (A [r, in], B [out, r], DoRA's m [out]) — used by adapter
+    /// merging and by adapter files.
+    public func install(_ name: String, config: LoRAConfig, a: Tensor, b: Tensor, magnitude: Tensor? = nil) {
+        require(a.shape[0] == config.rank && b.shape[1] == config.rank && (magnitude != nil) == config.useDoRA,
                 "LoRALayer.install: A \(a.shape) and B \(b.shape) do not have rank \(config.rank)")
         adapters.removeAll { $0.name == name }
-        adapters.append((name, LoRAWeights(config: config, a: makeParameter(a), b: makeParameter(b), magnitude: nil)))
+        adapters.append((name, LoRAWeights(config: config, a: makeParameter(a), b: makeParameter(b), magnitude: magnitude.map { makeParameter($0) })))
     }
 
     /// Removes an adapter (unmerging it first if it was merged into `layer`).

@@ -44,12 +44,12 @@ public enum PEFTMethod: Sendable, Equatable, CustomStringConvertible {
 public enum PEFTZoo {
     /// Freezes the base model, adds `method`'s parameters, returns the number of trainable parameters.
     @discardableResult
-    public static func apply(_ method: PEFTMethod, to model: GPT, seed: UInt64) -> Int {
+    public static func apply(_ method: PEFTMethod, to model: GPT, seed: UInt64) throws -> Int {
         var rng = RNG(seed: seed)
         let c = model.config.embeddingSize
         switch method {
         case .lora(let config):
-            return LoRA.add("default", to: model, config: config, seed: seed)
+            return try LoRA.add("default", to: model, config: config, seed: seed)
         case .bitFit:
             model.setTrainable(false)
             model.setTrainable(true) { $0.hasSuffix(".bias") }

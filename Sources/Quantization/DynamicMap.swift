@@ -10,7 +10,9 @@
 // QLoRA's double quantization and 8-bit Adam use (blocks of 256).
 // Construction (create_dynamic_map, signed, 7 exponent bits, 8 bits): for i in 0..<7 there are 2^i
 // (signed) or 2^(i+1) (unsigned) fraction values, the midpoints of linspace(0.1, 1, count+1), scaled
-// by 10^(i−6); signed maps add their negatives; then 0 and 1; sorted: exactly 256 values.
+// by 10^(i−6); signed maps add their negatives; then 0 and 1; sorted: exactly 256 values — all in
+// float32, the way torch computes them in bitsandbytes (in Double, 72 signed and 100 unsigned values
+// would differ by an ulp or two).
 // Leaves out: the linear and quantile maps, stochastic rounding.
 import Foundation
 import Kernels
@@ -25,25 +27,35 @@ public struct DynamicMap: Sendable, Equatable {
     /// The unsigned dynamic map (values in [0, 1]): for non-negative tensors (Adam's second moment).
     public static let unsigned = DynamicMap(signed: false)
 
-    /// Builds bitsandbytes' `create_dynamic_map(signed, max_exponent_bits: 7, total_bits: 8)`.
+    /// Builds bitsandbytes' `create_dynamic_map(signed, max_exponent_bits: 7, total_bits: 8)` with its
+    /// float32 arithmetic, so every value is bit-identical to the library's table.
     public init(signed: Bool) {
-        var data: [Double] = []
+        var data: [Float] = []
         for i in 0..<7 {
             // Fewer exponent bits → more fraction values; midpoints of an even split of [0.1, 1].
             let count = signed ? 1 << i : 1 << (i + 1)
-            let scale = pow(10, Double(i - 6))
+            let boundaries = DynamicMap.linspace(0.1, 1, count: count + 1)
+            // 10^(i−6) is a Python float; torch multiplies a float32 tensor by it in float32.
+            let scale = Float(pow(10, Double(i - 6)))
             for j in 0..<count {
-                let low = 0.1 + 0.9 * Double(j) / Double(count)
-                let high = 0.1 + 0.9 * Double(j + 1) / Double(count)
-                data.append(scale * (low + high) / 2)
-                if signed { data.append(-scale * (low + high) / 2) }
+                let mean = (boundaries[j] + boundaries[j + 1]) / 2
+                data.append(scale * mean)
+                if signed { data.append(-scale * mean) }
             }
         }
         data += [0, 1]
-        // Computed in Double, stored as Float (bitsandbytes computes in float32 via torch: the values
-        // agree to within one Float ulp).
-        values = data.map(Float.init).sorted()
+        values = data.sorted()
         require(values.count == 256, "DynamicMap: \(values.count) values, expected 256")
+    }
+
+    /// `torch.linspace(start, end, count, dtype=float32)` as PyTorch's CPU kernel computes it: the step
+    /// in float32, the first half as start + step·i and the second as end − step·(count − 1 − i), each
+    /// one fused multiply-add (so the table matches bitsandbytes to the last bit).
+    static func linspace(_ start: Float, _ end: Float, count: Int) -> [Float] {
+        let step = (end - start) / Float(count - 1)
+        return (0..<count).map { i in
+            i < count / 2 ? start.addingProduct(step, Float(i)) : end.addingProduct(-step, Float(count - 1 - i))
+        }
     }
 
     /// The index of the value nearest to `x` (x is expected in the map's range; ties go to the lower).
@@ -88,8 +100,8 @@ public struct BlockwiseQuantized8: Sendable, Equatable {
             let range = block * blockSize ..< min(values.count, (block + 1) * blockSize)
             let scale = values[range].reduce(Float(0)) { Swift.max($0, abs($1)) }
             absmax[block] = scale
-            let inverse: Float = scale > 0 ? 1 / scale : 0
-            for i in range { codes[i] = map.nearestIndex(values[i] * inverse) }
+            // Divide (not multiply by 1/absmax): bitsandbytes' kernel divides, and the two round differently.
+            for i in range { codes[i] = map.nearestIndex(scale > 0 ? values[i] / scale : 0) }
         }
     }
 

@@ -115,6 +115,8 @@ public final class NF4Weight: DequantizingWeight, @unchecked Sendable {
                 packed.pointer[i >> 1] |= i & 1 == 0 ? code << 4 : code
             }
         }
+        // An odd count leaves the last byte's low nibble spare: bitsandbytes fills it with the code of 0.0 (7).
+        if count & 1 == 1 { packed.pointer[count >> 1] |= 7 }
         // 2. The scales: fp32, or double-quantized.
         if doubleQuantize {
             let dq = try DoubleQuantizedScales(absmax)
@@ -134,10 +136,13 @@ public final class NF4Weight: DequantizingWeight, @unchecked Sendable {
     /// codes, and either fp32 block scales or double-quantized ones. Throws when the sizes disagree.
     public init(packed bytes: [UInt8], rows: Int, columns: Int, blockSize: Int,
                 floatScales: [Float]?, doubleQuantized: DoubleQuantizedScales?) throws {
-        let count = rows * columns, blocks = (count + blockSize - 1) / blockSize
-        guard rows > 0, columns > 0, blockSize > 0, blockSize % 2 == 0, bytes.count == (count + 1) / 2 else {
+        // Validate before any arithmetic: a zero block size or an overflowing rows × columns must be an
+        // error, not a trap.
+        let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
+        guard rows > 0, columns > 0, !overflow, blockSize > 0, blockSize % 2 == 0, bytes.count == (count + 1) / 2 else {
             throw QuantizationError("NF4: \(bytes.count) packed bytes do not fit [\(rows), \(columns)] in blocks of \(blockSize)")
         }
+        let blocks = (count + blockSize - 1) / blockSize
         guard (floatScales?.count ?? doubleQuantized?.quantized.codes.count) == blocks else {
             throw QuantizationError("NF4: need \(blocks) block scales for [\(rows), \(columns)]")
         }

@@ -139,14 +139,17 @@ public struct FloatFormat: Sendable, Equatable, CustomStringConvertible {
     public static let bf16 = FloatFormat(validated: "bf16", 8, 7, 127, .infinityAndNaN, .toSpecial)
     /// NVIDIA TensorFloat-32 (E8M10): fp32's range with fp16's precision; 19 bits, stored in 32.
     public static let tf32 = FloatFormat(validated: "tf32", 8, 10, 127, .infinityAndNaN, .toSpecial)
-    /// OCP fp8 E4M3 ("E4M3FN"): no infinities, NaN = S.1111.111, max 448; overflow → NaN.
-    public static let e4m3 = FloatFormat(validated: "fp8 E4M3", 4, 3, 7, .nanOnly, .toSpecial)
+    /// OCP fp8 E4M3 ("E4M3FN"): no infinities, NaN = S.1111.111, max 448; overflow (and ±∞) saturates
+    /// to ±448, as PyTorch's `x.to(torch.float8_e4m3fn)` does. NaN stays NaN.
+    public static let e4m3 = FloatFormat(validated: "fp8 E4M3", 4, 3, 7, .nanOnly, .saturate)
+    /// The same format with OCP's non-saturating conversion: overflow and ±∞ → NaN.
+    public static let e4m3NaNOnOverflow = FloatFormat(validated: "fp8 E4M3 (NaN on overflow)", 4, 3, 7, .nanOnly, .toSpecial)
     /// OCP fp8 E5M2: IEEE-like with ±∞, max 57344; overflow → ±∞.
     public static let e5m2 = FloatFormat(validated: "fp8 E5M2", 5, 2, 15, .infinityAndNaN, .toSpecial)
     /// OCP fp4 E2M1: no ∞ or NaN; the 8 magnitudes 0, 0.5, 1, 1.5, 2, 3, 4, 6; saturates.
     public static let e2m1 = FloatFormat(validated: "fp4 E2M1", 2, 1, 1, .finiteOnly, .saturate)
 
-    /// This format with overflow clamped to ±max (e.g. `FloatFormat.e4m3.saturating`: 1000 → 448).
+    /// This format with overflow clamped to ±max (e.g. `FloatFormat.e5m2.saturating`: 1e6 → 57344).
     public var saturating: FloatFormat {
         FloatFormat(validated: overflow == .saturate ? name : name + " sat", exponentBits, mantissaBits, bias, specials,
                     .saturate)

@@ -54,7 +54,7 @@ public enum QLoRA {
         guard !config.lora.useDoRA, config.lora.initialization != .pissa else {
             throw QuantizationError("QLoRA: DoRA and PiSSA need the fp32 base weight; use plain LoRA initialisation")
         }
-        LoRA.add(name, to: model, config: config.lora, seed: seed)
+        try LoRA.add(name, to: model, config: config.lora, seed: seed)
         return try quantizeBase(of: model, blockSize: config.blockSize, doubleQuantize: config.doubleQuantize)
     }
 

@@ -69,27 +69,78 @@ public enum QuantizedCheckpoint {
         guard file.metadata["format"] == "tinytune-nf4", let blockSize = file.metadata["block_size"].flatMap(Int.init) else {
             throw QuantizationError("\(label): not a tinytune NF4 checkpoint (metadata format/block_size missing)")
         }
+        guard blockSize >= 2, blockSize % 2 == 0, blockSize <= 1 << 20 else {
+            throw QuantizationError("\(label): block_size \(blockSize) must be even and in 2...\(1 << 20)")
+        }
+        // Before allocating a model of config.json's size, check that the file holds that model.
+        try checkDimensions(config, file: file, label: label)
         var rng = RNG(seed: 0)   // placeholder values, all overwritten below
         let model = GPT(config: config, rng: &rng)
+        var consumed = Set<String>()
         model.setTrainable(false)
         let layers = Dictionary(uniqueKeysWithValues: WeightQuantization.layers(of: model).map { ($0.path + ".weight", $0.layer) })
         for (name, parameter) in model.namedParameters() {
             if let layer = layers[name], file.tensors[name + ".nf4"] != nil {
                 let weight = try nf4(name, file: file, blockSize: blockSize, label: label)
+                consumed.formUnion([".nf4", ".absmax", ".absmax_codes", ".absmax_scales", ".absmax_offset"].map { name + $0 })
                 guard weight.rows == layer.outFeatures, weight.columns == layer.inFeatures else {
                     throw QuantizationError("\(label): \(name) is [\(weight.rows), \(weight.columns)], the model needs \(parameter.shape)")
                 }
                 QuantizedLinear.pack(layer, with: weight)
                 continue
             }
-            guard file.tensors[name] != nil else { throw QuantizationError("\(label): tensor \(name) is missing") }
-            let values = try file.floats(of: name)
-            guard values.count == parameter.count else {
-                throw QuantizationError("\(label): \(name) has \(values.count) values, the model needs \(parameter.shape)")
+            guard let info = file.tensors[name] else { throw QuantizationError("\(label): tensor \(name) is missing") }
+            guard info.shape == parameter.shape else {
+                throw QuantizationError("\(label): \(name) has shape \(info.shape), the model needs \(parameter.shape)")
             }
+            let values = try file.floats(of: name)
             values.withUnsafeBufferPointer { parameter.data.update(from: $0.baseAddress!, count: values.count) }
+            consumed.insert(name)
+        }
+        if let extra = file.names.sorted().first(where: { !consumed.contains($0) }) {
+            throw QuantizationError("\(label): tensor \(extra) belongs to no parameter of the model config.json describes")
         }
         return model
+    }
+
+    /// Checks config.json's sizes against the file before a model of that size is allocated: the block
+    /// indices in the tensor names are exactly 0..<layers, and the embedding (and GPT-2 position)
+    /// tables and one MLP weight have the config's shapes — so every allocation is bounded by the file.
+    static func checkDimensions(_ config: GPTConfig, file: SafeTensors.File, label: String) throws {
+        let blockPrefix = config.flavour == .gpt2 ? "h." : "layers."
+        var blocks = Set<Int>()
+        for name in file.names where name.hasPrefix(blockPrefix) {
+            let parts = name.dropFirst(blockPrefix.count).split(separator: ".", maxSplits: 1)
+            guard let index = parts.first.flatMap({ Int($0) }) else { throw QuantizationError("\(label): tensor \(name) has no block index") }
+            blocks.insert(index)
+        }
+        // Distinct indices, all in 0..<layers, as many as layers: exactly 0..<layers (no Set of that size).
+        guard blocks.count == config.layers, blocks.allSatisfy({ $0 >= 0 && $0 < config.layers }) else {
+            throw QuantizationError("\(label): config.json has \(config.layers) blocks, the file has tensors for blocks "
+                                    + "\(blocks.sorted().prefix(8).map(String.init).joined(separator: ", "))\(blocks.count > 8 ? ", …" : "")")
+        }
+        let c = config.embeddingSize
+        func expect(_ name: String, _ shape: [Int]) throws {
+            guard let info = file.tensors[name] else { throw QuantizationError("\(label): tensor \(name) is missing") }
+            guard info.shape == shape else {
+                throw QuantizationError("\(label): \(name) has shape \(info.shape), config.json implies \(shape)")
+            }
+        }
+        func expectNF4(_ name: String, _ rows: Int, _ columns: Int) throws {
+            if file.tensors[name] != nil { return try expect(name, [rows, columns]) }
+            guard file.metadata["shape." + name] == "\(rows),\(columns)" else {
+                throw QuantizationError("\(label): \(name) is \(file.metadata["shape." + name] ?? "missing"), config.json implies [\(rows), \(columns)]")
+            }
+        }
+        switch config.flavour {
+        case .gpt2:
+            try expect("wte.weight", [config.vocabularySize, c])
+            try expect("wpe.weight", [config.contextLength, c])
+            try expectNF4("h.0.mlp.c_fc.weight", config.mlpSize, c)
+        case .llama:
+            try expect("embed_tokens.weight", [config.vocabularySize, c])
+            try expectNF4("layers.0.mlp.up_proj.weight", config.mlpSize, c)
+        }
     }
 
     /// Rebuilds the NF4 weight stored under `name`.

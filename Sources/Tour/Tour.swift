@@ -124,7 +124,7 @@ public enum Tour {
         let (fullRow, modelA) = try train("full fine-tuning on A", examples: data.trainA, recipe: config.fullRecipe)
         rows.append(fullRow)
         rows.append(try train("LoRA r=\(config.rank) on A", examples: data.trainA, recipe: config.adapterRecipe) {
-            LoRA.add("default", to: $0, config: lora, seed: 3)
+            try LoRA.add("default", to: $0, config: lora, seed: 3)
         }.0)
         rows.append(try train("QLoRA r=\(config.rank) on A (NF4)", examples: data.trainA, recipe: config.adapterRecipe,
                                  optimizer: .adamW8bit) {

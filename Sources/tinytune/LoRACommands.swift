@@ -76,7 +76,7 @@ enum LoRACommand {
             print(String(format: "NF4 base: %d linear layers, %.1f KB → %.1f KB (%.3fx of fp32)", summary.quantizedLayers,
                          Double(summary.fp32Bytes) / 1e3, Double(summary.quantizedBytes) / 1e3, summary.ratio))
         } else {
-            trainable = LoRA.add("default", to: model, config: config, seed: recipe.seed)
+            trainable = try LoRA.add("default", to: model, config: config, seed: recipe.seed)
         }
         let frozen = model.parameterCount() - trainable
         print(String(format: "LoRA r=%d on %@: %d trainable parameters", rank, targets.joined(separator: ","), trainable)
@@ -147,7 +147,7 @@ enum MergeAdapterCommand {
         guard let outPath = options.string("out") else { throw UsageError(description: "--out DIR is required") }
         let (model, tokenizer) = try FinetuneCommand.loadBase(options.existingPath("base"))
         try AdapterFiles.load("default", into: model, from: adapter)
-        LoRA.mergeAndUnload("default", from: model)
+        try LoRA.mergeAndUnload("default", from: model)
         model.setTrainable(true)
         let out = URL(fileURLWithPath: outPath)
         try AtomicDirectory.write(to: out) { staging in

@@ -38,7 +38,11 @@ import Experiments
         #expect(lossA.a < lossStart.a && lossA.b > lossStart.b, "A: \(lossA), start: \(lossStart)")
         #expect(lossB.b < lossStart.b && lossB.a > lossStart.a, "B: \(lossB), start: \(lossStart)")
         let models = ["base": start, "A": modelA, "B": modelB]
-        for (label, json) in MultiTaskExperiment.merges where label.hasPrefix("soup") || label.hasPrefix("SLERP") {
+        let checked = MultiTaskExperiment.merges.filter { $0.label.hasPrefix("soup") || $0.label.hasPrefix("SLERP") }
+        // Both merges must be found: a renamed label must fail here, not skip the checks below.
+        #expect(checked.map(\.json).map { $0.contains("\"linear\"") || $0.contains("\"slerp\"") } == [true, true],
+                "merges checked: \(checked.map(\.label))")
+        for (label, json) in checked {
             let merged = losses(try ModelMerge.run(MergeConfig(json: Data(json.utf8), file: label)) { models[$0]! })
             // The merge is better at B than the A model and better at A than the B model …
             #expect(merged.b < lossA.b && merged.a < lossB.a, "\(label): \(merged); A: \(lossA); B: \(lossB)")

@@ -115,11 +115,11 @@ import TestSupport
 }
 
 @Suite struct AdapterMergeTests {
-    func modelWithTwoAdapters() -> GPT {
+    func modelWithTwoAdapters() throws -> GPT {
         var rng = RNG(seed: 4)
         let m = GPT(config: .gpt2(vocabularySize: 13, contextLength: 8, embeddingSize: 8, layers: 2, heads: 2), rng: &rng)
-        LoRA.add("one", to: m, config: LoRAConfig(rank: 2, alpha: 4), seed: 5)
-        LoRA.add("two", to: m, config: LoRAConfig(rank: 3, alpha: 3), seed: 6)
+        try LoRA.add("one", to: m, config: LoRAConfig(rank: 2, alpha: 4), seed: 5)
+        try LoRA.add("two", to: m, config: LoRAConfig(rank: 3, alpha: 3), seed: 6)
         for (_, _, lora) in LoRA.loraLayers(of: m) {
             for name in ["one", "two"] {
                 let b = lora.weights(name)!.b
@@ -131,8 +131,8 @@ import TestSupport
 
     let ids: [Int32] = [1, 4, 2, 7, 3, 9]
 
-    @Test func concatenationEqualsBothAdaptersTogether() {
-        let m = modelWithTwoAdapters()
+    @Test func concatenationEqualsBothAdaptersTogether() throws {
+        let m = try modelWithTwoAdapters()
         LoRA.setActive(["one", "two"], on: m)
         let together = Tensor.withNoGrad { m(ids, batch: 1, steps: 6) }
         AdapterMerge.combine(["one", "two"], weights: [1, 1], using: .concatenation, into: "both", model: m)
@@ -142,8 +142,8 @@ import TestSupport
         #expect(LoRA.loraLayers(of: m)[0].lora.weights("both")!.config.rank == 5)
     }
 
-    @Test func svdAtFullCombinedRankIsExactAndLowerRankApproximates() {
-        let m = modelWithTwoAdapters()
+    @Test func svdAtFullCombinedRankIsExactAndLowerRankApproximates() throws {
+        let m = try modelWithTwoAdapters()
         LoRA.setActive(["one", "two"], on: m)
         let together = Tensor.withNoGrad { m(ids, batch: 1, steps: 6) }
         AdapterMerge.combine(["one", "two"], weights: [1, 1], using: .svd(rank: 5), into: "svd5", model: m)

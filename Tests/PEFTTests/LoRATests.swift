@@ -17,28 +17,33 @@ func model(seed: UInt64 = 1) -> GPT {
     return GPT(config: loraTestConfig, rng: &rng)
 }
 
-/// Gives every B matrix random values (a fresh adapter is the identity; trained ones are not).
-func randomizeB(_ model: GPT, _ name: String, seed: UInt64) {
+/// Gives every B matrix of adapter `name` random values (a fresh adapter is the identity; trained ones
+/// are not). Records a test failure when the model has no adapter of that name, so a misspelt name
+/// cannot turn the tests that use this into comparisons of two identical base models.
+func randomizeB(_ model: GPT, _ name: String, seed: UInt64, sourceLocation: SourceLocation = #_sourceLocation) {
     var rng = RNG(seed: seed)
+    var changed = 0
     for (_, _, lora) in LoRA.loraLayers(of: model) {
         guard let b = lora.weights(name)?.b else { continue }
         for i in 0..<b.count { b.data[i] = rng.normal() * 0.1 }
+        changed += 1
     }
+    if changed == 0 { Issue.record("randomizeB: the model has no adapter named \"\(name)\"", sourceLocation: sourceLocation) }
 }
 
 @Suite struct LoRATests {
     @Test(arguments: [LoRAConfig(rank: 4), LoRAConfig(rank: 4, useRSLoRA: true), LoRAConfig(rank: 2, useDoRA: true),
                       LoRAConfig(rank: 3, initialization: .gaussian), LoRAConfig(rank: 3, initialization: .pissa)])
-    func startsAsTheIdentity(config: LoRAConfig) {
+    func startsAsTheIdentity(config: LoRAConfig) throws {
         let m = model()
         let before = m(loraTestIDs, batch: 2, steps: 6)
-        LoRA.add("a", to: m, config: config, seed: 2)
+        try LoRA.add("a", to: m, config: config, seed: 2)
         #expect(maxDifference(before, m(loraTestIDs, batch: 2, steps: 6)) < 1e-5)
     }
 
-    @Test func onlyAdapterParametersTrainAndCountIsRTimesInPlusOut() {
+    @Test func onlyAdapterParametersTrainAndCountIsRTimesInPlusOut() throws {
         let m = model()
-        let trainable = LoRA.add("a", to: m, config: LoRAConfig(rank: 4), seed: 2)
+        let trainable = try LoRA.add("a", to: m, config: LoRAConfig(rank: 4), seed: 2)
         // Per block: c_attn 16→48, attn c_proj 16→16, c_fc 16→64, mlp c_proj 64→16; r·(in + out) each.
         let perBlock = 4 * ((16 + 48) + (16 + 16) + (16 + 64) + (64 + 16))
         #expect(trainable == 2 * perBlock)
@@ -50,11 +55,11 @@ func randomizeB(_ model: GPT, _ name: String, seed: UInt64) {
         }
     }
 
-    @Test func frozenBaseHasNoGradientOrOptimizerMemory() {
+    @Test func frozenBaseHasNoGradientOrOptimizerMemory() throws {
         let meter = MemoryMeter()
-        meter.install {
+        try meter.install {
             let m = model()
-            let trainable = LoRA.add("a", to: m, config: LoRAConfig(rank: 4), seed: 2)
+            let trainable = try LoRA.add("a", to: m, config: LoRAConfig(rank: 4), seed: 2)
             let optimizer = AdamWForTests(m)
             Tensor.crossEntropy(m(loraTestIDs, batch: 2, steps: 6), targets: loraTestIDs).backward()
             optimizer.step()
@@ -65,13 +70,13 @@ func randomizeB(_ model: GPT, _ name: String, seed: UInt64) {
     }
 
     @Test(arguments: [LoRAConfig(rank: 4), LoRAConfig(rank: 2, useDoRA: true)])
-    func mergedAndUnmergedAgree(config: LoRAConfig) {
+    func mergedAndUnmergedAgree(config: LoRAConfig) throws {
         let m = model()
         let original = m.parameters.map(\.values)
-        LoRA.add("a", to: m, config: config, seed: 2)
+        try LoRA.add("a", to: m, config: config, seed: 2)
         randomizeB(m, "a", seed: 3)
         let unmerged = m(loraTestIDs, batch: 2, steps: 6)
-        LoRA.merge("a", into: m)
+        try LoRA.merge("a", into: m)
         let merged = m(loraTestIDs, batch: 2, steps: 6)
         #expect(maxDifference(merged, unmerged) < 1e-5)
         LoRA.unmerge("a", from: m)
@@ -96,10 +101,10 @@ func randomizeB(_ model: GPT, _ name: String, seed: UInt64) {
         #expect(result.passed, "\(result)")
     }
 
-    @Test func mixedAdapterBatchEqualsSeparateRuns() {
+    @Test func mixedAdapterBatchEqualsSeparateRuns() throws {
         let m = model()
-        LoRA.add("math", to: m, config: LoRAConfig(rank: 4), seed: 2)
-        LoRA.add("poetry", to: m, config: LoRAConfig(rank: 2), seed: 3)
+        try LoRA.add("math", to: m, config: LoRAConfig(rank: 4), seed: 2)
+        try LoRA.add("poetry", to: m, config: LoRAConfig(rank: 2), seed: 3)
         randomizeB(m, "math", seed: 5)
         randomizeB(m, "poetry", seed: 6)
         let choices: [String?] = ["poetry", nil, "math"]
@@ -116,7 +121,7 @@ func randomizeB(_ model: GPT, _ name: String, seed: UInt64) {
 
     @Test func peftFilesRoundTripAndMismatchesAreNamed() throws {
         let m = model()
-        LoRA.add("task", to: m, config: LoRAConfig(rank: 4, alpha: 8, targets: ["c_attn", "c_fc"]), seed: 2)
+        try LoRA.add("task", to: m, config: LoRAConfig(rank: 4, alpha: 8, targets: ["c_attn", "c_fc"]), seed: 2)
         randomizeB(m, "task", seed: 7)
         let expected = m(loraTestIDs, batch: 2, steps: 6)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tinytune-adapter-\(UUID())")
@@ -167,13 +172,13 @@ func randomizeB(_ model: GPT, _ name: String, seed: UInt64) {
 }
 
 @Suite struct MergeAndUnloadTests {
-    @Test func leavesAPlainModelWithTheSameOutputs() {
+    @Test func leavesAPlainModelWithTheSameOutputs() throws {
         let m = model()
         let baseCount = m.parameterCount()
-        LoRA.add("a", to: m, config: LoRAConfig(rank: 4), seed: 2)
+        try LoRA.add("a", to: m, config: LoRAConfig(rank: 4), seed: 2)
         randomizeB(m, "a", seed: 8)
         let adapted = m(loraTestIDs, batch: 2, steps: 6)
-        LoRA.mergeAndUnload("a", from: m)
+        try LoRA.mergeAndUnload("a", from: m)
         #expect(LoRA.loraLayers(of: m).isEmpty)
         #expect(m.parameterCount() == baseCount)
         #expect(maxDifference(m(loraTestIDs, batch: 2, steps: 6), adapted) < 1e-5)

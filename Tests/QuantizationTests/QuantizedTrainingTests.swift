@@ -85,7 +85,7 @@ struct ToySetup {
         let setup = ToySetup()
         let initial = setup.base.meanLoss(on: setup.evaluationBatches)
         let lora = setup.base.copy()
-        LoRA.add("default", to: lora, config: LoRAConfig(rank: 8), seed: 2)
+        try LoRA.add("default", to: lora, config: LoRAConfig(rank: 8), seed: 2)
         let loraLoss = setup.fit(lora, steps: 40, learningRate: 1e-2)
         let qlora = setup.base.copy()
         try QLoRA.prepare(qlora, adapter: "default", config: QLoRAConfig(lora: LoRAConfig(rank: 8)), seed: 2)
@@ -100,6 +100,19 @@ struct ToySetup {
         #expect(throws: QuantizationError.self) {
             try QLoRA.prepare(setup.base.copy(), adapter: "d", config: QLoRAConfig(lora: LoRAConfig(rank: 2, useDoRA: true)), seed: 1)
         }
+        // Merging into a packed NF4 weight is refused, and leaves the model as it was.
+        let model = setup.base.copy()
+        try QLoRA.prepare(model, adapter: "q", config: QLoRAConfig(lora: LoRAConfig(rank: 2)), seed: 1)
+        for (_, _, lora) in LoRA.loraLayers(of: model) {
+            guard let b = lora.weights("q")?.b else { continue }
+            for i in 0..<b.count { b.data[i] = 0.01 * Float(i % 7) }
+        }
+        let ids: [Int32] = [1, 2, 3, 4]
+        let before = model(ids, batch: 1, steps: 4).values
+        #expect { try LoRA.merge("q", into: model) } throws: { "\($0)".contains("quantized") }
+        #expect { try LoRA.mergeAndUnload("q", from: model) } throws: { "\($0)".contains("quantized") }
+        #expect(model(ids, batch: 1, steps: 4).values == before)
+        #expect(LoRA.loraLayers(of: model).allSatisfy { $0.layer.packedWeight != nil && $0.lora.weights("q")?.merged == false })
     }
 }
 
