@@ -28,10 +28,10 @@ import TestSupport
         (gpt2, .prefixTuning(tokens: 2)), (llama, .prefixTuning(tokens: 2)),
         (llama, .ia3), (gpt2, .houlsby(bottleneck: 4)),
     ]))
-    func cachedLogitsEqualTheFullForward(config: GPTConfig, method: PEFTMethod) {
+    func cachedLogitsEqualTheFullForward(config: GPTConfig, method: PEFTMethod) throws {
         var rng = RNG(seed: 1)
         let model = GPT(config: config, rng: &rng)
-        PEFTZoo.apply(method, to: model, seed: 3)
+        try PEFTZoo.apply(method, to: model, seed: 3)
         // Move the method's parameters away from their identity start (IA3 ones, zero adapter ups).
         for (_, p) in model.namedParameters() where p.requiresGrad { p.assign(Tensor.randomNormal(p.shape, std: 0.5, rng: &rng)) }
         let (full, cached) = Self.fullAndCached(model)
@@ -42,10 +42,10 @@ import TestSupport
         #expect(maxDifference(plain(Self.ids, batch: 1, steps: Self.ids.count), full) > 1e-3, "\(method)")
     }
 
-    @Test func promptTuningCountsItsVirtualTokensAgainstTheContext() {
+    @Test func promptTuningCountsItsVirtualTokensAgainstTheContext() throws {
         var rng = RNG(seed: 2)
         let model = GPT(config: Self.llama, rng: &rng)
-        PEFTZoo.apply(.promptTuning(tokens: 3), to: model, seed: 3)
+        try PEFTZoo.apply(.promptTuning(tokens: 3), to: model, seed: 3)
         let session = GenerationSession(model: model)
         #expect(session.room == 9)
         // The first call places the 3 virtual tokens, then the 2 real ones.
@@ -53,10 +53,10 @@ import TestSupport
         #expect(session.cache.count == 5)
     }
 
-    @Test func loraAdaptersAreUsedByTheCachedPath() {
+    @Test func loraAdaptersAreUsedByTheCachedPath() throws {
         var rng = RNG(seed: 4)
         let model = GPT(config: Self.llama, rng: &rng)
-        LoRA.add("default", to: model, config: LoRAConfig(rank: 2), seed: 5)
+        _ = try LoRA.add("default", to: model, config: LoRAConfig(rank: 2), seed: 5)
         randomizeB(model, "default", seed: 6)
         let (full, cached) = Self.fullAndCached(model)
         #expect(maxDifference(full, cached) < 1e-4)

@@ -55,7 +55,7 @@ import TestSupport
         let ids6 = Array(loraTestIDs.prefix(6)), ids8 = Array(loraTestIDs.prefix(8))
         let before = prompt(ids6, batch: 1, steps: 6)
         #expect(before.shape == [6, 23])
-        let tokens = try #require(prompt.virtualTokens)
+        let tokens = try #require(prompt.promptPrefix).embeddings
         // (Not a constant shift: LayerNorm would remove it.)
         for i in 0..<tokens.count { tokens.data[i] += i % 2 == 0 ? 0.5 : -0.5 }
         #expect(maxDifference(before, prompt(ids6, batch: 1, steps: 6)) > 1e-3)
