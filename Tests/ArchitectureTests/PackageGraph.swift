@@ -17,7 +17,7 @@ struct PackageTarget {
     /// Folders (relative to the package root) whose Swift files the target compiles.
     let paths: [String]
     let excluded: [String]
-    /// Module names imported by those files (`import X`, `@testable import X`), self-imports left out.
+    /// Module names imported by those files (`import X`, `@testable import X`, `internal import X` …), self-imports left out.
     let imported: Set<String>
 }
 
@@ -75,7 +75,8 @@ struct PackageGraph {
             let relative = file.path.dropFirst(folder.path.count + 1)
             if excluding.contains(where: { relative.hasPrefix($0 + "/") }) { continue }
             for line in try String(contentsOf: file, encoding: .utf8).split(separator: "\n") {
-                if let module = firstMatch(#"^\s*(?:@testable\s+)?import\s+(\w+)"#, in: String(line)) { modules.insert(module) }
+                if let module = firstMatch(#"^\s*(?:@\w+\s+)*(?:(?:public|package|internal|fileprivate|private)\s+)?import\s+(?:(?:struct|class|enum|protocol|func|var|let|typealias)\s+)?(\w+)"#,
+                                             in: String(line)) { modules.insert(module) }
             }
         }
         return modules
