@@ -2,7 +2,7 @@
 //
 // Every benchmark reports the median of several repetitions and prints a readable table plus one
 // JSON object per measurement (lines starting with `{`), so figures can be collected by scripts.
-// Groups: gemm, nf4, step. No group named → all of them.
+// Groups: gemm, nf4, step, generate (`--model=DIR` adds a real model). No group named → all of them.
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -13,11 +13,12 @@ let groups = arguments.enumerated().filter { index, word in
     !word.hasPrefix("--") && !(index > 0 && valued.contains(arguments[index - 1]))
 }.map(\.element)
 let known: [String: (Bool) -> Void] = ["gemm": GEMMBench.run, "nf4": NF4Bench.run,
-                                       "step": { StepBench.run(arguments: arguments, quick: $0) }]
+                                       "step": { StepBench.run(arguments: arguments, quick: $0) },
+                                       "generate": GenerateBench.run]
 for name in groups where known[name] == nil {
     FileHandle.standardError.write(Data("bench: unknown group '\(name)' (known: \(known.keys.sorted().joined(separator: ", ")))\n".utf8))
     exit(2)
 }
-for name in ["gemm", "nf4", "step"] where groups.isEmpty || groups.contains(name) {
+for name in ["gemm", "nf4", "step", "generate"] where groups.isEmpty || groups.contains(name) {
     known[name]!(quick)
 }

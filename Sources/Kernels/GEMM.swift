@@ -72,6 +72,12 @@ public enum GEMM {
         // Use threads only when each gets real work (~4 MFLOP or more): waking a thread costs microseconds.
         let budget = threads ?? Parallelism.threads
         let useful = max(1, min(budget, m * n * k / 2_000_000))
+        // A few rows times a weight matrix (generation's decode step): stream W once, no packing.
+        if m <= SkinnyGEMM.maxRows && transA == .none && transB == .transposed {
+            SkinnyGEMM.multiply(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                                c: c, ldc: ldc, threads: useful)
+            return
+        }
         packedMultiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                        a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: useful)
     }

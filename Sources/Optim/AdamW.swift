@@ -57,7 +57,9 @@ public final class AdamW: Optimizer {
     }
 
     public func loadState(_ tensors: [String: [Float]], stepCount: Int) throws {
-        try restore([("exp_avg", firstMoment), ("exp_avg_sq", secondMoment)], parameters: parameters, from: tensors)
+        try OptimizerStateError.checkStepCount(stepCount)
+        try restore([("exp_avg", firstMoment), ("exp_avg_sq", secondMoment)], parameters: parameters, from: tensors,
+                    nonNegative: ["exp_avg_sq"])
         self.stepCount = stepCount
     }
 }

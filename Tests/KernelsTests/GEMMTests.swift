@@ -2,6 +2,7 @@
 import Testing
 import Foundation
 @testable import Kernels
+import TestSupport
 
 /// Deterministic pseudo-random buffers (SplitMix64), so the kernel tests need no other module.
 func seededValues(_ count: Int, seed: UInt64) -> [Float] {
@@ -27,7 +28,7 @@ func gemmDifference(_ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int, al
                   beta: beta, c: &fast, ldc: ldc, threads: threads)
     Reference.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                    beta: beta, c: &slow, ldc: ldc)
-    return zip(fast, slow).map { abs($0 - $1) }.max()! / Float(max(k, 1)).squareRoot()
+    return maxDifference(fast, slow) / Float(max(k, 1)).squareRoot()
 }
 
 @Suite struct GEMMTests {
