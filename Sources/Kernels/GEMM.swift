@@ -9,7 +9,7 @@
 // triple loop in Reference.swift is the specification the tests compare against.
 
 import Foundation
-internal import SIMDWidth
+import SIMDWidth
 
 /// The register tile of the packed GEMM, chosen once from the SIMD width the build targets
 /// (`TINYTUNE_SIMD_FLOATS`, set by the compiler flags: see Sources/SIMDWidth/include/SIMDWidth.h).
