@@ -100,18 +100,17 @@ public final class CausalSelfAttention: Module {
             v = repeatHeads(v)
         }
         // Prefix tuning: P learned positions in front of the keys and values, visible to every query.
-        var prefixLength = 0
         if let prefix {
-            prefixLength = prefix.keys.shape[1]
+            let prefixLength = prefix.keys.shape[1]
             func batched(_ p: Tensor) -> Tensor { Tensor.concat(Array(repeating: p.reshaped([1, h, prefixLength, d]), count: b), axis: 0) }
             k = Tensor.concat([batched(prefix.keys), k], axis: 2)
             v = Tensor.concat([batched(prefix.values), v], axis: 2)
         }
-        // 4. Scores with the causal mask (−∞ above the diagonal), softmax over keys.
-        let scores = Tensor.matmul(q, k, transposeB: true) * (1 / Float(d).squareRoot())
-        let weights = (scores + CausalSelfAttention.causalMask(t, prefix: prefixLength)).softmax()
-        // 5. Mix values, merge heads back into channels, project.
-        let mixed = Tensor.matmul(weights, v).permuted([0, 2, 1, 3]).reshaped([b, t, c])
+        // 4–5. Scores q·kᵀ/√D with the causal mask (−∞ above the diagonal), softmax over keys, mix the
+        // values — one fused op (Autodiff/Ops+Attention.swift; the same math as
+        // `(matmul(q, k, transposeB: true) * (1/√D) + causalMask(t, prefix: P)).softmax()` then `· v`);
+        // then merge heads back into channels and project.
+        let mixed = Tensor.causalAttention(q, k, v).permuted([0, 2, 1, 3]).reshaped([b, t, c])
         return projectOutput(mixed)
     }
 
