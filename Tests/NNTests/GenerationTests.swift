@@ -5,6 +5,7 @@ import Testing
 import Kernels
 @testable import Autodiff
 @testable import NN
+import TestSupport
 
 /// Models with weights large enough (std 0.3) that attention is far from uniform: a cached path that
 /// read the wrong positions or heads would change the logits by much more than the tolerance.
@@ -14,9 +15,6 @@ func peakyModel(_ config: GPTConfig, seed: UInt64) -> GPT {
     for p in model.parameters { p.assign(Tensor.randomNormal(p.shape, std: 0.3, rng: &rng)) }
     return model
 }
-
-/// Largest |a − b| over two equally long arrays.
-func largestGap(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? .infinity }
 
 @Suite struct GenerationTests {
     // GPT-2 flavour (learned positions, fused QKV) and Llama (RoPE, RMSNorm, SwiGLU, 4 query heads
@@ -45,11 +43,11 @@ func largestGap(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - 
         for chunks in [[3] + Array(repeating: 1, count: 9), [3, 4, 1, 4]] {
             let (cached, cache) = Self.cachedLogits(model, chunks: chunks, capacity: 12)
             #expect(cache.count == 12)
-            #expect(largestGap(cached, full) < 1e-4, "chunks \(chunks)")
+            #expect(maxDifference(cached, full) < 1e-4, "chunks \(chunks)")
         }
         // The comparison has teeth: the same tokens one position later give clearly different logits.
         let shifted = model([0] + Self.sequence.prefix(11), batch: 1, steps: 12).values
-        #expect(largestGap(Array(shifted[13...]), Array(full[..<(11 * 13)])) > 0.05)
+        #expect(maxDifference(Array(shifted[13...]), Array(full[..<(11 * 13)])) > 0.05)
     }
 
     @Test(arguments: [GenerationTests.gpt2, GenerationTests.llama])
@@ -59,7 +57,7 @@ func largestGap(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - 
         let last = model(Array(Self.sequence.prefix(5)), cache: cache, lastOnly: true)
         let full = model(Array(Self.sequence.prefix(5)), batch: 1, steps: 5).values
         #expect(last.shape == [1, 13])
-        #expect(largestGap(last.values, Array(full[(4 * 13)...])) < 1e-4)
+        #expect(maxDifference(last.values, Array(full[(4 * 13)...])) < 1e-4)
     }
 
     @Test func theCacheGrowsByDoublingAndDecodeDoesNotReallocate() {
@@ -68,7 +66,7 @@ func largestGap(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - 
         // Room for 2: grows 2 → 4 → 8 → 12 (clamped to the context); the logits are unaffected.
         let (grown, small) = Self.cachedLogits(model, chunks: Array(repeating: 1, count: 12), capacity: 2)
         #expect(small.growths == 3 && small.capacity == 12)
-        #expect(largestGap(grown, full) < 1e-4)
+        #expect(maxDifference(grown, full) < 1e-4)
         // Reserved up front: twelve decode steps, no reallocation.
         let (_, sized) = Self.cachedLogits(model, chunks: [4] + Array(repeating: 1, count: 8), capacity: 12)
         #expect(sized.growths == 0)
