@@ -11,11 +11,11 @@ import Foundation
 import Autodiff
 import NN
 import Optim
-import Tokenizers
 import Datasets
 import Training
 import PEFT
 import Merging
+import Experiments
 
 /// Chapter 14 — stacking and concatenation.
 public enum Chapter14Stacking {
@@ -48,10 +48,11 @@ public enum Chapter14Stacking {
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> Report {
         output("Chapter 14 — Stacking and concatenation\n")
-        let base = try Pretraining.base(config.base, cached: config.useCache)
+        let setup = try ExperimentSetup.open(config.base, cached: config.useCache)
+        let base = setup.base
         let (_, trainTokens, validationTokens) = Pretraining.corpus(config.base)
         let context = config.base.model.contextLength
-        let validation = PretrainingBatchSource(tokens: validationTokens, batchSize: 8, contextLength: context, seed: 0).sequentialBatches(4)
+        let validation = Pretraining.validationBatches(validationTokens, batchSize: 8, contextLength: context, count: 4)
 
         // 1. Depth up-scaling.
         let n = base.model.config.layers, m = config.dropped
@@ -73,7 +74,7 @@ public enum Chapter14Stacking {
                       + "(the base after the same steps: %.3f).\n", baseLoss, stackedBefore, stackedAfter, config.continuedSteps, baseAfter))
 
         // 2. Two adapters, combined.
-        let tokenizer = CharTokenizer.builtIn
+        let tokenizer = setup.tokenizer
         let model = base.model.copy()
         let tasks: [SFTTask] = config.useCache ? [.reverse, .record] : [.reverse, .arithmetic]
         for task in tasks {
