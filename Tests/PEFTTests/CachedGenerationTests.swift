@@ -5,6 +5,7 @@ import Testing
 import Kernels
 @testable import Autodiff
 import NN
+import TestSupport
 @testable import PEFT
 
 @Suite struct CachedGenerationTests {
