@@ -17,7 +17,7 @@ func checkpointsFixture(_ name: String) -> URL {
     @Test func tinyFixtureMergesAndSpecialTokens() throws {
         let file = try GGUF.File(contentsOf: checkpointsFixture("tiny-llama-F32.gguf"))
         let tokenizer = try ByteLevelBPE(gguf: file)
-        // Tokens 0…57 are "!"…"Z", then Ġ (58), Ġt (59), he (60), Ġthe (61), <|im_start|> (62), <|im_end|> (63);
+        // Tokens 0…54 are "!"…"W", 55…57 t, h, e, then Ġ (58), Ġt (59), he (60), Ġthe (61), <|im_start|> (62), <|im_end|> (63);
         // merges Ġ t → Ġt, h e → he, Ġt he → Ġthe.
         #expect(tokenizer.encode(" the") == [61])
         #expect(tokenizer.encode("<|im_start|>A the<|im_end|>") == [62, 32, 61, 63])

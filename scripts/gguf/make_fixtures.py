@@ -45,8 +45,10 @@ def rounded(values):
 
 
 def tokenizer_metadata(writer):
-    # A byte-level BPE vocabulary in GPT-2 style: printable ASCII, Ġ (= space), three merges, two specials.
-    tokens = [chr(c) for c in range(ord("!"), ord("!") + 58)] + ["Ġ", "Ġt", "he", "Ġthe", "<|im_start|>", "<|im_end|>"]
+    # A byte-level BPE vocabulary in GPT-2 style: printable ASCII "!"…"W", t, h, e, Ġ (= space), three merges
+    # (Ġ t, h e, Ġt he), two specials.
+    tokens = [chr(c) for c in range(ord("!"), ord("!") + 55)] + ["t", "h", "e", "Ġ", "Ġt", "he", "Ġthe",
+                                                                 "<|im_start|>", "<|im_end|>"]
     assert len(tokens) == 64
     writer.add_tokenizer_model("gpt2")
     writer.add_tokenizer_pre("smollm")
