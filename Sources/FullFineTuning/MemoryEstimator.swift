@@ -71,15 +71,15 @@ public enum MemoryEstimator {
     /// a batch [B, T], in fp32, derived op by op from NN/Attention.swift, MLP.swift and GPT.swift.
     ///
     /// Every op writes a fresh buffer that the next op's backward keeps (no views), so the count is
-    /// the sum of op outputs. Per block, with N = B·T·C, S = B·H·T² (attention scores), M = B·T·mlpSize:
-    /// - GPT-2: norm N, qkv 3N + bias 3N, slices 3N, head split 3N reshape + 3N permute, scores 4S
-    ///   (matmul, scale, mask add, softmax), mixed N + permute N + reshape N, c_proj 2N, residual N,
-    ///   norm N, MLP M (matmul) + M (bias) + M (GELU) + 2N (down + bias), residual N → 26N + 3M + 4S.
+    /// the sum of op outputs. Per block, with N = B·T·C, S = B·H·T² (attention probabilities), M = B·T·mlpSize:
+    /// - GPT-2: norm N, qkv 3N + bias 3N, slices 3N, head split 3N reshape + 3N permute, fused causal attention
+    ///   S (the probabilities it keeps for backward) + its output N, permute N + reshape N, c_proj 2N, residual N,
+    ///   norm N, MLP M (matmul) + M (bias) + M (GELU) + 2N (down + bias), residual N → 26N + 3M + S.
     /// - Llama: norm N, q N, k/v 2Nkv, head split 2N + 4Nkv, RoPE N + Nkv, KV repeat (when grouped)
-    ///   2·(Nkv + 2N), scores 4S, mixed 3N, o_proj N, residual N, norm N, gate/up/SiLU/product 4M,
+    ///   2·(Nkv + 2N), fused attention S + output N, permute and reshape 2N, o_proj N, residual N, norm N, gate/up/SiLU/product 4M,
     ///   down N, residual N.
-    /// Plus small per-row statistics of each norm, the causal mask T², the embeddings, the final norm
-    /// and the logits [B·T, V] twice (logits and the log-probabilities cross-entropy saves).
+    /// Plus small per-row statistics of each norm, the embeddings, the final norm, the logits [B·T, V] and
+    /// the one log-sum-exp per row that the fused cross-entropy keeps (no [B·T, V] log-probabilities).
     /// With checkpointing only each block's output N is kept, plus — at the peak — either the head's
     /// buffers (end of forward) or the activations of the one block being recomputed during backward.
     ///
@@ -97,16 +97,15 @@ public enum MemoryEstimator {
         var perBlock: Double
         switch config.flavour {
         case .gpt2:
-            perBlock = 26 * n + 3 * m + 4 * s + 2 * (2 * rows)    // + mean/rstd of two LayerNorms
+            perBlock = 26 * n + 3 * m + s + 2 * (2 * rows)    // + mean/rstd of two LayerNorms
         case .llama:
             let repeatKV = config.kvHeads == config.heads ? 0 : 2 * (nkv + 2 * n)
-            perBlock = n + n + 2 * nkv + 2 * n + 4 * nkv + n + nkv + repeatKV + 4 * s + 3 * n + n + n + n + 4 * m + n + n
+            perBlock = n + n + 2 * nkv + 2 * n + 4 * nkv + n + nkv + repeatKV + s + 3 * n + n + n + n + 4 * m + n + n
                 + 2 * rows                                        // + rstd of two RMSNorms
         }
-        perBlock += t * t                                         // the causal mask each block builds
         let embeddings = config.flavour == .gpt2 ? 2 * n + t * c : n   // token rows (+ positions, sum)
         let head = n + rows * (config.flavour == .gpt2 ? 2 : 1) + n   // final norm + stats, reshape
-            + 2 * rows * Double(config.vocabularySize)            // logits and saved log-probabilities
+            + rows * Double(config.vocabularySize) + rows          // logits and the saved log-sum-exp per row
         // Frozen layers keep nothing but their final output.
         let (front, trainableBlocks) = frozenPrefix > 0
             ? (n, Double(config.layers - min(frozenPrefix, config.layers)))
