@@ -65,15 +65,16 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
                 Parallelism.noteSplit(packers)
                 if packers > 1 { DispatchQueue.concurrentPerform(iterations: packers, execute: pack) } else { pack(0) }
                 // Work items: row blocks of A × column chunks of the B panel.
-                let rowBlocks = (m + mc - 1) / mc
+                let rowBlock = balancedRowBlock(m: m, threads: threads)
+                let rowBlocks = (m + rowBlock - 1) / rowBlock
                 let columnChunks = rowBlocks >= 2 * threads ? 1 : min(threads * 2, panels)
                 let items = rowBlocks * columnChunks
                 let work: @Sendable (Int) -> Void = { item in
                     let (ib, chunk) = (item / columnChunks, item % columnChunks)
-                    let ic = ib * mc, mcBlock = min(mc, m - ic)
+                    let ic = ib * rowBlock, mcBlock = min(rowBlock, m - ic)
                     let firstPanel = panels * chunk / columnChunks, endPanel = panels * (chunk + 1) / columnChunks
                     if firstPanel == endPanel { return }
-                    let packedA = UnsafeMutablePointer<Float>.allocate(capacity: mc * kcBlock)
+                    let packedA = UnsafeMutablePointer<Float>.allocate(capacity: rowBlock * kcBlock)
                     defer { packedA.deallocate() }
                     packA(shared.a + ic * rsA + pc * csA, rowStride: rsA, colStride: csA, m: mcBlock, k: kcBlock, into: packedA)
                     macroKernel(packedA: packedA, packedB: shared.packedB + firstPanel * nr * kcBlock,
@@ -89,6 +90,19 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
                 }
             }
         }
+    }
+
+    /// Rows of A per work item: at most MC, a multiple of MR, and — when the rows split into only a few
+    /// blocks — sized so the block count is a multiple of the thread count with nearly equal blocks
+    /// (m = 256 on 2 threads: 4 blocks of 66, 66, 66, 58 rows instead of 72, 72, 72, 40, where one thread
+    /// would do 144 rows and the other 112). Results do not depend on it: a block's rows are computed
+    /// the same way whichever block they are in.
+    static func balancedRowBlock(m: Int, threads: Int) -> Int {
+        let blocks = (m + mc - 1) / mc
+        guard threads > 1, blocks < 8 * threads else { return mc }
+        let evenBlocks = (blocks + threads - 1) / threads * threads
+        let panels = (m + mr - 1) / mr
+        return max(mr, (panels + evenBlocks - 1) / evenBlocks * mr)
     }
 
     /// Packs op(B)[0..<k, 0..<n] into NR-wide panels: panel q holds, for each p, the NR values

@@ -10,7 +10,9 @@
 // step with the default policy, 801 ms with this one — a quarter of the step was page faults, charged
 // to whichever op first wrote the buffer ("add", "permute", "reshape" looked slow for that reason).
 // The remedy is to keep freed memory for reuse: serve blocks up to 32 MB (glibc's maximum) from the
-// heap and never trim it back. PyTorch's CPU allocator and its CUDA caching allocator exist for the same
+// heap, never trim it back, and let threads share the main heap (a per-thread heap hands a wholly freed
+// sub-heap back whatever the trim setting; threads that already have one keep it, so the policy is
+// applied before training's first allocation). PyTorch's CPU allocator and its CUDA caching allocator exist for the same
 // reason. The cost: the process keeps its peak heap after a peak (the meter's numbers are unchanged).
 // Leaves out: a size-bucketed caching allocator of our own; C libraries other than glibc (there the
 // policy is not applied and `isApplied` is false). The call itself is in Sources/CAllocator.

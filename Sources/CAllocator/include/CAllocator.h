@@ -10,12 +10,15 @@
 #if defined(__GLIBC__) || (defined(__linux__) && !defined(__ANDROID__))
 #include <malloc.h>
 #include <limits.h>
-/// Serves blocks up to `mapping_threshold` bytes from the heap (not from a mapping of their own) and
-/// never trims freed heap memory back to the system. Returns 1 when glibc accepted both settings.
+/// Serves blocks up to `mapping_threshold` bytes from the heap (not from a mapping of their own), never
+/// trims freed heap memory back to the system, and makes threads created from now on share the main
+/// heap (per-thread heaps give whole freed sub-heaps back regardless of the trim setting). Returns 1
+/// when glibc accepted all three settings.
 static inline int tinytune_keep_freed_memory(int mapping_threshold) {
     int mapping = mallopt(M_MMAP_THRESHOLD, mapping_threshold);
     int trim = mallopt(M_TRIM_THRESHOLD, INT_MAX);
-    return mapping == 1 && trim == 1;
+    int arenas = mallopt(M_ARENA_MAX, 1);
+    return mapping == 1 && trim == 1 && arenas == 1;
 }
 #else
 static inline int tinytune_keep_freed_memory(int mapping_threshold) { (void)mapping_threshold; return 0; }
