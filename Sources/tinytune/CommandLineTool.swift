@@ -113,7 +113,7 @@ enum CommandLineTool {
     Usage: swift run -c release tinytune [command] [options]
 
     With no command, runs the tour. Commands:
-    \(commands.map { "  " + $0.name.padding(toLength: 12, withPad: " ", startingAt: 0) + $0.summary }.joined(separator: "\n"))
+    \(commands.map { "  " + $0.name.padding(toLength: 15, withPad: " ", startingAt: 0) + $0.summary }.joined(separator: "\n"))
 
     `tinytune <command> --help` explains a command's options.
     """
