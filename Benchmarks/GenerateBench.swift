@@ -5,8 +5,8 @@
 // tokens, so the context never fills and every step is a true one-position decode), at 1 and 2 threads. Prefill is one batched pass over the prompt (matrix products,
 // compute-bound); decode is one position per token (matrix-vector products, bound by reading every
 // weight once per token). Models: the built-in base model's architecture (random weights — speed does
-// not depend on them) and, with `--model=DIR` (a Hugging Face directory such as SmolLM2-135M-Instruct),
-// that model. The prompt ids are (i · 7919 + 13) mod V, i = 0…63, so Benchmarks/compare/
+// not depend on them) and, with `--model=DIR` (a Hugging Face directory such as SmolLM2-135M-Instruct,
+// fp32) or `--model=FILE.gguf` (kept packed, decoded inside the GEMM), that model. The prompt ids are (i · 7919 + 13) mod V, i = 0…63, so Benchmarks/compare/
 // generate_transformers.py feeds transformers exactly the same tokens.
 import Foundation
 import Kernels
@@ -14,6 +14,7 @@ import Autodiff
 import NN
 import Training
 import Checkpoints
+import Quantization
 
 enum GenerateBench {
     static let (promptLength, newTokens) = (64, 128)
@@ -29,9 +30,12 @@ enum GenerateBench {
         var models: [(String, GPT)] = [("built-in (random weights)", GPT(config: PretrainingRecipe.standard.model, rng: &rng))]
         if let path = modelPath() {
             do {
-                let model = try ModelCheckpoint.load(directory: URL(fileURLWithPath: path))
+                let url = URL(fileURLWithPath: path)
+                // A .gguf file runs kept packed (the dequantizing GEMM), as `tinytune generate` runs it.
+                let model = url.pathExtension.lowercased() == "gguf" ? try GGUFPackedModel.loadBase(url, packed: true).model
+                    : try ModelCheckpoint.load(directory: url)
                 model.setTrainable(false)
-                models.append((URL(fileURLWithPath: path).lastPathComponent, model))
+                models.append((url.lastPathComponent, model))
             } catch {
                 print("skipped \(path): \(error)")
             }

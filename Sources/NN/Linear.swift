@@ -5,9 +5,23 @@
 // DoRA, IA3 …) can take over the layer's forward pass without the model knowing — this is how PEFT
 // "replaces" layers by name. `packedWeight`: W itself can be stored in another form (Quantization's
 // NF4 weight, for QLoRA), which then computes the layer's products; adapters on top do not need to know.
+// A checkpoint loader builds layers with `WeightInitialization.deferred` set: their weights start as
+// empty placeholders it then replaces, so loading a model never first allocates a random copy of it.
 // Leaves out: fused bias-activation kernels.
 import Kernels
 import Autodiff
+
+/// Whether new `Linear` and `Embedding` layers draw random weights (the default) or start with an
+/// empty placeholder weight (shape [0]) that a checkpoint loader replaces before the model is used.
+public enum WeightInitialization {
+    /// Set (with `$deferred.withValue(true) { … }`) around a model's construction by a loader.
+    @TaskLocal public static var deferred = false
+
+    /// A new layer's weight: N(0, std²) of `shape`, or the empty placeholder when deferred.
+    static func weight(_ shape: [Int], std: Float, rng: inout RNG) -> Tensor {
+        makeParameter(deferred ? Tensor(zeros: [0]) : Tensor.randomNormal(shape, std: std, rng: &rng))
+    }
+}
 
 /// Something that takes over a Linear layer's forward pass (defined by PEFT methods above NN).
 public protocol LinearAdapter: AnyObject {
@@ -40,11 +54,11 @@ public final class Linear: Module {
     /// Output features.
     public let outFeatures: Int
 
-    /// W ~ N(0, std²) (GPT-2's init uses std 0.02), b = 0.
+    /// W ~ N(0, std²) (GPT-2's init uses std 0.02; a placeholder under `WeightInitialization.deferred`), b = 0.
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, std: Float = 0.02, rng: inout RNG) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        weight = makeParameter(Tensor.randomNormal([outFeatures, inFeatures], std: std, rng: &rng))
+        weight = WeightInitialization.weight([outFeatures, inFeatures], std: std, rng: &rng)
         self.bias = bias ? makeParameter(Tensor(zeros: [outFeatures])) : nil
     }
 
@@ -88,9 +102,9 @@ public final class Embedding: Module {
     /// The table [count, width].
     public var weight: Tensor
 
-    /// Rows ~ N(0, std²).
+    /// Rows ~ N(0, std²) (a placeholder under `WeightInitialization.deferred`).
     public init(count: Int, width: Int, std: Float = 0.02, rng: inout RNG) {
-        weight = makeParameter(Tensor.randomNormal([count, width], std: std, rng: &rng))
+        weight = WeightInitialization.weight([count, width], std: std, rng: &rng)
     }
 
     /// When set, rows are decoded from this packed [count, width] table instead of read from `weight`
@@ -111,5 +125,24 @@ public final class Embedding: Module {
             packedTable.dequantizeRows(Int(id), count: 1, into: out.data + r * width)
         }
         return out
+    }
+}
+
+extension Module {
+    /// The weights the model computes with, counting a packed matrix (`Linear.packedWeight`,
+    /// `Embedding.packedTable`) at its rows × columns once even when two layers share it, plus every fp32
+    /// parameter. `parameterCount()` counts only the fp32 tensors, which leaves a packed base's out.
+    public func computedParameterCount() -> Int {
+        var packed = Set<ObjectIdentifier>()
+        var total = parameterCount()
+        for (_, module) in namedModules() {
+            if let linear = module as? Linear, let weight = linear.packedWeight, packed.insert(ObjectIdentifier(weight)).inserted {
+                total += linear.inFeatures * linear.outFeatures
+            } else if let embedding = module as? Embedding, let table = embedding.packedTable,
+                      packed.insert(ObjectIdentifier(table)).inserted {
+                total += table.rows * table.columns
+            }
+        }
+        return total
     }
 }

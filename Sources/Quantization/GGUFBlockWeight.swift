@@ -102,7 +102,7 @@ public enum GGUFPackedModel {
         let packTable = packedTypes.contains(tableType)
         let tied = !file.contains("output.weight")
         let model = try ModelCheckpoint.model(from: file, untieHead: tied && packTable) { ours, info in
-            (isProjection(ours) || ours == "embed_tokens.weight") && packedTypes.contains(info.type)
+            (isProjection(ours) || ours == "embed_tokens.weight" || ours == "lm_head.weight") && packedTypes.contains(info.type)
         }
         model.setTrainable(false)
         var packedBytes = 0
@@ -129,6 +129,7 @@ public enum GGUFPackedModel {
             QuantizedLinear.pack(layer, with: weight)
             packedBytes += weight.byteCount
         }
+        try ModelCheckpoint.checkFilled(model, label: file.label)
         return (model, packedBytes)
     }
 
@@ -143,6 +144,8 @@ public enum GGUFPackedModel {
             let (model, bytes) = try load(file)
             return (model, file, summary + String(format: ", kept packed (%.1f MB of matrices)", Double(bytes) / 1e6))
         }
-        return (try ModelCheckpoint.model(from: file), file, summary + ", decoded to fp32")
+        let model = try ModelCheckpoint.model(from: file)
+        try ModelCheckpoint.checkFilled(model, label: file.label)
+        return (model, file, summary + ", decoded to fp32")
     }
 }

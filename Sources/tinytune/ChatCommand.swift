@@ -9,6 +9,7 @@
 import Foundation
 import Kernels
 import NN
+import Tokenizers
 
 enum ChatCommand {
     static let command = Command(
@@ -20,9 +21,11 @@ enum ChatCommand {
         conversation (rendered with the model's chat template). `/reset` starts a new conversation;
         end of input (Ctrl-D, or the end of a piped file) quits. Speed per reply goes to stderr.
 
-          --base DIR           model directory (Hugging Face layout or ours; default: the built-in model)
+          --base MODEL         a .gguf file or a model directory (Hugging Face layout or ours; default:
+                               the built-in model)
           --adapter DIR        a LoRA adapter (PEFT layout) to apply
           --system TEXT        system prompt (default: the template's own, if it has one)
+        \(ChatFormat.help)
           --max-tokens N       most tokens per reply (default 256)
           --temperature T      0 = greedy (default); otherwise sample at temperature T
           --top-k K, --top-p P as for `tinytune generate`
@@ -34,9 +37,10 @@ enum ChatCommand {
         let options = try Options(arguments, valued: InferenceModel.sharedOptions.union(["system"]))
         let sampling = try InferenceModel.sampling(options)
         let maxTokens = try options.int("max-tokens", default: 256, in: 1...1_000_000)
+        _ = try ChatFormat.override(options)   // a bad --template fails before the model loads
         var rng = RNG(seed: UInt64(try options.int("seed", default: 0, in: 0...Int.max)))
         let loaded = try InferenceModel.load(base: options.existingPath("base"), adapter: options.existingPath("adapter"))
-        let format = try ChatFormat.forBase(loaded.baseDirectory, tokenizer: loaded.tokenizer)
+        let format = try ChatFormat.forBase(loaded, options: options)
         let stops = format.stopTokens(loaded.tokenizer)
         let system = options.string("system").map { [ChatMessage(role: "system", content: $0)] } ?? []
         let session = GenerationSession(model: loaded.model)

@@ -104,7 +104,7 @@ struct Command: Sendable {
 enum CommandLineTool {
     static let commands: [Command] = [TourCommand.command, PretrainCommand.command, FinetuneCommand.command,
                                       LoRACommand.command, QLoRACommand.command, MergeAdapterCommand.command,
-                                      QuantizeCommand.command, MergeCommand.command,
+                                      QuantizeCommand.command, MergeCommand.command, ExportCommand.command,
                                       GenerateCommand.command, ChatCommand.command, EvalCommand.command]
 
     static let overview = """

@@ -4,8 +4,11 @@
 // loss on the completion tokens — and its exponential, perplexity, "how many tokens the model hesitates
 // between" — and greedy exact match, generated with the KV cache. Printed as a table, base and adapter
 // side by side, with a few sample answers to read, then one JSON line per model for scripts.
-// The examples are rendered exactly as `tinytune finetune` / `lora` train on them (JSONLines.swift).
-// Leaves out: sampling-based metrics, per-example output files, rendering with the model's chat template.
+// Chat-form examples ({"messages"}) are rendered with the model's chat template (ChatFormat.swift), one
+// example per assistant turn, exactly as the model sees a conversation at inference; completion-form
+// prompts become a user turn under a real chat template and stay as written under the plain layout
+// (the built-in model's, as `tinytune finetune` trains it; `--template plain` asks for it on any model).
+// Leaves out: sampling-based metrics, per-example output files.
 import Foundation
 import NN
 import Tokenizers
@@ -21,12 +24,16 @@ enum EvalCommand {
 
         For each example ({"prompt", "completion"} or {"messages"}, as for `tinytune finetune`): the mean
         cross-entropy of the completion tokens (and perplexity = e^loss), and whether greedy decoding
-        reproduces the completion's first line exactly. With --adapter, the base model and base + adapter
-        are scored side by side. Ends with one JSON line per model.
+        reproduces the completion's first line exactly. Examples are rendered with the model's chat
+        template (a completion-form prompt as the user's turn); the built-in model uses plain
+        "role: content" lines, and completion-form prompts as written. With --adapter, the base model and
+        base + adapter are scored side by side. Ends with one JSON line per model.
 
           --data FILE          examples to score (required)
-          --base DIR           model directory (Hugging Face layout or ours; default: the built-in model)
+          --base MODEL         a .gguf file or a model directory (Hugging Face layout or ours; default:
+                               the built-in model)
           --adapter DIR        a LoRA adapter (PEFT layout) to compare against the base
+        \(ChatFormat.help)
           --samples N          sample answers to show (default 3)
           --limit N            score only the first N examples
         """,
@@ -40,16 +47,22 @@ enum EvalCommand {
     }
 
     static func run(_ arguments: [String]) throws {
-        let options = try Options(arguments, valued: ["data", "base", "adapter", "samples", "limit"])
+        let options = try Options(arguments, valued: ["data", "base", "adapter", "samples", "limit", ChatFormat.option])
         guard let dataURL = try options.existingPath("data") else { throw UsageError(description: "--data FILE.jsonl is required") }
-        var examples = try JSONLines.load(dataURL)
-        if options.string("limit") != nil { examples = Array(examples.prefix(try options.int("limit", default: 0, in: 1...Int.max))) }
-        guard !examples.isEmpty else { throw UsageError(description: "\(dataURL.path): no examples") }
+        // Data and options first: a malformed file should fail in a second, not after loading a model.
+        let records = try JSONLines.loadRecords(dataURL)
+        guard !records.isEmpty else { throw UsageError(description: "\(dataURL.path): no examples") }
+        let limit = options.string("limit") == nil ? nil : try options.int("limit", default: 0, in: 1...Int.max)
         let sampleCount = try options.int("samples", default: 3, in: 0...1000)
         let adapterURL = try options.existingPath("adapter")
+        _ = try ChatFormat.override(options)
         let loaded = try InferenceModel.load(base: options.existingPath("base"), adapter: nil)
         let (model, tokenizer) = (loaded.model, loaded.tokenizer)
         writeOut("loaded \(loaded.summary)\n")
+        let template = try ChatFormat.forBase(loaded, options: options)
+        var examples = records.flatMap { template.examples($0) }
+        if let limit { examples = Array(examples.prefix(limit)) }
+        writeOut("examples rendered with the \(template.style.rawValue) chat format\n")
         let longest = examples.map { tokenizer.encode($0.prompt + $0.response).count + 1 }.max() ?? 0
         if longest > model.config.contextLength {
             writeOut("note: the longest example has \(longest) tokens; longer ones are cut to the context \(model.config.contextLength) (prompt start dropped)\n")

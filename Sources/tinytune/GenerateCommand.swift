@@ -1,30 +1,32 @@
 // GenerateCommand.swift — `tinytune generate`: continue a prompt (or answer it as a chat turn), streaming.
 //
-// Teaches: the inference side of the book. Load a base (the built-in model or a Hugging Face
-// directory), optionally a LoRA adapter on it, and run NN's KV-cached generation: one prefill pass
+// Teaches: the inference side of the book. Load a base (the built-in model, a GGUF file or a Hugging
+// Face directory), optionally a LoRA adapter on it, and run NN's KV-cached generation: one prefill pass
 // over the prompt, then one position per token, each printed as soon as it is picked. The closing
 // line gives prefill and decode speed separately (tokens/s), because they are different workloads.
 // Also holds what `chat` and `eval` share: loading base + adapter, the sampling options, and
 // printing a token stream as text.
 import Foundation
 import Kernels
+import Autodiff
 import NN
 import Tokenizers
+import Checkpoints
 import PEFT
 
 /// A model ready for inference: base, optional adapter, tokenizer, where it came from.
 struct InferenceModel {
     let model: GPT
     let tokenizer: any Tokenizer
-    /// The base directory (nil: the built-in model).
-    let baseDirectory: URL?
+    /// The `--base` GGUF file or directory (nil: the built-in model).
+    let base: URL?
     /// What was loaded, for the first line of output.
     let summary: String
 
     /// Loads `--base` (default: the built-in model) and, when `adapter` is given, the LoRA adapter in it.
     static func load(base: URL?, adapter: URL?) throws -> InferenceModel {
         let (model, tokenizer) = try FinetuneCommand.loadBase(base, allowQuantized: true)
-        let count = Double(model.parameterCount())
+        let count = Double(model.computedParameterCount())
         var summary = "\(base?.path ?? "built-in base model"): \(model.config.flavour.rawValue), "
             + (count >= 1e6 ? String(format: "%.1fM", count / 1e6) : String(format: "%.1fK", count / 1e3))
             + " parameters, context \(model.config.contextLength)"
@@ -33,11 +35,11 @@ struct InferenceModel {
             summary += String(format: " + adapter %@ (%d parameters)", adapter.path, LoRA.parameterCount("default", in: model))
         }
         model.setTrainable(false)   // inference only: no gradient buffers, whatever the files said
-        return InferenceModel(model: model, tokenizer: tokenizer, baseDirectory: base, summary: summary)
+        return InferenceModel(model: model, tokenizer: tokenizer, base: base, summary: summary)
     }
 
     /// Options shared by the inference commands.
-    static let sharedOptions: Set<String> = ["base", "adapter", "max-tokens", "temperature", "top-k", "top-p", "seed"]
+    static let sharedOptions: Set<String> = ["base", "adapter", "max-tokens", "temperature", "top-k", "top-p", "seed", ChatFormat.option]
 
     /// `--temperature T` (0 = greedy, the default), `--top-k K`, `--top-p P`.
     static func sampling(_ options: Options) throws -> SamplingOptions {
@@ -59,6 +61,16 @@ struct InferenceModel {
             throw UsageError(description: "the prompt has \(ids.count) tokens; the context holds \(room) (shorten it, or lower --max-tokens)")
         }
         return ids
+    }
+
+    /// Writes the full forward pass's logits for `ids` (one row per position) and the ids to `url`
+    /// (safetensors, atomically): "logits" F32 [T, V], "tokens" I32 [T].
+    func dumpLogits(_ ids: [Int], to url: URL) throws {
+        let logits = Tensor.withNoGrad { model(ids.map(Int32.init), batch: 1, steps: ids.count) }
+        let tokenBytes = ids.reduce(into: Data()) { data, id in withUnsafeBytes(of: Int32(id).littleEndian) { data.append(contentsOf: $0) } }
+        try SafeTensors.write([try SafeTensors.NamedTensor(name: "logits", shape: [ids.count, model.config.vocabularySize], floats: logits.values),
+                               SafeTensors.NamedTensor(name: "tokens", dtype: .i32, shape: [ids.count], bytes: tokenBytes)], to: url)
+        writeOut("wrote \(url.path): logits [\(ids.count), \(model.config.vocabularySize)] of the prompt\n")
     }
 }
 
@@ -113,14 +125,18 @@ enum GenerateCommand {
         Usage: tinytune generate --prompt TEXT [options]
 
         Streams the model's continuation of TEXT token by token, then one line with prefill and decode
-        speed. With --chat, TEXT is a user message rendered with the model's chat template (ChatML for
-        SmolLM2/Qwen directories, "user: …\\nassistant: " for the built-in model) and generation stops
-        at the end of the assistant turn.
+        speed. With --chat, TEXT is a user message rendered with the model's chat template (read from
+        the GGUF file or the model directory: ChatML for SmolLM2/Qwen, Llama 3; "user: …\\nassistant: "
+        for the built-in model) and generation stops at the end of the assistant turn.
 
           --prompt TEXT        the prompt (required)
-          --base DIR           model directory (Hugging Face layout or ours; default: the built-in model)
+          --base MODEL         a .gguf file or a model directory (Hugging Face layout or ours; default:
+                               the built-in model)
           --adapter DIR        a LoRA adapter (PEFT layout, e.g. from `tinytune lora`) to apply
           --chat               render TEXT as a chat turn
+        \(ChatFormat.help)
+          --dump-logits FILE   also write the prompt's logits [tokens, vocabulary] and token ids to FILE
+                               (safetensors: "logits" F32, "tokens" I32), e.g. to compare with PyTorch
           --max-tokens N       most new tokens (default 128)
           --temperature T      0 = greedy (default); otherwise sample at temperature T
           --top-k K            sample among the K most likely tokens
@@ -130,16 +146,20 @@ enum GenerateCommand {
         run: run)
 
     static func run(_ arguments: [String]) throws {
-        let options = try Options(arguments, valued: InferenceModel.sharedOptions.union(["prompt"]), switches: ["chat"])
+        let options = try Options(arguments, valued: InferenceModel.sharedOptions.union(["prompt", "dump-logits"]), switches: ["chat"])
         guard let prompt = options.string("prompt") else { throw UsageError(description: "--prompt TEXT is required") }
         let sampling = try InferenceModel.sampling(options)
         var maxTokens = try options.int("max-tokens", default: 128, in: 1...1_000_000)
+        _ = try ChatFormat.override(options)   // a bad --template fails before the model loads
         var rng = RNG(seed: UInt64(try options.int("seed", default: 0, in: 0...Int.max)))
         let loaded = try InferenceModel.load(base: options.existingPath("base"), adapter: options.existingPath("adapter"))
         writeOut("loaded \(loaded.summary)\n")
-        let format = options.flag("chat") ? try ChatFormat.forBase(loaded.baseDirectory, tokenizer: loaded.tokenizer) : nil
+        // --template names a chat format, so it implies --chat.
+        let chat = options.flag("chat") || options.string(ChatFormat.option) != nil
+        let format = chat ? try ChatFormat.forBase(loaded, options: options) : nil
         let text = format?.render([ChatMessage(role: "user", content: prompt)], addGenerationPrompt: true) ?? prompt
         let ids = try loaded.promptTokens(text)
+        if let path = options.string("dump-logits") { try loaded.dumpLogits(ids, to: URL(fileURLWithPath: path)) }
         let room = loaded.model.config.contextLength - loaded.model.virtualTokenCount
         if ids.count + maxTokens > room {
             maxTokens = room - ids.count

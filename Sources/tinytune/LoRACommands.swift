@@ -78,7 +78,7 @@ enum LoRACommand {
         } else {
             trainable = try LoRA.add("default", to: model, config: config, seed: recipe.seed)
         }
-        let frozen = model.parameterCount() - trainable
+        let frozen = model.computedParameterCount() - trainable   // a packed (GGUF) base counts at its unpacked size
         print(String(format: "LoRA r=%d on %@: %d trainable parameters", rank, targets.joined(separator: ","), trainable)
               + (quantized ? "" : String(format: " (%.2f%% of %d)", 100 * Double(trainable) / Double(frozen), frozen)))
         let optimizer = OptimizerChoice(eightBit: quantized && options.flag("adam8bit"))
@@ -132,12 +132,13 @@ enum MergeAdapterCommand {
         Usage: tinytune merge-adapter --adapter DIR --out DIR [--base DIR]
 
         Loads the base model and the PEFT-layout adapter, computes W + (alpha/r)·B·A for every adapted
-        layer, and writes an ordinary checkpoint (config.json, model.safetensors, tokenizer.json) that
-        runs at the base model's speed.
+        layer, and writes an ordinary Hugging Face checkpoint (config.json, model.safetensors, and the
+        tokenizer files: tokenizer.json, tokenizer_config.json, chat_template.jinja) that runs at the base
+        model's speed and loads in transformers. (`tinytune export --format gguf` writes a GGUF instead.)
 
           --adapter DIR   adapter directory written by `tinytune lora` (required)
           --out DIR       output directory (required)
-          --base DIR      base model directory (default: the built-in base model)
+          --base MODEL    a .gguf file or a model directory (default: the built-in base model)
         """,
         run: run)
 
@@ -151,9 +152,8 @@ enum MergeAdapterCommand {
         model.setTrainable(true)
         let out = URL(fileURLWithPath: outPath)
         try AtomicDirectory.write(to: out) { staging in
-            try ModelCheckpoint.save(model, to: staging)
-            try FinetuneCommand.saveTokenizer(tokenizer, to: staging)
+            try ExportCommand.writeHuggingFace(model, tokenizer: tokenizer, base: options.existingPath("base"), to: staging)
         }
-        print("wrote \(out.path): the base model with the adapter merged in")
+        print("wrote \(out.path): the base model with the adapter merged in (Hugging Face layout, with the tokenizer files)")
     }
 }

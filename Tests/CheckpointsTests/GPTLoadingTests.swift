@@ -47,4 +47,25 @@ import TestSupport
             "\(error)".contains("wte.weight")
         }
     }
+
+    @Test(arguments: [TinyModels.gpt2, TinyModels.llama])
+    func loadingBuildsTheModelFromTheFileAlone(config: GPTConfig) throws {
+        // Under the meter, loading allocates the model's weights once: no random model first, then the real one.
+        var rng = RNG(seed: 14)
+        let model = GPT(config: config, rng: &rng)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tinytune-placeholder-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try ModelCheckpoint.save(model, to: directory)
+        let (loaded, meter) = try MemoryMeter.measure { try ModelCheckpoint.load(directory: directory) }
+        let bytes = loaded.parameters.reduce(0) { $0 + $1.byteCount }
+        #expect(bytes == model.parameters.reduce(0) { $0 + $1.byteCount })
+        #expect(meter.peakBytes(.weights) == bytes)
+        // A placeholder model holds no matrices, and a loader that forgets one is stopped by name.
+        let empty = ModelCheckpoint.placeholderModel(config)
+        #expect(empty.tokenEmbedding.weight.count == 0 && empty.blocks[0].mlp.children.allSatisfy { ($0.module as? Linear)?.weight.count ?? 0 == 0 })
+        #expect { try ModelCheckpoint.checkFilled(empty, label: "test.safetensors") } throws: { error in
+            "\(error)".hasPrefix("test.safetensors: no weights were loaded for ") && "\(error)".contains(config.flavour == .gpt2 ? "wte" : "embed_tokens")
+        }
+        #expect(throws: Never.self) { try ModelCheckpoint.checkFilled(loaded, label: "x") }
+    }
 }

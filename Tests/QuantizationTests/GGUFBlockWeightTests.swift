@@ -6,6 +6,7 @@ import Testing
 import Autodiff
 import NN
 import Checkpoints
+import PEFT
 @testable import Quantization
 
 /// The GGUF fixtures written by scripts/gguf/make_fixtures.py (they live with the Checkpoints tests).
@@ -31,6 +32,32 @@ func ggufFixtureFile(_ name: String) throws -> GGUF.File {
         #expect(packed.tokenEmbedding.weight.count == 0 && packed.tokenEmbedding.packedTable != nil)
         let matrixBytes = file.tensors.filter { $0.dimensions.count == 2 }.reduce(0) { $0 + $1.byteCount }
         #expect(packedBytes == matrixBytes)
+    }
+
+    @Test(arguments: ["Q8_0", "Q4_0", "Q4_1"])
+    func loadingPackedNeverAllocatesAnFp32Model(type: String) throws {
+        // The model is built from placeholders: the weights the meter ever saw at once are the packed bytes
+        // plus the fp32 tensors that are really decoded (norms), never a random fp32 copy of the matrices.
+        let file = try ggufFixtureFile("tiny-llama-\(type).gguf")
+        let ((packed, packedBytes), meter) = try MemoryMeter.measure { try GGUFPackedModel.load(file) }
+        let decodedBytes = packed.parameters.reduce(0) { $0 + $1.byteCount }
+        #expect(meter.peakBytes(.weights) == packedBytes + decodedBytes)
+        let fp32Bytes = file.tensors.reduce(0) { $0 + 4 * $1.elementCount }
+        #expect(meter.peakBytes(.weights) < fp32Bytes / 2, "\(type): peak \(meter.peakBytes(.weights)) B of \(fp32Bytes) B fp32")
+    }
+
+    @Test(arguments: ["Q8_0", "Q4_0", "Q4_1"])
+    func packedMatricesCountAsTheParametersTheyHold(type: String) throws {
+        // `lora`'s "trainable %" divides by this: the decoded model's plain count is the reference.
+        let file = try ggufFixtureFile("tiny-llama-\(type).gguf")
+        let dense = try ModelCheckpoint.model(from: file)
+        let (packed, _) = try GGUFPackedModel.load(file)
+        #expect(packed.parameterCount() < dense.parameterCount() / 10)   // only the norms are fp32 tensors
+        #expect(packed.computedParameterCount() == dense.parameterCount())
+        #expect(dense.computedParameterCount() == dense.parameterCount())
+        // Adapters on the packed base add their own parameters on top.
+        let trainable = try LoRA.add("default", to: packed, config: LoRAConfig(rank: 2, alpha: 4, targets: ["all-linear"]), seed: 1)
+        #expect(packed.computedParameterCount() == dense.parameterCount() + trainable)
     }
 
     @Test func packedRowsMovedForRoPEEqualPermutedDecodedRows() throws {
