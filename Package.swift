@@ -137,7 +137,7 @@ let package = Package(
                           path: "Tests/KillHelper", swiftSettings: numericSettings),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "ScalarAutogradTests", dependencies: ["ScalarAutograd"]),
-        .testTarget(name: "AutodiffTests", dependencies: ["Kernels", "Autodiff"], swiftSettings: numericSettings),
+        .testTarget(name: "AutodiffTests", dependencies: ["Kernels", "Autodiff", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "NNTests", dependencies: ["Kernels", "Autodiff", "NN", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "OptimTests", dependencies: ["Autodiff", "NN", "Optim"], swiftSettings: numericSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], resources: [.copy("Fixtures")]),
