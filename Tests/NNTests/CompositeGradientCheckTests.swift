@@ -43,25 +43,17 @@ final class TestPrefix: AttentionPrefix {
         #expect(result.checked == ModuleGradientCheck.scalarCount(module, inputs: inputs), "\(label): not every scalar was checked")
     }
 
-    @Test(arguments: CompositeGradientCheckTests.flavours)
-    func attentionWithTheCausalMask(_ config: GPTConfig) {
+    /// Attention w.r.t. x and every projection (and, with a prefix, the prefix keys and values).
+    @Test(arguments: CompositeGradientCheckTests.flavours, [0, 2])
+    func attentionWithTheCausalMask(_ config: GPTConfig, prefixLength: Int) {
         var rng = RNG(seed: 1)
         let attention = CausalSelfAttention(config: config, rng: &rng)
         ModuleGradientCheck.randomize(attention, seed: 2)
+        if prefixLength > 0 { attention.prefix = TestPrefix(heads: config.heads, length: prefixLength, width: config.headSize, rng: &rng) }
         let x = input(config, seed: 3)
         let result = ModuleGradientCheck.check(attention, inputs: [x]) { attention(x) }
-        expectPassed(result, checks: attention, inputs: [x], "\(config.flavour) attention (GQA: \(config.kvHeads) of \(config.heads) heads)")
-    }
-
-    @Test(arguments: CompositeGradientCheckTests.flavours)
-    func attentionWithAPrefix(_ config: GPTConfig) {
-        var rng = RNG(seed: 4)
-        let attention = CausalSelfAttention(config: config, rng: &rng)
-        ModuleGradientCheck.randomize(attention, seed: 5)
-        attention.prefix = TestPrefix(heads: config.heads, length: 2, width: config.headSize, rng: &rng)
-        let x = input(config, seed: 6)
-        let result = ModuleGradientCheck.check(attention, inputs: [x]) { attention(x) }
-        expectPassed(result, checks: attention, inputs: [x], "\(config.flavour) attention with 2 prefix positions")
+        expectPassed(result, checks: attention, inputs: [x],
+                     "\(config.flavour) attention (GQA: \(config.kvHeads) of \(config.heads) heads), \(prefixLength) prefix positions")
     }
 
     @Test(arguments: CompositeGradientCheckTests.flavours)
