@@ -49,8 +49,9 @@ let package = Package(
         // MARK: - The model and its training
         .target(name: "NN", dependencies: ["Kernels", "Autodiff"], swiftSettings: numericSettings),
         .target(name: "Optim", dependencies: ["Kernels", "Autodiff"], swiftSettings: numericSettings),
-        .target(name: "Tokenizers", swiftSettings: numericSettings),
-        .target(name: "Checkpoints", dependencies: ["Kernels", "Autodiff", "NN"], swiftSettings: numericSettings),
+        .target(name: "StrictJSONParsing"),
+        .target(name: "Tokenizers", dependencies: ["StrictJSONParsing"], swiftSettings: numericSettings),
+        .target(name: "Checkpoints", dependencies: ["Kernels", "Autodiff", "NN", "StrictJSONParsing"], swiftSettings: numericSettings),
         .target(name: "Datasets", dependencies: ["Kernels", "Tokenizers"], swiftSettings: numericSettings),
         .target(name: "Training", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "Tokenizers", "Checkpoints", "Datasets"],
                 swiftSettings: numericSettings),
