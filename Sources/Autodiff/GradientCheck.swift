@@ -1,14 +1,26 @@
-// GradientCheck.swift — testing backward against the definition of a derivative.
+// GradientCheck.swift — testing backward against the definition of a derivative, in two precisions.
 //
 // Teaches: the gradient check. For a function f of tensors, project the output onto a fixed random
 // direction R to get a scalar L = Σ f(x)⊙R (a random R catches errors a plain sum would hide), then
 // compare ∂L/∂x from backward with the fourth-order central difference
 //     (−L(x+2h) + 8L(x+h) − 8L(x−h) + L(x−2h)) / 12h,
-// whose truncation error is O(h⁴). L is accumulated in Double. Float32 forward passes carry
-// relative rounding noise ≈ 1e-7·|L|/h, so h = 1e-2 (inputs of order 1) balances the two errors:
-// expect agreement to ~1e-3 relative. Where an op needs tighter checks, compare against a Double
-// implementation (ScalarAutograd) instead.
-// Leaves out: complex-step derivatives, second derivatives.
+// whose truncation error is O(h⁴). Two versions:
+// - `check(_:_:)`, the Float32 check: L is the op's own Float32 forward, accumulated in Double. Float32
+//   forward passes carry relative rounding noise ≈ 1e-7·|L|/h, so h = 1e-2 (inputs of order 1) balances
+//   the two errors and the check holds to ~1e-3 relative, with a 1e-2 tolerance. It needs nothing but
+//   the op, so it runs on any composite (a whole block, a model's loss) — but a gradient that is wrong
+//   by less than ~1% (a scale of 1.005, a missing small term) passes it.
+// - `check(_:reference:_:)`, the Double check: L is computed by a Double twin of the forward (an
+//   independent reference implementation taking the same inputs as [[Double]]). Double rounding noise is
+//   ≈ 1e-16·|L|/h, so h = 1e-4 gives a numeric gradient good to ~1e-10, and the comparison is limited
+//   only by the Float32 backward's own rounding (~1e-6): the tolerance drops to 1e-4 relative, and a
+//   0.5% error fails it by a factor of ~50. The twin's forward must agree with the op's forward (the op
+//   catalogue tests that separately, to 1e-5) — otherwise this checks the gradient of another function.
+//   ScalarAutograd is the Double oracle for chapter 1's scalar graphs; for tensor ops the twin is the
+//   op's Double reference (Tests/AutodiffTests/OpCatalogue+Cases.swift), written without Tensor.
+// Leaves out: complex-step derivatives, second derivatives, functions that are not smooth at the
+// inputs (a staircase such as fake quantization has no useful Double derivative: its straight-through
+// gradient is checked with the Float check on a grid much finer than h).
 import Kernels
 
 /// The outcome of a gradient check: the worst disagreement found.
@@ -32,7 +44,7 @@ public struct GradientCheckResult: Sendable, CustomStringConvertible {
 
 /// Central-difference gradient checking (caseless namespace).
 public enum GradientCheck {
-    /// Compares backward's gradient of `function` with finite differences at `inputs`.
+    /// The Float32 check: backward's gradient of `function` against finite differences of `function` itself.
     ///
     /// - Parameters:
     ///   - inputs: leaves; those with `requiresGrad` are checked (all their elements).
@@ -43,41 +55,92 @@ public enum GradientCheck {
     public static func check(_ inputs: [Tensor], step: Float = 1e-2, absoluteTolerance: Double = 1e-3,
                              relativeTolerance: Double = 1e-2, seed: UInt64 = 1,
                              _ function: ([Tensor]) -> Tensor) -> GradientCheckResult {
-        // 1. Fix the projection direction from one forward pass.
-        let probe = Tensor.withNoGrad { function(inputs) }
-        var rng = RNG(seed: seed)
-        let direction = (0..<probe.count).map { _ in Double(rng.uniform(-1, 1)) }
+        let (direction, analytic) = analyticGradients(inputs, seed: seed, function)
+        // L(x) from a Float32 forward pass, projected in Double.
         func projected() -> Double {
             let out = Tensor.withNoGrad { function(inputs) }
             var total = 0.0
             for i in 0..<out.count { total += Double(out.data[i]) * direction[i] }
             return total
         }
-        // 2. Analytic gradient: backward of f with upstream gradient R.
+        return compare(inputs, analytic, absoluteTolerance: absoluteTolerance, relativeTolerance: relativeTolerance) { index, element in
+            let x = inputs[index]
+            let original = x.data[element]
+            return fourthOrderDifference(step: Double(step)) { offset in
+                x.data[element] = original + Float(offset)
+                defer { x.data[element] = original }
+                return projected()
+            }
+        }
+    }
+
+    /// The Double check: backward's gradient of `function` (Float32) against finite differences of
+    /// `reference`, a Double twin of `function` (flat input values in the order of `inputs` → flat output
+    /// values in `function`'s row-major order).
+    ///
+    /// - Parameters:
+    ///   - inputs: leaves; those with `requiresGrad` are checked (all their elements). Their Float values,
+    ///     widened to Double, are the point at which both gradients are taken.
+    ///   - step: h in Double (1e-4: truncation O(h⁴) ≈ 1e-16, rounding ≈ 1e-12).
+    ///   - absoluteTolerance, relativeTolerance: as in the Float check, 100x tighter by default — the
+    ///     remaining error is the Float32 backward's rounding.
+    public static func check(_ inputs: [Tensor], reference: ([[Double]]) -> [Double], step: Double = 1e-4,
+                             absoluteTolerance: Double = 1e-5, relativeTolerance: Double = 1e-4, seed: UInt64 = 1,
+                             _ function: ([Tensor]) -> Tensor) -> GradientCheckResult {
+        let (direction, analytic) = analyticGradients(inputs, seed: seed, function)
+        var point = inputs.map { $0.values.map(Double.init) }
+        func projected() -> Double {
+            let out = reference(point)
+            // A twin with the wrong output size cannot be compared: make every element fail loudly.
+            guard out.count == direction.count else { return .nan }
+            var total = 0.0
+            for i in 0..<out.count { total += out[i] * direction[i] }
+            return total
+        }
+        return compare(inputs, analytic, absoluteTolerance: absoluteTolerance, relativeTolerance: relativeTolerance) { index, element in
+            let original = point[index][element]
+            defer { point[index][element] = original }
+            return fourthOrderDifference(step: step) { offset in
+                point[index][element] = original + offset
+                return projected()
+            }
+        }
+    }
+
+    /// (−L(+2h) + 8L(+h) − 8L(−h) + L(−2h)) / 12h, with `value(offset)` = L at the perturbed point.
+    static func fourthOrderDifference(step h: Double, _ value: (Double) -> Double) -> Double {
+        (-value(2 * h) + 8 * value(h) - 8 * value(-h) + value(-2 * h)) / (12 * h)
+    }
+
+    /// Fixes the projection R from one forward pass and runs backward with upstream gradient R.
+    /// Returns R and each input's analytic gradient (zeros for inputs that got none).
+    static func analyticGradients(_ inputs: [Tensor], seed: UInt64, _ function: ([Tensor]) -> Tensor)
+        -> (direction: [Double], gradients: [[Float]]) {
+        let probe = Tensor.withNoGrad { function(inputs) }
+        var rng = RNG(seed: seed)
+        let direction = (0..<probe.count).map { _ in Double(rng.uniform(-1, 1)) }
         for x in inputs { x.zeroGrad() }
         let output = function(inputs)
-        let seedGradient = Tensor(direction.map(Float.init), shape: output.shape)
-        output.backward(gradient: seedGradient)
-        // 3. Numeric gradient element by element.
+        output.backward(gradient: Tensor(direction.map(Float.init), shape: output.shape))
+        return (direction, inputs.map { $0.grad?.values ?? [Float](repeating: 0, count: $0.count) })
+    }
+
+    /// Compares analytic gradients with `numeric(input, element)` over every element of every input
+    /// that requires a gradient, keeping the worst ratio.
+    static func compare(_ inputs: [Tensor], _ analytic: [[Float]], absoluteTolerance: Double, relativeTolerance: Double,
+                        numeric: (Int, Int) -> Double) -> GradientCheckResult {
         var result = GradientCheckResult(worstRatio: 0, maxAbsoluteError: 0, worst: nil, checked: 0)
         for (index, x) in inputs.enumerated() where x.requiresGrad {
-            let analytic = x.grad?.values ?? [Float](repeating: 0, count: x.count)
             for element in 0..<x.count {
-                let original = x.data[element]
-                func value(at offset: Float) -> Double {
-                    x.data[element] = original + offset
-                    defer { x.data[element] = original }
-                    return projected()
-                }
-                let numeric = (-value(at: 2 * step) + 8 * value(at: step) - 8 * value(at: -step) + value(at: -2 * step))
-                    / (12 * Double(step))
-                let difference = abs(Double(analytic[element]) - numeric)
-                let ratio = difference / (absoluteTolerance + relativeTolerance * abs(numeric))
+                let estimate = numeric(index, element)
+                let difference = abs(Double(analytic[index][element]) - estimate)
+                // NaN (a broken twin or forward) must fail, not compare false and pass.
+                let ratio = difference.isNaN ? .infinity : difference / (absoluteTolerance + relativeTolerance * abs(estimate))
                 result.checked += 1
-                result.maxAbsoluteError = max(result.maxAbsoluteError, difference)
+                result.maxAbsoluteError = max(result.maxAbsoluteError, difference.isNaN ? .infinity : difference)
                 if ratio > result.worstRatio || result.worst == nil {
                     result.worstRatio = max(ratio, result.worstRatio)
-                    result.worst = (index, element, Double(analytic[element]), numeric)
+                    result.worst = (index, element, Double(analytic[index][element]), estimate)
                 }
             }
         }

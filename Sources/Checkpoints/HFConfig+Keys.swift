@@ -7,6 +7,7 @@
 // What it leaves out: arrays and deeper nesting than one level (no supported key needs them).
 
 import Foundation
+import StrictJSONParsing
 
 /// A JSON value type a config key can hold.
 protocol ConfigValue {
@@ -74,7 +75,7 @@ struct ConfigKeys {
         do {
             // A UTF-8 byte-order mark (some Windows editors write one) is not JSON: skip it.
             let bytes = Array(json)
-            value = try StrictJSONParser.parse(bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes)
+            value = try SafeTensors.parseJSON(bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes)
         } catch .invalidJSON(let reason) {
             throw HFConfig.Error.invalidJSON(file: file, reason: reason)
         } catch {

@@ -18,6 +18,7 @@
 // any conversion to types other than Float.
 
 import Foundation
+import StrictJSONParsing
 
 extension SafeTensors {
     /// A validated safetensors file held in memory.
@@ -72,7 +73,7 @@ extension SafeTensors {
             //    whitespace (the writer's space padding) is part of valid JSON.
             guard String(validating: headerBytes, as: UTF8.self) != nil else { throw Error.headerNotUTF8 }
             guard headerBytes.first == UInt8(ascii: "{") else { throw Error.headerDoesNotStartWithBrace }
-            guard case .object(let members) = try StrictJSONParser.parse(headerBytes) else {
+            guard case .object(let members) = try SafeTensors.parseJSON(headerBytes) else {
                 // Unreachable after the "{" check, but a parser change must not turn into a crash.
                 throw Error.invalidJSON(reason: "header is not an object")
             }

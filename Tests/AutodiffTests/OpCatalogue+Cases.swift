@@ -2,6 +2,7 @@
 import Foundation
 import Kernels
 @testable import Autodiff
+import TestSupport
 
 extension OpCase {
     /// A binary broadcasting case.
@@ -85,10 +86,10 @@ extension OpCase {
         OpCase(.sum, "[2,3,4] axes 0,2 keepDims", [[2, 3, 4]], nil, { $0[0].sum(axes: [0, 2], keepDims: true) },
                reference: { (x: [[Double]]) -> [Double] in (0..<3).map { (j: Int) -> Double in multiIndices([2, 4]).map { (i: [Int]) -> Double in x[0][i[0] * 12 + j * 4 + i[1]] }.reduce(0, +) } }),
         OpCase(.mean, "[2,3,4] axis −1", [[2, 3, 4]], nil, { $0[0].mean(axes: [-1]) },
-               reference: { (x: [[Double]]) -> [Double] in rows(x[0], width: 4) { (r: [Double]) -> [Double] in [r.reduce(0, +) / 4] } }),
+               reference: { (x: [[Double]]) -> [Double] in mapRows(x[0], width: 4) { (r: [Double]) -> [Double] in [r.reduce(0, +) / 4] } }),
         OpCase(.mean, "[3,2] all", [[3, 2]], nil, { $0[0].mean() }, reference: { [$0[0].reduce(0, +) / 6] }),
         OpCase(.max, "[3,4] axis 1", [[3, 4]], [.distinct], { $0[0].max(axis: 1) },
-               reference: { (x: [[Double]]) -> [Double] in rows(x[0], width: 4) { (r: [Double]) -> [Double] in [r.max()!] } }),
+               reference: { (x: [[Double]]) -> [Double] in mapRows(x[0], width: 4) { (r: [Double]) -> [Double] in [r.max()!] } }),
         OpCase(.max, "[3,4] axis 0 keepDims", [[3, 4]], [.distinct], { $0[0].max(axis: 0, keepDims: true) },
                reference: { (x: [[Double]]) -> [Double] in (0..<4).map { (j: Int) -> Double in (0..<3).map { (r: Int) -> Double in x[0][r * 4 + j] }.max()! } }),
     ]
@@ -103,21 +104,21 @@ extension OpCase {
         unary(.silu, [2, 4], { $0.silu() }, { $0 / (1 + Foundation.exp(-$0)) }),
         unary(.sigmoid, [2, 4], { $0.sigmoid() }, { 1 / (1 + Foundation.exp(-$0)) }),
         unary(.tanh, [2, 4], { $0.tanh() }, Foundation.tanh),
-        OpCase(.softmax, "[3,5]", [[3, 5]], nil, { $0[0].softmax() }, reference: { rows($0[0], width: 5, softmaxRow) }),
-        OpCase(.softmax, "[2,2,4]", [[2, 2, 4]], nil, { $0[0].softmax() }, reference: { rows($0[0], width: 4, softmaxRow) }),
+        OpCase(.softmax, "[3,5]", [[3, 5]], nil, { $0[0].softmax() }, reference: { mapRows($0[0], width: 5, softmaxRow) }),
+        OpCase(.softmax, "[2,2,4]", [[2, 2, 4]], nil, { $0[0].softmax() }, reference: { mapRows($0[0], width: 4, softmaxRow) }),
         OpCase(.logSoftmax, "[3,5]", [[3, 5]], nil, { $0[0].logSoftmax() },
-               reference: { rows($0[0], width: 5) { softmaxRow($0).map { Foundation.log($0) } } }),
+               reference: { mapRows($0[0], width: 5) { softmaxRow($0).map { Foundation.log($0) } } }),
         OpCase(.crossEntropy, "[4,5] ignore + weights", [[4, 5]], nil,
                { Tensor.crossEntropy($0[0], targets: [1, -1, 3, 0], weights: [1, 0.5, 1, 2]) },
                reference: { (x: [[Double]]) -> [Double] in
-                   let p = rows(x[0], width: 5, softmaxRow)
+                   let p = mapRows(x[0], width: 5, softmaxRow)
                    let loss = -(1 * Foundation.log(p[1]) + 1 * Foundation.log(p[10 + 3]) + 2 * Foundation.log(p[15 + 0]))
                    return [loss / 4]   // weights of counted rows: 1 + 1 + 2
                }),
         OpCase(.crossEntropy, "[3,4] explicit normalizer", [[3, 4]], nil,
                { Tensor.crossEntropy($0[0], targets: [2, 0, 1], normalizer: 10) },
                reference: { (x: [[Double]]) -> [Double] in
-                   let p = rows(x[0], width: 4, softmaxRow)
+                   let p = mapRows(x[0], width: 4, softmaxRow)
                    return [-(Foundation.log(p[2]) + Foundation.log(p[4]) + Foundation.log(p[9])) / 10]
                }),
     ]
@@ -137,7 +138,7 @@ extension OpCase {
         OpCase(.layerNorm, "[2,2,5] without β", [[2, 2, 5], [5]], nil, { $0[0].layerNorm(gamma: $0[1], beta: nil) },
                reference: { (x: [[Double]]) -> [Double] in layerNormReference(x[0], x[1], nil) }),
         OpCase(.rmsNorm, "[3,6]", [[3, 6], [6]], nil, { $0[0].rmsNorm(gamma: $0[1]) },
-               reference: { (x: [[Double]]) -> [Double] in rows(x[0], width: 6) { (r: [Double]) -> [Double] in
+               reference: { (x: [[Double]]) -> [Double] in mapRows(x[0], width: 6) { (r: [Double]) -> [Double] in
                    let inv = 1 / (r.map { $0 * $0 }.reduce(0, +) / 6 + 1e-5).squareRoot()
                    return r.enumerated().map { (e: (offset: Int, element: Double)) -> Double in e.element * inv * x[1][e.offset] } } }),
         OpCase(.dropout, "[4,5] p = 0.3", [[4, 5]], nil, { var r = RNG(seed: 7); return $0[0].dropout(0.3, rng: &r) },
@@ -187,32 +188,6 @@ extension OpCase {
                { x in Tensor.checkpoint([x[0]], parameters: [x[1]]) { Tensor.matmul($0[0], x[1]).tanh() } },
                reference: { (x: [[Double]]) -> [Double] in referenceMatmul(x[0][...], 3, 4, transA: false, x[1][...], 4, 2, transB: false).map { Foundation.tanh($0) } }),
     ]
-}
-
-/// Layer norm rows in Double (ε = 1e-5).
-func layerNormReference(_ x: [Double], _ gamma: [Double], _ beta: [Double]?) -> [Double] {
-    rows(x, width: gamma.count) { r in
-        let mean = r.reduce(0, +) / Double(r.count)
-        let variance = r.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(r.count)
-        let inv = 1 / (variance + 1e-5).squareRoot()
-        return r.enumerated().map { ($0.element - mean) * inv * gamma[$0.offset] + (beta?[$0.offset] ?? 0) }
-    }
-}
-
-/// RoPE in HF's rotate-half layout, in Double.
-func ropeReference(_ x: [Double], steps: Int, width: Int, offset: Int, theta: Double = 10_000) -> [Double] {
-    let half = width / 2
-    var out = x
-    for r in 0..<(x.count / width) {
-        let t = Double(r % steps + offset)
-        for i in 0..<half {
-            let angle = t * Foundation.pow(theta, -2 * Double(i) / Double(width))
-            let (a, b) = (x[r * width + i], x[r * width + i + half])
-            out[r * width + i] = a * Foundation.cos(angle) - b * Foundation.sin(angle)
-            out[r * width + i + half] = b * Foundation.cos(angle) + a * Foundation.sin(angle)
-        }
-    }
-    return out
 }
 
 /// The frozen "quantized" weight of the quantizedLinear cases (fixed values, no gradient).

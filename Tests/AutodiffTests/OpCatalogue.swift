@@ -3,6 +3,7 @@
 import Foundation
 import Kernels
 @testable import Autodiff
+import TestSupport
 
 /// How to draw an input's values.
 enum InputKind { case normal, positive, awayFromZero, distinct }
@@ -75,49 +76,4 @@ func referenceBroadcast(_ a: [Double], _ aShape: [Int], _ b: [Double], _ bShape:
     multiIndices(outShape).map { index in
         f(a[broadcastOffset(index, in: outShape, operand: aShape)], b[broadcastOffset(index, in: outShape, operand: bShape)])
     }
-}
-
-/// C = op(A)·op(B) for one matrix pair in Double.
-func referenceMatmul(_ a: ArraySlice<Double>, _ aRows: Int, _ aCols: Int, transA: Bool,
-                     _ b: ArraySlice<Double>, _ bRows: Int, _ bCols: Int, transB: Bool) -> [Double] {
-    let (a, b) = (Array(a), Array(b))
-    let m = transA ? aCols : aRows, k = transA ? aRows : aCols, n = transB ? bRows : bCols
-    var c = [Double](repeating: 0, count: m * n)
-    for i in 0..<m { for j in 0..<n { for p in 0..<k {
-        c[i * n + j] += (transA ? a[p * aCols + i] : a[i * aCols + p]) * (transB ? b[j * bCols + p] : b[p * bCols + j])
-    } } }
-    return c
-}
-
-/// Per-row map over the last axis.
-func rows(_ x: [Double], width: Int, _ f: ([Double]) -> [Double]) -> [Double] {
-    stride(from: 0, to: x.count, by: width).flatMap { f(Array(x[$0..<($0 + width)])) }
-}
-
-func softmaxRow(_ r: [Double]) -> [Double] {
-    let m = r.max()!
-    let e = r.map { Foundation.exp($0 - m) }
-    let s = e.reduce(0, +)
-    return e.map { $0 / s }
-}
-
-func geluErf(_ x: Double) -> Double { 0.5 * x * (1 + erf(x / 2.0.squareRoot())) }
-func geluTanh(_ x: Double) -> Double { 0.5 * x * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x))) }
-
-/// Causal attention per head in Double: query i of T sees keys 0 ..< (S − T) + i + 1.
-/// x = [q [heads·T·D], k [heads·S·D], v [heads·S·D]] → [heads·T·D].
-func attentionReference(_ x: [[Double]], heads: Int, t: Int, s: Int, d: Int) -> [Double] {
-    let (q, k, v) = (x[0], x[1], x[2])
-    var out = [Double](repeating: 0, count: heads * t * d)
-    for h in 0..<heads {
-        for i in 0..<t {
-            let seen = s - t + i + 1
-            let scores = (0..<seen).map { j in
-                (0..<d).reduce(0.0) { $0 + q[(h * t + i) * d + $1] * k[(h * s + j) * d + $1] } / Double(d).squareRoot()
-            }
-            let p = softmaxRow(scores)
-            for c in 0..<d { out[(h * t + i) * d + c] = (0..<seen).reduce(0.0) { $0 + p[$1] * v[(h * s + $1) * d + c] } }
-        }
-    }
-    return out
 }

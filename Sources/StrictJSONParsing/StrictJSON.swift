@@ -1,23 +1,20 @@
-// StrictJSON — a small strict JSON reader (safetensors headers, HF config.json) and a
-// serde_json-compatible writer (safetensors headers).
+// StrictJSON.swift — one strict JSON reader for every file format the project reads (tokenizer files,
+// safetensors headers, HF config.json), with no dependencies.
 //
-// What this file teaches: why a format reader sometimes wants its own JSON parser. Foundation's
-// JSONSerialization silently keeps the last of two duplicate keys and turns `2.0`, `2` and `2e0`
-// into the same NSNumber, so it cannot tell us "tensor 'x' is named twice" or "shape entry 2.5 is
-// not an integer". This reader keeps every key in order and every number as its literal text;
-// the validation in SafeTensors+Reader.swift then decides what is acceptable. HFConfig.swift uses
-// the same reader so that `true` is never mistaken for `1` and `32.5` never for a layer count.
-//
-// The writer emits exactly what Rust's serde_json emits for the reference crate (compact, no
-// spaces, minimal string escapes), which is what makes our files byte-identical to Python's.
-//
-// What it leaves out: JSON features headers never need are still parsed (nested arrays, true,
-// false, null) but not optimised; nesting depth is capped at 64 to keep recursion bounded.
+// Teaches: why a format reader wants its own JSON parser. Foundation's `JSONSerialization` hands back
+// `Any`: `value as? Int` turns `true` into 1, `2.0`, `2` and `2e0` become the same NSNumber, and of two
+// duplicate keys the last silently wins — so a loader cannot say "tensor 'x' is named twice", "shape entry
+// 2.5 is not an integer" or "`id` must be an integer, got a boolean". This reader keeps object members in
+// file order (duplicates included, unless the caller refuses them), every number as its literal text,
+// booleans apart from numbers, and names the byte offset of every syntax error; each module's own
+// validation then decides what is acceptable. It is a recursive descent over the UTF-8 bytes (RFC 8259),
+// strict everywhere: invalid UTF-8, control characters in strings, lone surrogates, leading zeros and
+// nesting deeper than a bound are errors.
+// Leaves out: writing JSON (the safetensors writer lives with its format in Checkpoints), streaming
+// (files are read whole), and a byte-order mark (callers strip one: it is not JSON).
 
-import Foundation
-
-/// A parsed JSON value that keeps object keys in file order (duplicates included) and numbers as text.
-enum StrictJSON: Equatable {
+/// A parsed JSON value: object members in file order (duplicates kept unless refused), numbers as text.
+public enum StrictJSON: Equatable, Sendable {
     case object([(key: String, value: StrictJSON)])
     case array([StrictJSON])
     case string(String)
@@ -26,7 +23,7 @@ enum StrictJSON: Equatable {
     case bool(Bool)
     case null
 
-    static func == (lhs: StrictJSON, rhs: StrictJSON) -> Bool {
+    public static func == (lhs: StrictJSON, rhs: StrictJSON) -> Bool {
         switch (lhs, rhs) {
         case (.object(let a), .object(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
@@ -39,8 +36,8 @@ enum StrictJSON: Equatable {
         }
     }
 
-    /// A short name of the value's kind, for error messages.
-    var kind: String {
+    /// A short name of the value's kind, for error messages ("object", "number", "boolean", …).
+    public var kind: String {
         switch self {
         case .object: return "object"
         case .array: return "array"
@@ -50,44 +47,73 @@ enum StrictJSON: Equatable {
         case .null: return "null"
         }
     }
+
+    /// The literal of a number that is an integer in JSON's grammar (no fraction, no exponent) and fits
+    /// `Int`, e.g. `"-3"` → −3; nil for `"3.0"`, `"3e0"`, anything too large, and non-numbers.
+    public var integerValue: Int? {
+        guard case .number(let text) = self, !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) else { return nil }
+        return Int(text)
+    }
 }
 
-// MARK: - Reading
+/// A syntax error: what is wrong and the byte offset where the parser found it.
+public struct StrictJSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What is wrong, e.g. "expected a key".
+    public let problem: String
+    /// Bytes from the start of the parsed buffer.
+    public let offset: Int
+    /// "\(problem) at byte \(offset)".
+    public var description: String { "\(problem) at byte \(offset)" }
+}
 
-/// Recursive-descent parser over UTF-8 bytes (RFC 8259 grammar).
-struct StrictJSONParser {
+/// A recursive-descent parser over UTF-8 bytes (RFC 8259 grammar).
+public struct StrictJSONParser {
+    /// How strict to be beyond the grammar.
+    public struct Options: Sendable {
+        /// A value inside this many enclosing arrays and objects is refused (bounds the recursion).
+        public var maximumDepth: Int
+        /// Refuse an object that names a key twice (else both members are kept, in order).
+        public var rejectsDuplicateKeys: Bool
+        /// Refuse a number whose value is not a finite Double (1e309), checked as it is read.
+        public var rejectsUnrepresentableNumbers: Bool
+
+        /// Options; by default only the grammar and the depth bound are enforced.
+        public init(maximumDepth: Int = 64, rejectsDuplicateKeys: Bool = false, rejectsUnrepresentableNumbers: Bool = false) {
+            (self.maximumDepth, self.rejectsDuplicateKeys, self.rejectsUnrepresentableNumbers) =
+                (maximumDepth, rejectsDuplicateKeys, rejectsUnrepresentableNumbers)
+        }
+    }
+
     private let bytes: [UInt8]
+    private let options: Options
     private var position = 0
-    private static let maximumDepth = 64
 
-    /// Parses one JSON document; trailing spaces/tabs/newlines are allowed (headers are space-padded).
-    static func parse(_ bytes: [UInt8]) throws(SafeTensors.Error) -> StrictJSON {
-        var parser = StrictJSONParser(bytes: bytes)
+    /// Parses one JSON document; whitespace (space, tab, newline, carriage return) may surround it.
+    public static func parse(_ bytes: [UInt8], options: Options = Options()) throws(StrictJSONSyntaxError) -> StrictJSON {
+        var parser = StrictJSONParser(bytes: bytes, options: options)
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
-        guard parser.position == bytes.count else { throw parser.failure("trailing characters") }
+        guard parser.position == bytes.count else { throw parser.failure("unexpected text after the value") }
         return value
     }
 
-    private init(bytes: [UInt8]) { self.bytes = bytes }
+    private init(bytes: [UInt8], options: Options) { (self.bytes, self.options) = (bytes, options) }
 
-    private func failure(_ what: String) -> SafeTensors.Error {
-        .invalidJSON(reason: "\(what) at byte \(position)")
-    }
+    private func failure(_ problem: String) -> StrictJSONSyntaxError { StrictJSONSyntaxError(problem: problem, offset: position) }
 
     private mutating func skipWhitespace() {
         while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
     }
 
-    private mutating func expect(_ literal: String) throws(SafeTensors.Error) {
+    private mutating func expect(_ literal: String) throws(StrictJSONSyntaxError) {
         for byte in literal.utf8 {
             guard position < bytes.count, bytes[position] == byte else { throw failure("expected '\(literal)'") }
             position += 1
         }
     }
 
-    private mutating func parseValue(depth: Int) throws(SafeTensors.Error) -> StrictJSON {
-        guard depth < Self.maximumDepth else { throw failure("nesting deeper than \(Self.maximumDepth)") }
+    private mutating func parseValue(depth: Int) throws(StrictJSONSyntaxError) -> StrictJSON {
+        guard depth < options.maximumDepth else { throw failure("nesting deeper than \(options.maximumDepth)") }
         skipWhitespace()
         guard position < bytes.count else { throw failure("unexpected end") }
         switch bytes[position] {
@@ -101,9 +127,10 @@ struct StrictJSONParser {
         }
     }
 
-    private mutating func parseObject(depth: Int) throws(SafeTensors.Error) -> StrictJSON {
+    private mutating func parseObject(depth: Int) throws(StrictJSONSyntaxError) -> StrictJSON {
         position += 1  // '{'
         var members: [(key: String, value: StrictJSON)] = []
+        var seen = Set<String>()
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") { position += 1; return .object(members) }
         while true {
@@ -113,6 +140,7 @@ struct StrictJSONParser {
             skipWhitespace()
             try expect(":")
             members.append((key, try parseValue(depth: depth + 1)))
+            if options.rejectsDuplicateKeys { guard seen.insert(key).inserted else { throw failure("duplicate key \"\(key)\"") } }
             skipWhitespace()
             guard position < bytes.count else { throw failure("unterminated object") }
             if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
@@ -121,7 +149,7 @@ struct StrictJSONParser {
         }
     }
 
-    private mutating func parseArray(depth: Int) throws(SafeTensors.Error) -> StrictJSON {
+    private mutating func parseArray(depth: Int) throws(StrictJSONSyntaxError) -> StrictJSON {
         position += 1  // '['
         var elements: [StrictJSON] = []
         skipWhitespace()
@@ -136,9 +164,8 @@ struct StrictJSONParser {
         }
     }
 
-    /// Parses `"..."` with escapes, including `\uXXXX` surrogate pairs. The input is already known
-    /// to be valid UTF-8, so raw bytes are copied and decoded once at the end.
-    private mutating func parseString() throws(SafeTensors.Error) -> String {
+    /// Parses `"..."` with escapes, including `\uXXXX` surrogate pairs; the bytes must be valid UTF-8.
+    private mutating func parseString() throws(StrictJSONSyntaxError) -> String {
         position += 1  // opening quote
         var utf8: [UInt8] = []
         while true {
@@ -147,7 +174,8 @@ struct StrictJSONParser {
             position += 1
             switch byte {
             case UInt8(ascii: "\""):
-                return String(decoding: utf8, as: UTF8.self)
+                guard let text = String(validating: utf8, as: UTF8.self) else { throw failure("invalid UTF-8 in a string") }
+                return text
             case UInt8(ascii: "\\"):
                 guard position < bytes.count else { throw failure("unterminated escape") }
                 let escape = bytes[position]
@@ -163,14 +191,14 @@ struct StrictJSONParser {
                 default: throw failure("invalid escape")
                 }
             case 0x00..<0x20:
-                throw failure("control character in string")
+                throw failure("control character in a string")
             default:
                 utf8.append(byte)
             }
         }
     }
 
-    private mutating func parseHex4() throws(SafeTensors.Error) -> UInt32 {
+    private mutating func parseHex4() throws(StrictJSONSyntaxError) -> UInt32 {
         // Exactly four hex digits (UInt32(_:radix:) alone would also accept a sign).
         guard position + 4 <= bytes.count,
               bytes[position..<position + 4].allSatisfy({ UInt8(ascii: "0")...UInt8(ascii: "9") ~= $0
@@ -181,21 +209,24 @@ struct StrictJSONParser {
         return value
     }
 
-    /// `\uXXXX` (after the `u`), joining a high and a low surrogate into one scalar.
-    private mutating func parseUnicodeEscape() throws(SafeTensors.Error) -> [UInt8] {
+    /// `\uXXXX` (after the `u`), joining a high and a low surrogate into one scalar; returns its UTF-8.
+    private mutating func parseUnicodeEscape() throws(StrictJSONSyntaxError) -> [UInt8] {
         var scalar = try parseHex4()
         if (0xD800..<0xDC00).contains(scalar) {
-            try expect("\\u")
+            guard position + 2 <= bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") else {
+                throw failure("unpaired surrogate")
+            }
+            position += 2
             let low = try parseHex4()
             guard (0xDC00..<0xE000).contains(low) else { throw failure("unpaired surrogate") }
             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
         }
-        guard let unicode = Unicode.Scalar(scalar) else { throw failure("invalid code point") }
+        guard let unicode = Unicode.Scalar(scalar) else { throw failure("\\u escape of a lone surrogate") }
         return Array(String(Character(unicode)).utf8)
     }
 
     /// Keeps the literal text of `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
-    private mutating func parseNumber() throws(SafeTensors.Error) -> String {
+    private mutating func parseNumber() throws(StrictJSONSyntaxError) -> String {
         let start = position
         func digits(_ p: inout Int, _ b: [UInt8]) -> Int {
             let s = p
@@ -206,55 +237,22 @@ struct StrictJSONParser {
         let integerStart = position
         let integerDigits = digits(&position, bytes)
         guard integerDigits > 0 else { throw failure("unexpected character") }
-        guard integerDigits == 1 || bytes[integerStart] != UInt8(ascii: "0") else { throw failure("leading zero") }
+        guard integerDigits == 1 || bytes[integerStart] != UInt8(ascii: "0") else { throw failure("leading zero in a number") }
         if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
             position += 1
-            guard digits(&position, bytes) > 0 else { throw failure("digit expected after '.'") }
+            guard digits(&position, bytes) > 0 else { throw failure("digits expected after '.'") }
         }
         if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
             position += 1
             if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
                 position += 1
             }
-            guard digits(&position, bytes) > 0 else { throw failure("digit expected in exponent") }
+            guard digits(&position, bytes) > 0 else { throw failure("digits expected in the exponent") }
         }
-        return String(decoding: bytes[start..<position], as: UTF8.self)
-    }
-}
-
-// MARK: - Writing
-
-/// Emits JSON the way serde_json's compact writer does.
-enum StrictJSONWriter {
-    /// `"text"` with serde_json's escapes: `\"`, `\\`, `\b \f \n \r \t`, other control
-    /// characters as `\u00xx` (lowercase hex); everything else, non-ASCII included, verbatim.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{00}"..."\u{1F}":
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
+        let text = String(decoding: bytes[start..<position], as: UTF8.self)
+        if options.rejectsUnrepresentableNumbers {
+            guard let value = Double(text), value.isFinite else { throw failure("number \(text) is not representable") }
         }
-        return out + "\""
-    }
-
-    /// `{"k":v,...}` in the given order.
-    static func object(_ members: [(key: String, json: String)]) -> String {
-        "{" + members.map { quoted($0.key) + ":" + $0.json }.joined(separator: ",") + "}"
-    }
-
-    /// `[1,2,3]`.
-    static func integers(_ values: [Int]) -> String {
-        "[" + values.map(String.init).joined(separator: ",") + "]"
+        return text
     }
 }
