@@ -48,6 +48,8 @@ import Testing
         // The chat form yields one example per assistant turn, whose response is the card.
         let chat = try JSONLines.load(directory.appendingPathComponent("test.jsonl"))
         #expect(chat.map(\.response) == expected.map(\.answer))
+        #expect(chat == expected.map(\.chatExample))
+        #expect(chat.allSatisfy { $0.messages?.map(\.role) == ["user", "assistant"] })
         #expect(chat.allSatisfy { $0.prompt.contains(ContactExtraction.instruction) })
     }
 }

@@ -138,10 +138,13 @@ import Tokenizers
         {"messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}, {"role": "user", "content": "bye"}, {"role": "assistant", "content": "ciao"}]}
         """
         let examples = try JSONLines.parse(text)
+        let turns = [ChatMessage(role: "system", content: "be brief"), ChatMessage(role: "user", content: "hi"),
+                     ChatMessage(role: "assistant", content: "hello"), ChatMessage(role: "user", content: "bye"),
+                     ChatMessage(role: "assistant", content: "ciao")]
         #expect(examples == [
             SFTExample(prompt: "p1", response: "c1"),
-            SFTExample(prompt: "system: be brief\nuser: hi\nassistant: ", response: "hello"),
-            SFTExample(prompt: "system: be brief\nuser: hi\nassistant: hello\nuser: bye\nassistant: ", response: "ciao"),
+            SFTExample(prompt: "system: be brief\nuser: hi\nassistant: ", response: "hello", messages: Array(turns[0...2])),
+            SFTExample(prompt: "system: be brief\nuser: hi\nassistant: hello\nuser: bye\nassistant: ", response: "ciao", messages: turns),
         ])
     }
 
@@ -153,12 +156,22 @@ import Tokenizers
         ("{\"messages\": []}", "\"messages\" must be a non-empty array"),
         ("{\"messages\": [{\"role\": \"robot\", \"content\": \"x\"}]}", "messages[0]: unknown role \"robot\" (system, user, assistant)"),
         ("{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}", "the chat has no assistant turn to learn"),
+        ("{\"prompt\": \"a\", \"completion\": \"b\", \"prompt\": \"c\"}", "duplicate key \"prompt\""),
+        ("{\"messages\": [{\"role\": \"user\", \"content\": \"x\", \"role\": \"assistant\"}]}", "duplicate key \"role\""),
     ])
     func malformedLinesNameTheLine(line: String, problem: String) {
         let text = "{\"prompt\": \"ok\", \"completion\": \"ok\"}\n\n" + line + "\n"
         #expect(throws: JSONLinesError(file: "data.jsonl", line: 3, problem: problem)) {
             try JSONLines.parse(text, file: "data.jsonl")
         }
+    }
+
+    @Test func equalStringsInValuesOrSeparateObjectsAreNotDuplicateKeys() throws {
+        // "prompt" as a value, the same key in two sibling objects, escaped quotes and colons in strings.
+        let line = #"{"prompt": "prompt", "completion": "x \"prompt\": y", "meta": [{"k": 1}, {"k": 2}], "k": {"k": "k"}}"#
+        #expect(JSONLines.duplicateKey(in: line) == nil)
+        #expect(JSONLines.duplicateKey(in: #"{"a": {"b": 1, "b": 2}}"#) == "b")
+        #expect(try JSONLines.parse(line) == [SFTExample(prompt: "prompt", response: "x \"prompt\": y")])
     }
 
     @Test func writeThenLoadRoundTrips() throws {
