@@ -48,7 +48,7 @@ import Datasets
         let recomputed = Self.train(checkpointing: true, bucketed: false)
         // The same arithmetic in the same order: the losses (hence every update) agree exactly.
         #expect(plain.losses == recomputed.losses)
-        #expect(plain.losses.count == 3 && plain.losses.allSatisfy(\.isFinite))
+        #expect(plain.losses.count == 3 && plain.losses.allSatisfy { $0.isFinite })
         // Three blocks' activations are replaced by their outputs plus one block at a time.
         #expect(Double(recomputed.activations) < 0.8 * Double(plain.activations),
                 "checkpointed \(recomputed.activations) vs plain \(plain.activations) bytes")
@@ -60,7 +60,7 @@ import Datasets
         // Positions per step: 2 micro-batches × 4 rows × T; bucketed rows are never longer.
         #expect(plain.positions.count == 3 && bucketed.positions.count == 3)
         #expect(bucketed.positions.reduce(0, +) < plain.positions.reduce(0, +))
-        #expect(bucketed.losses.allSatisfy(\.isFinite))
+        #expect(bucketed.losses.allSatisfy { $0.isFinite })
     }
 
     @Test func stopIDsIncludeTheTemplatesEndOfTurnWhenItIsOneToken() {
