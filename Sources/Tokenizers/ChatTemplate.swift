@@ -48,7 +48,8 @@ public struct ChatTemplateError: Error, CustomStringConvertible, Equatable {
 public struct ChatTemplate: Sendable, Equatable {
     /// The template families, also the names of the CLI's `--template plain|chatml|llama3` override.
     public enum Style: String, Sendable, CaseIterable {
-        /// "User: …\nAssistant: …" lines, for base models without a chat format.
+        /// "user: …\nassistant: …" lines (JSONLines' layout: what `tinytune finetune` trains the built-in
+        /// model on), for base models without a chat format.
         case plain
         case chatml
         case llama3
@@ -71,7 +72,7 @@ public struct ChatTemplate: Sendable, Equatable {
         self.style = style
         self.defaultSystemPrompt = defaultSystemPrompt
         switch style {
-        case .plain: self.generationPrompt = generationPrompt ?? "Assistant:"
+        case .plain: self.generationPrompt = generationPrompt ?? "assistant: "
         case .chatml: self.generationPrompt = generationPrompt ?? "<|im_start|>assistant\n"
         case .llama3: self.generationPrompt = generationPrompt ?? "<|start_header_id|>assistant<|end_header_id|>\n\n"
         }
@@ -126,7 +127,7 @@ public struct ChatTemplate: Sendable, Equatable {
     /// What ends an assistant turn: generation stops when one of these is produced.
     public var stopStrings: [String] {
         switch style {
-        case .plain: return ["\nUser:"]
+        case .plain: return ["\n"]
         case .chatml: return ["<|im_end|>"]
         case .llama3: return ["<|eot_id|>"]
         }
@@ -170,8 +171,7 @@ public struct ChatTemplate: Sendable, Equatable {
                 add((index == 0 ? bosToken : "") + "<|start_header_id|>\(message.role)<|end_header_id|>\n\n")
                 add(content + "<|eot_id|>", assistant: isAssistant)
             case .plain:
-                let label = message.role.prefix(1).uppercased() + message.role.dropFirst()
-                add("\(label): ")
+                add("\(message.role): ")
                 add(content, assistant: isAssistant)
                 add("\n")
             }

@@ -14,6 +14,11 @@ public enum RealModel {
     public static let smolLM2GGUF = folder.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf")
     /// Whether it has been fetched.
     public static var hasSmolLM2GGUF: Bool { FileManager.default.fileExists(atPath: smolLM2GGUF.path) }
+    /// The Hugging Face directory of the same model (config.json, model.safetensors, tokenizer files),
+    /// made from the GGUF by `scripts/fetch-smollm2.sh --hf`.
+    public static let smolLM2HF = folder.appendingPathComponent("smollm2-hf")
+    /// Whether it has been made.
+    public static var hasSmolLM2HF: Bool { FileManager.default.fileExists(atPath: smolLM2HF.appendingPathComponent("config.json").path) }
     /// The skip message tests show when it is absent.
     public static let absentMessage = "models/SmolLM2-135M-Instruct.Q4_1.gguf is absent: run `sh scripts/fetch-smollm2.sh` to test on the real model"
 }

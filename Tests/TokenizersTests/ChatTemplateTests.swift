@@ -69,7 +69,7 @@ struct TemplateFixture: Decodable {
         #expect(try ChatTemplate.named("chatml") == ChatTemplate(style: .chatml))
         #expect(try ChatTemplate.named("llama3").bosToken == "<|begin_of_text|>")
         let plain = try ChatTemplate.named("plain")
-        #expect(plain.render([ChatMessage(role: "user", content: "2+2?")], addGenerationPrompt: true) == "User: 2+2?\nAssistant:")
+        #expect(plain.render([ChatMessage(role: "user", content: "2+2?")], addGenerationPrompt: true) == "user: 2+2?\nassistant: ")
         #expect(throws: ChatTemplateError.self) { try ChatTemplate.named("mistral") }
         // No default system prompt is invented for an empty conversation (the SmolLM2 template's loop never runs).
         #expect(ChatTemplate(style: .chatml, defaultSystemPrompt: "S").render([], addGenerationPrompt: true) == "<|im_start|>assistant\n")
