@@ -42,7 +42,8 @@ public enum ContactExtraction {
         public var sftExample: SFTExample { SFTExample(prompt: userMessage + "\n", response: answer) }
         /// Chat form: one user turn and one assistant turn (the model's chat template adds the system prompt).
         public var messages: [(role: String, content: String)] { [("user", userMessage), ("assistant", answer)] }
-        /// The chat form as an example, exactly as `JSONLines` reads a line of `writeChat`'s output.
+        /// The chat form as an example: the plain prompt `JSONLines` renders for a line of `writeChat`, plus the
+        /// messages, for a model's own template (`TokenizedExample(_:tokenizer:template:)`).
         public var chatExample: SFTExample {
             let turns = messages.map { ChatMessage(role: $0.role, content: $0.content) }
             return SFTExample(prompt: JSONLines.render(role: "user", content: userMessage) + "assistant: ", response: answer,

@@ -58,7 +58,7 @@ public struct RealModel {
         let url = URL(fileURLWithPath: path)
         let file = try GGUF.File(contentsOf: url)
         let config = try ModelCheckpoint.gptConfig(gguf: file)
-        let template = try ChatTemplate(jinja: try file.string("tokenizer.chat_template"))
+        let template = try ChatTemplate(gguf: file)
         return RealModel(summary: "loaded \(url.lastPathComponent): " + file.summary(config: config), tokenizer: try ByteLevelBPE(gguf: file),
                          template: template, config: config, file: url)
     }

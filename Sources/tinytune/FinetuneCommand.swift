@@ -49,10 +49,10 @@ enum FinetuneCommand {
         let out = URL(fileURLWithPath: options.string("out") ?? "runs/finetune")
         let plan = try options.checkpointPlan(out: out)
         // Data first: a malformed file should fail in a second, not after loading (or pretraining) a model.
-        let examples = try JSONLines.load(dataURL)
-        guard !examples.isEmpty else { throw UsageError(description: "\(dataURL.path): no examples") }
+        let records = try JSONLines.loadRecords(dataURL)
+        guard !records.isEmpty else { throw UsageError(description: "\(dataURL.path): no examples") }
         let (model, tokenizer) = try loadBase(options.existingPath("base"))
-        let template = try chatTemplate(forBase: options.existingPath("base"))
+        let (template, examples) = try chatExamples(records, base: options.existingPath("base"), tokenizer: tokenizer)
         var freeze = FreezeRule.none
         if options.string("train-last") != nil {
             freeze = .lastBlocks(try options.int("train-last", default: 0, in: 1...model.config.layers), trainEmbeddings: false)
@@ -71,7 +71,7 @@ enum FinetuneCommand {
             print("note: the longest example has \(longest) tokens; rows are cut to the context length \(model.config.contextLength) (prompt start dropped)")
         }
         print("fine-tuning \(model.parameterCount()) parameters (\(freeze)) on \(train.count) examples, validating on \(validation.count)"
-              + (template.map { ", chats in the model's \($0.style.rawValue) template" } ?? ""))
+              + ", chats in the model's \(template.style.rawValue) template")
         print(SFTOptions.paddingReport(train, tokenizer: tokenizer, template: template, model: model, recipe: recipe))
         let before = validation.isEmpty ? nil
             : TaskEvaluator.responseLoss(model, tokenizer: tokenizer, examples: validation, template: template)
@@ -137,12 +137,14 @@ enum FinetuneCommand {
         return (model, tokenizer)
     }
 
-    /// The base model's chat template: nil for the built-in model (its chats stay "role: content" lines)
-    /// and for a model without one; a template we cannot render is an error.
-    static func chatTemplate(forBase url: URL?) throws -> ChatTemplate? {
-        guard url != nil else { return nil }
-        // Stop-gap until the shared loader lands (s20-infer "chat-template loader:").
-        return nil
+    /// The base model's chat template (`ChatTemplate.ofBase`: plain "role: content" lines for the
+    /// built-in model) and the records rendered through it, one example per assistant turn: the prompt
+    /// ends with the template's generation prompt, the response is the turn, and the tokenizer's
+    /// end-of-text after it (SmolLM2: `<|im_end|>`) closes it — so the loss falls on the assistant only.
+    static func chatExamples(_ records: [JSONLinesRecord], base: URL?, tokenizer: any Tokenizer) throws
+        -> (template: ChatTemplate, examples: [SFTExample]) {
+        let template = try ChatTemplate.ofBase(base, tokenizer: tokenizer)
+        return (template, records.flatMap { template.examples($0) })
     }
 
     /// Writes the tokenizer in the format `loadBase` reads back.

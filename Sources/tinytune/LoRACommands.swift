@@ -52,8 +52,8 @@ enum LoRACommand {
         let options = try Options(arguments, valued: valued.union(quantized ? ["block-size"] : []),
                                   switches: SFTOptions.switches.union(quantized ? ["no-double-quant", "adam8bit"] : ["rslora", "dora"]))
         guard let dataURL = try options.existingPath("data") else { throw UsageError(description: "--data FILE.jsonl is required") }
-        let examples = try JSONLines.load(dataURL)
-        guard !examples.isEmpty else { throw UsageError(description: "\(dataURL.path): no examples") }
+        let records = try JSONLines.loadRecords(dataURL)
+        guard !records.isEmpty else { throw UsageError(description: "\(dataURL.path): no examples") }
         let rank = try options.int("rank", default: 8, in: 1...4096)
         let targets = (options.string("targets") ?? "all-linear").split(separator: ",").map(String.init)
         let config = LoRAConfig(rank: rank, alpha: try options.float("alpha", default: 16, in: 1e-3...1e6),
@@ -62,7 +62,7 @@ enum LoRACommand {
         let out = URL(fileURLWithPath: options.string("out") ?? (quantized ? "runs/qlora" : "runs/lora"))
         let plan = try options.checkpointPlan(out: out)
         let (model, tokenizer) = try FinetuneCommand.loadBase(options.existingPath("base"), allowQuantized: true)
-        let template = try FinetuneCommand.chatTemplate(forBase: options.existingPath("base"))
+        let (template, examples) = try FinetuneCommand.chatExamples(records, base: options.existingPath("base"), tokenizer: tokenizer)
         let (train, validation) = SFTOptions.split(examples)
         let known = Set(LoRA.linearLayers(of: model).map { $0.path.split(separator: ".").last.map(String.init) ?? $0.path })
         for target in targets where target != "all-linear" && !known.contains(target) {
@@ -84,7 +84,7 @@ enum LoRACommand {
         print(String(format: "LoRA r=%d on %@: %d trainable parameters", rank, targets.joined(separator: ","), trainable)
               + (quantized ? "" : String(format: " (%.2f%% of %d)", 100 * Double(trainable) / Double(frozen), frozen)))
         print("training on \(train.count) examples, validating on \(validation.count)"
-              + (template.map { ", chats in the model's \($0.style.rawValue) template" } ?? ""))
+              + ", chats in the model's \(template.style.rawValue) template")
         print(SFTOptions.paddingReport(train, tokenizer: tokenizer, template: template, model: model, recipe: recipe))
         let optimizer = OptimizerChoice(eightBit: quantized && options.flag("adam8bit"))
         let progress = ProgressReporter(label: quantized ? "qlora" : "lora", every: max(recipe.steps / 10, 1))

@@ -49,13 +49,6 @@ import Tokenizers
         #expect(example.rendered(with: nil) == example)
     }
 
-    @Test func jsonlChatsKeepTheirConversationUpToEachAssistantTurn() throws {
-        let line = #"{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}, {"role": "assistant", "content": "d"}]}"#
-        let examples = try JSONLines.parse(line)
-        #expect(examples.map { $0.messages?.count } == [2, 4])
-        #expect(examples[1].messages?.last == ChatMessage(role: "assistant", content: "d"))
-    }
-
     /// Examples whose ids count n (the content does not matter for lengths).
     static func examples(lengths: [Int]) -> [TokenizedExample] {
         lengths.map { TokenizedExample(ids: [Int](repeating: 1, count: $0), weights: [Float](repeating: 1, count: $0)) }

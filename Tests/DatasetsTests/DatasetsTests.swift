@@ -138,13 +138,10 @@ import Tokenizers
         {"messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}, {"role": "user", "content": "bye"}, {"role": "assistant", "content": "ciao"}]}
         """
         let examples = try JSONLines.parse(text)
-        let turns = [ChatMessage(role: "system", content: "be brief"), ChatMessage(role: "user", content: "hi"),
-                     ChatMessage(role: "assistant", content: "hello"), ChatMessage(role: "user", content: "bye"),
-                     ChatMessage(role: "assistant", content: "ciao")]
         #expect(examples == [
             SFTExample(prompt: "p1", response: "c1"),
-            SFTExample(prompt: "system: be brief\nuser: hi\nassistant: ", response: "hello", messages: Array(turns[0...2])),
-            SFTExample(prompt: "system: be brief\nuser: hi\nassistant: hello\nuser: bye\nassistant: ", response: "ciao", messages: turns),
+            SFTExample(prompt: "system: be brief\nuser: hi\nassistant: ", response: "hello"),
+            SFTExample(prompt: "system: be brief\nuser: hi\nassistant: hello\nuser: bye\nassistant: ", response: "ciao"),
         ])
     }
 
