@@ -64,7 +64,7 @@ let package = Package(
         .target(name: "Merging", dependencies: ["Kernels", "Autodiff", "NN", "PEFT", "Checkpoints"], swiftSettings: numericSettings),
 
         // MARK: - Experiments and the tour, above every method
-        .target(name: "Experiments", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "Tokenizers", "Datasets", "Training", "FullFineTuning", "Quantization", "Merging"],
+        .target(name: "Experiments", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "Tokenizers", "Checkpoints", "Datasets", "Training", "FullFineTuning", "Quantization", "Merging"],
                 swiftSettings: numericSettings),
         .target(name: "Tour", dependencies: ["Autodiff", "NN", "Tokenizers", "Datasets", "Training", "PEFT", "Quantization", "Merging", "Experiments"], swiftSettings: numericSettings),
 
@@ -120,6 +120,9 @@ let package = Package(
         .target(name: "Chapter14Stacking", dependencies: ["Autodiff", "NN", "Optim", "Datasets", "Training", "PEFT", "Merging", "Experiments"],
                 path: "Chapters/Chapter14Stacking", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter14", dependencies: ["Chapter14Stacking"], path: "Chapters/Chapter14Stacking/main"),
+        .target(name: "Chapter15RealThing", dependencies: ["Autodiff", "NN", "Tokenizers", "Datasets", "Training", "FullFineTuning", "PEFT", "Quantization", "Experiments"],
+                path: "Chapters/Chapter15RealThing", exclude: ["main"], swiftSettings: numericSettings),
+        .executableTarget(name: "chapter15", dependencies: ["Chapter15RealThing"], path: "Chapters/Chapter15RealThing/main"),
         .target(name: "ChapterCatalogue"),
         .executableTarget(name: "chapters", dependencies: ["ChapterCatalogue"]),
 
@@ -162,7 +165,7 @@ let package = Package(
                                                        "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "ExerciseTests", dependencies: ["Kernels", "ScalarAutograd", "Autodiff", "NN", "Optim", "FullFineTuning", "PEFT", "Quantization", "Merging", "ExerciseKit", "Workbook", "WorkbookCatalogue"]),
         .testTarget(name: "ArchitectureTests", dependencies: ["ChapterCatalogue"]),
-        .testTarget(name: "ChapterSmokeTests", dependencies: ["Autodiff", "FullFineTuning", "Tour", "Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining", "Chapter04Memory", "Chapter05FineTuning", "Chapter06Tactics", "Chapter07PEFTZoo", "Chapter08LoRA", "Chapter09Serving", "Chapter10Formats", "Chapter11Quantization", "Chapter12QLoRA", "Chapter13Merging", "Chapter14Stacking"],
+        .testTarget(name: "ChapterSmokeTests", dependencies: ["Autodiff", "FullFineTuning", "Tour", "Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining", "Chapter04Memory", "Chapter05FineTuning", "Chapter06Tactics", "Chapter07PEFTZoo", "Chapter08LoRA", "Chapter09Serving", "Chapter10Formats", "Chapter11Quantization", "Chapter12QLoRA", "Chapter13Merging", "Chapter14Stacking", "Chapter15RealThing"],
                     swiftSettings: numericSettings),
     ]
 )

@@ -54,5 +54,7 @@ public enum ChapterCatalogue {
                 claim: "two task models merged without training vs multi-task and sequential training — an accuracy matrix, twice: fine-tunes of the raw base (every merge fails) and of a shared generalist checkpoint (merges keep both skills); ~12 min"),
         Chapter(number: 14, name: "Chapter14Stacking", title: "Merging by stacking and by concatenation",
                 claim: "depth up-scaling with continued pretraining; LoRA adapters concatenated exactly vs combined by SVD"),
+        Chapter(number: 15, name: "Chapter15RealThing", title: "The real thing",
+                claim: "LoRA, QLoRA (packed Q4_1 GGUF, NF4) and full fine-tuning of SmolLM2-135M-Instruct on one task: before/after answers, exact match, memory by role vs the equation, forgetting; needs models/"),
     ]
 }

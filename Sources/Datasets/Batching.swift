@@ -6,8 +6,11 @@
 //   `promptLossWeight` (0 = the model is never trained to *produce* prompts, the usual SFT choice).
 // - Truncation keeps the *end* of an example (the response) and drops the start of the prompt.
 // - Padding fills rows to T with target −1 (ignored) and weight 0.
+// - Bucketing (optional): examples of similar length share a batch, and each batch is only as long
+//   as its longest row, so padding no longer fills most of a batch of mostly short examples.
 // Pretraining batches are random windows of a long token stream.
-// Leaves out: packing several examples into one row, bucketing by length.
+// Leaves out: packing several examples into one row (it needs a block-diagonal attention mask so the
+// examples do not see each other; bucketing gets most of the saving without one).
 import Kernels
 import Tokenizers
 
@@ -38,6 +41,13 @@ public struct TokenizedExample: Sendable, Equatable {
         let response = tokenizer.encode(example.response) + (tokenizer.endOfText.map { [$0] } ?? [])
         ids = prompt + response
         weights = [Float](repeating: promptLossWeight, count: prompt.count) + [Float](repeating: 1, count: response.count)
+    }
+
+    /// Ids with their weights as given (equal counts; weights in 0…1).
+    public init(ids: [Int], weights: [Float]) {
+        require(ids.count == weights.count, "TokenizedExample: \(ids.count) ids but \(weights.count) weights")
+        self.ids = ids
+        self.weights = weights
     }
 
     /// One row of T positions: shifted, left-truncated to fit, right-padded with `padId`.
@@ -71,58 +81,97 @@ public struct SFTBatchSource: Sendable {
 
     public let examples: [TokenizedExample]
     public let batchSize: Int
+    /// The longest row T (every row has this length unless `bucketed`).
     public let contextLength: Int
     public let seed: UInt64
+    /// Whether batches group examples of similar length and are cut to their longest row.
+    public let bucketed: Bool
     public var position = Position(epoch: 0, index: 0)
 
-    /// A source over `examples` (non-empty).
-    public init(examples: [TokenizedExample], batchSize: Int, contextLength: Int, seed: UInt64) {
+    /// Batches per bucketing window: each window of the shuffled order is sorted by length.
+    public static let bucketWindow = 16
+
+    /// A source over `examples` (non-empty); `bucketed` groups similar lengths (see `order(epoch:)`).
+    public init(examples: [TokenizedExample], batchSize: Int, contextLength: Int, seed: UInt64, bucketed: Bool = false) {
         require(!examples.isEmpty, "SFTBatchSource: no examples")
         self.examples = examples
         self.batchSize = batchSize
         self.contextLength = contextLength
         self.seed = seed
+        self.bucketed = bucketed
     }
 
     /// Completed passes over the data.
     public var epochsCompleted: Int { position.epoch }
 
-    /// The example order of one epoch (a permutation seeded by seed and epoch).
+    /// The example order of one epoch: a permutation seeded by seed and epoch. When bucketed, every
+    /// window of `bucketWindow` batches of that permutation is then sorted by length (ties keep the
+    /// shuffled order), so consecutive examples — one batch — have similar lengths while the data
+    /// still arrives in a different random order each epoch.
     func order(epoch: Int) -> [Int] {
         var rng = RNG(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9)
-        return rng.permutation(examples.count)
+        let shuffled = rng.permutation(examples.count)
+        guard bucketed else { return shuffled }
+        let window = batchSize * Self.bucketWindow
+        return stride(from: 0, to: shuffled.count, by: window).flatMap { start in
+            shuffled[start..<min(start + window, shuffled.count)].enumerated()
+                .sorted { (examples[$0.element].ids.count, $0.offset) < (examples[$1.element].ids.count, $1.offset) }
+                .map(\.element)
+        }
+    }
+
+    /// T for a batch of these examples: `contextLength`, or (bucketed) just enough for its longest row.
+    func rowLength(for indices: [Int]) -> Int {
+        guard bucketed else { return contextLength }
+        return min(contextLength, max(indices.map { examples[$0].ids.count - 1 }.max() ?? 1, 1))
     }
 
     /// The next B examples in shuffled order (crossing into the next epoch when one ends).
     public mutating func nextBatch() -> Batch {
-        var batch = Batch(batchSize: batchSize, contextLength: contextLength, inputs: [], targets: [], weights: [])
+        var picked: [Int] = []
         var currentOrder = order(epoch: position.epoch)
         for _ in 0..<batchSize {
             if position.index >= examples.count {
                 position = Position(epoch: position.epoch + 1, index: 0)
                 currentOrder = order(epoch: position.epoch)
             }
-            let row = examples[currentOrder[position.index]].row(contextLength: contextLength)
+            picked.append(currentOrder[position.index])
+            position.index += 1
+        }
+        return batch(of: picked)
+    }
+
+    /// The rows of `indices` as one batch, T = `rowLength(for:)`.
+    func batch(of indices: [Int]) -> Batch {
+        let t = rowLength(for: indices)
+        var batch = Batch(batchSize: indices.count, contextLength: t, inputs: [], targets: [], weights: [])
+        for index in indices {
+            let row = examples[index].row(contextLength: t)
             batch.inputs += row.inputs
             batch.targets += row.targets
             batch.weights += row.weights
-            position.index += 1
         }
         return batch
+    }
+
+    /// The share of input positions that are padding over one epoch's batches (0…1): what bucketing
+    /// saves. A row of an example with n ids holds min(n − 1, T) real inputs.
+    public func paddingShare(epoch: Int = 0) -> Double {
+        let currentOrder = order(epoch: epoch)
+        var padding = 0, total = 0
+        for start in stride(from: 0, to: currentOrder.count, by: batchSize) {
+            let indices = Array(currentOrder[start..<min(start + batchSize, currentOrder.count)])
+            let t = rowLength(for: indices)
+            total += indices.count * t
+            padding += indices.map { t - min(examples[$0].ids.count - 1, t) }.reduce(0, +)
+        }
+        return Double(padding) / Double(max(total, 1))
     }
 
     /// Every example once, in order, as batches (the last one may be smaller) — for evaluation.
     public func allBatches() -> [Batch] {
         stride(from: 0, to: examples.count, by: batchSize).map { start in
-            let slice = examples[start..<min(start + batchSize, examples.count)]
-            var batch = Batch(batchSize: slice.count, contextLength: contextLength, inputs: [], targets: [], weights: [])
-            for example in slice {
-                let row = example.row(contextLength: contextLength)
-                batch.inputs += row.inputs
-                batch.targets += row.targets
-                batch.weights += row.weights
-            }
-            return batch
+            batch(of: Array(start..<min(start + batchSize, examples.count)))
         }
     }
 }

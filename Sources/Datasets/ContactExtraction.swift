@@ -15,6 +15,7 @@
 // without teaching anything new about fine-tuning.
 import Foundation
 import Kernels
+import Tokenizers
 
 /// The contact-card extraction task (caseless namespace).
 public enum ContactExtraction {
@@ -41,6 +42,13 @@ public enum ContactExtraction {
         public var sftExample: SFTExample { SFTExample(prompt: userMessage + "\n", response: answer) }
         /// Chat form: one user turn and one assistant turn (the model's chat template adds the system prompt).
         public var messages: [(role: String, content: String)] { [("user", userMessage), ("assistant", answer)] }
+        /// The chat form as an example: the plain prompt `JSONLines` renders for a line of `writeChat`, plus the
+        /// messages, for a model's own template (`TokenizedExample(_:tokenizer:template:)`).
+        public var chatExample: SFTExample {
+            let turns = messages.map { ChatMessage(role: $0.role, content: $0.content) }
+            return SFTExample(prompt: JSONLines.render(role: "user", content: userMessage) + "assistant: ", response: answer,
+                              messages: turns)
+        }
     }
 
     static let firstNames = ["Sofia", "Liam", "Aiko", "Mateo", "Nora", "Omar", "Elena", "Jonas", "Priya", "Kwame",
@@ -64,25 +72,14 @@ public enum ContactExtraction {
 
     /// `count` distinct examples of `part`, drawn from `seed` (fewer only if the part runs out of inputs).
     public static func examples(_ part: Part, count: Int, seed: UInt64) -> [Example] {
-        var rng = RNG(seed: seed)
-        var seen = Set<String>()
-        var result: [Example] = []
-        var attempts = 0
         // Draw candidates and keep those whose sentence hashes into the requested part.
-        while result.count < count && attempts < count * 100 {
-            attempts += 1
-            let example = candidate(rng: &rng)
-            guard self.part(of: example.sentence) == part, seen.insert(example.sentence).inserted else { continue }
-            result.append(example)
-        }
-        return result
+        SeededSplit.draw(part, count: count, seed: seed, attemptsPerExample: 100, key: \Example.sentence,
+                         partOf: ContactExtraction.part(of:)) { candidate(rng: &$0) }
     }
 
     /// The part a sentence belongs to (FNV-1a hash): 80% train, 10% validation, 10% test.
     public static func part(of sentence: String) -> Part {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in sentence.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        switch hash % 10 {
+        switch SeededSplit.hash(sentence) % 10 {
         case 0: return .test
         case 1: return .validation
         default: return .train

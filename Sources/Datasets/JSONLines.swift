@@ -84,6 +84,8 @@ public enum JSONLines {
             throw fail("not valid JSON")
         }
         guard let fields = object as? [String: Any] else { throw fail("expected a JSON object") }
+        // JSONSerialization keeps one of two equal keys silently; a row with both is ambiguous.
+        if let key = duplicateKey(in: line) { throw fail("duplicate key \"\(key)\"") }
         if let messages = fields["messages"] {
             guard let turns = messages as? [Any], !turns.isEmpty else { throw fail("\"messages\" must be a non-empty array") }
             var chat: [ChatMessage] = []
@@ -106,6 +108,43 @@ public enum JSONLines {
         guard let promptText = prompt as? String else { throw fail("\"prompt\" must be a string") }
         guard let completionText = completion as? String else { throw fail("\"completion\" must be a string") }
         return .completion(prompt: promptText, completion: completionText)
+    }
+
+    /// The first key that appears twice in one object of `line` (already known to be valid JSON), if any.
+    /// A scan, not a parser: it tracks strings (with escapes) and, per open object, the keys seen and
+    /// whether the next string is a key (after `{` or `,`) or a value (after `:`). Keys are compared as
+    /// written, so `"a"` and `"\u0061"` count as different.
+    static func duplicateKey(in line: String) -> String? {
+        var objects: [(keys: Set<String>, expectingKey: Bool)] = []
+        var containers: [UInt8] = []            // `{` or `[`, innermost last
+        var bytes = line.utf8.makeIterator()
+        while let byte = bytes.next() {
+            switch byte {
+            case UInt8(ascii: "{"):
+                containers.append(byte)
+                objects.append((keys: [], expectingKey: true))
+            case UInt8(ascii: "["):
+                containers.append(byte)
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if containers.popLast() == UInt8(ascii: "{") { objects.removeLast() }
+            case UInt8(ascii: ","):
+                if containers.last == UInt8(ascii: "{") { objects[objects.count - 1].expectingKey = true }
+            case UInt8(ascii: ":"):
+                objects[objects.count - 1].expectingKey = false
+            case UInt8(ascii: "\""):
+                var text: [UInt8] = []
+                while let next = bytes.next(), next != UInt8(ascii: "\"") {
+                    text.append(next)
+                    if next == UInt8(ascii: "\\"), let escaped = bytes.next() { text.append(escaped) }
+                }
+                guard containers.last == UInt8(ascii: "{"), objects[objects.count - 1].expectingKey else { continue }
+                let key = String(decoding: text, as: UTF8.self)
+                if !objects[objects.count - 1].keys.insert(key).inserted { return key }
+            default:
+                continue
+            }
+        }
+        return nil
     }
 
     /// Writes examples in completion form, atomically.

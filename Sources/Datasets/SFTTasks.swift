@@ -11,15 +11,54 @@
 // Leaves out: multi-turn tasks (the JSONL chat format covers user data).
 import Foundation
 import Kernels
+import Tokenizers
 
 /// One supervised example: the model sees `prompt` and must produce `response`.
+///
+/// A chat example also keeps its conversation (`messages`, ending with the assistant turn that
+/// `response` is), so a model's own chat template can render it (`TokenizedExample(chat:)`); `prompt`
+/// then holds the plain "role: content" rendering for models without a template.
 public struct SFTExample: Codable, Sendable, Equatable {
     public var prompt: String
     public var response: String
+    /// The conversation up to and including the assistant turn to learn (nil: completion form).
+    public var messages: [ChatMessage]?
     /// An example.
-    public init(prompt: String, response: String) {
+    public init(prompt: String, response: String, messages: [ChatMessage]? = nil) {
         self.prompt = prompt
         self.response = response
+        self.messages = messages
+    }
+}
+
+/// Drawing a fixed-size split from a seeded generator (caseless namespace): the loop every built-in
+/// task shares.
+public enum SeededSplit {
+    /// Draws candidates from `rng` until `count` distinct ones (by `key`) fall into `wanted` — a part
+    /// decided by `partOf(key)` — giving up after `count · attemptsPerExample` draws (fewer are
+    /// returned when the part runs out of inputs).
+    public static func draw<Item, Part: Equatable>(_ wanted: Part, count: Int, seed: UInt64, attemptsPerExample: Int,
+                                                   key: (Item) -> String, partOf: (String) -> Part,
+                                                   candidate: (inout RNG) -> Item) -> [Item] {
+        var rng = RNG(seed: seed)
+        var seen = Set<String>()
+        var result: [Item] = []
+        var attempts = 0
+        while result.count < count && attempts < count * attemptsPerExample {
+            attempts += 1
+            let item = candidate(&rng)
+            let itemKey = key(item)
+            guard partOf(itemKey) == wanted, seen.insert(itemKey).inserted else { continue }
+            result.append(item)
+        }
+        return result
+    }
+
+    /// FNV-1a hash of the UTF-8 bytes of `text`: a stable, platform-independent split key.
+    public static func hash(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
     }
 }
 
@@ -32,25 +71,15 @@ public enum SFTTask: String, Codable, Sendable, CaseIterable {
 
     /// `count` distinct examples of `split` drawn from `seed` (fewer if the split has fewer inputs).
     public func examples(split: Split, count: Int, seed: UInt64, world: SyntheticWorld = SyntheticWorld(seed: 1)) -> [SFTExample] {
-        var rng = RNG(seed: seed)
-        var seen = Set<String>()
-        var result: [SFTExample] = []
-        var attempts = 0
         // Draw candidates until enough of them land in the requested split.
-        while result.count < count && attempts < count * 50 {
-            attempts += 1
-            let example = candidate(rng: &rng, world: world)
-            guard SFTTask.split(of: example.prompt) == split, seen.insert(example.prompt).inserted else { continue }
-            result.append(example)
+        SeededSplit.draw(split, count: count, seed: seed, attemptsPerExample: 50, key: \SFTExample.prompt, partOf: SFTTask.split(of:)) {
+            candidate(rng: &$0, world: world)
         }
-        return result
     }
 
     /// The split an input belongs to: about one in five prompts is a test prompt (FNV-1a hash).
     public static func split(of prompt: String) -> Split {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in prompt.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash % 5 == 0 ? .test : .train
+        SeededSplit.hash(prompt) % 5 == 0 ? .test : .train
     }
 
     /// One random example, in either split.

@@ -39,6 +39,9 @@ public enum Experiment {
         public let scores: [TaskScore]
         /// Wall-clock seconds: copy, prepare, train and score.
         public let seconds: Double
+        /// The process's peak resident set during the run (Linux: VmHWM after a reset), nil where unknown.
+        /// Unlike the meter it sees everything — the allocator, the loaded file, other models alive.
+        public let peakResidentBytes: Int?
 
         /// Trainable share of the starting model's parameters.
         public var trainableFraction: Double { Double(trainableParameters) / Double(max(startParameters, 1)) }
@@ -50,6 +53,11 @@ public enum Experiment {
         public var medianStepMilliseconds: Double? {
             let times = log.map(\.milliseconds).sorted()
             return times.isEmpty ? nil : times[times.count / 2]
+        }
+        /// Positions the model ran on per second of training (B·T per step, padding included).
+        public var positionsPerSecond: Double {
+            let milliseconds = log.map(\.milliseconds).reduce(0, +)
+            return Double(log.compactMap(\.positions).reduce(0, +)) / max(milliseconds / 1000, 1e-9)
         }
         /// Mean training loss of the last `count` steps.
         public func finalLoss(lastSteps count: Int = 10) -> Float {
@@ -63,23 +71,38 @@ public enum Experiment {
     ///   full fine-tuning).
     /// - `tests` are scored after training, outside the meter, with `check`.
     /// - `validation` feeds the recipe's early stopping; `optimizer` picks fp32 or 8-bit AdamW.
+    /// - `template` renders chat examples (training and scoring) through the model's chat template.
     public static func measure(_ label: String, start: GPT, tokenizer: some Tokenizer, examples: [SFTExample],
                                validation: [SFTExample] = [], recipe: SFTRecipe, optimizer: OptimizerChoice = .adamW,
-                               tests: [[SFTExample]] = [], check: ExactMatchCheck = .generate, progress: ProgressReporter? = nil,
-                               prepare: (GPT) throws -> Void) rethrows -> Run {
+                               template: ChatTemplate? = nil, tests: [[SFTExample]] = [], check: ExactMatchCheck = .generate,
+                               progress: ProgressReporter? = nil, prepare: (GPT) throws -> Void) rethrows -> Run {
+        try measure(label, loading: { start.copy() }, tokenizer: tokenizer, examples: examples, validation: validation,
+                    recipe: recipe, optimizer: optimizer, template: template, tests: tests, check: check, progress: progress,
+                    prepare: prepare)
+    }
+
+    /// `measure`, starting from the model `loading` makes (under the meter) instead of a copy — for a
+    /// base that cannot be copied cheaply or at all, e.g. one whose GGUF blocks stay packed: each run
+    /// then loads its own from the file.
+    public static func measure(_ label: String, loading: () throws -> GPT, tokenizer: some Tokenizer, examples: [SFTExample],
+                               validation: [SFTExample] = [], recipe: SFTRecipe, optimizer: OptimizerChoice = .adamW,
+                               template: ChatTemplate? = nil, tests: [[SFTExample]] = [], check: ExactMatchCheck = .generate,
+                               progress: ProgressReporter? = nil, prepare: (GPT) throws -> Void) rethrows -> Run {
         let begin = Date()
+        ProcessMemory.resetPeak()
         let meter = MemoryMeter()
         var madeOptimizer: Optimizer?
-        var preparedPeak = (total: 0, byRole: [MemoryRole: Int]()), weightBytes = 0
+        var preparedPeak = (total: 0, byRole: [MemoryRole: Int]()), weightBytes = 0, startParameters = 0
         let (model, log) = try meter.install { () -> (GPT, [TrainingLogEntry]) in
-            let model = start.copy()
+            let model = try loading()
+            startParameters = model.parameterCount()
             try prepare(model)
             weightBytes = meter.liveBytes(.weights)
             // The peak so far belongs to preparing; training's peak is measured from here.
             preparedPeak = (meter.peakTotal, meter.peakBreakdown)
             meter.resetPeak()
             let result = FineTuning.train(model, tokenizer: tokenizer, examples: examples, validation: validation, recipe: recipe,
-                                          progress: progress) { parameters in
+                                          template: template, progress: progress) { parameters in
                 let made = optimizer.make(parameters)
                 madeOptimizer = made
                 return made
@@ -88,16 +111,17 @@ public enum Experiment {
         }
         // Without the reset the meter would have kept the earlier peak unless training went higher.
         let whole = meter.peakTotal > preparedPeak.total ? meter.peakBreakdown : preparedPeak.byRole
-        let scores = tests.map { TaskEvaluator.score(model, tokenizer: tokenizer, examples: $0, check: check) }
+        let peakResident = ProcessMemory.peakResidentBytes()
+        let scores = tests.map { TaskEvaluator.score(model, tokenizer: tokenizer, examples: $0, check: check, template: template) }
         return Run(label: label, model: model, trainableParameters: model.parameterCount(trainableOnly: true),
-                   startParameters: start.parameterCount(), weightBytes: weightBytes, peakByRole: whole,
+                   startParameters: startParameters, weightBytes: weightBytes, peakByRole: whole,
                    trainingPeakByRole: meter.peakBreakdown, optimizerStateBytes: madeOptimizer.map(OptimizerChoice.stateBytes) ?? 0,
-                   log: log, scores: scores, seconds: Date().timeIntervalSince(begin))
+                   log: log, scores: scores, seconds: Date().timeIntervalSince(begin), peakResidentBytes: peakResident)
     }
 
     /// Exact-match accuracy of `model` on each test set (no training, no meter).
     public static func accuracies(_ model: GPT, tokenizer: some Tokenizer, tests: [[SFTExample]],
-                                  check: ExactMatchCheck = .teacherForced) -> [Double] {
-        tests.map { TaskEvaluator.score(model, tokenizer: tokenizer, examples: $0, check: check).accuracy }
+                                  check: ExactMatchCheck = .teacherForced, template: ChatTemplate? = nil) -> [Double] {
+        tests.map { TaskEvaluator.score(model, tokenizer: tokenizer, examples: $0, check: check, template: template).accuracy }
     }
 }

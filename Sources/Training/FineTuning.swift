@@ -27,11 +27,16 @@ public struct SFTRecipe: Sendable, Codable, Equatable {
     public var evaluateEvery: Int
     public var patience: Int?
     public var seed: UInt64
+    /// Group examples of similar length into a batch, each batch only as long as its longest row.
+    public var bucketed: Bool
+    /// Recompute each block's activations in backward instead of keeping them (less memory, ~⅓ more compute).
+    public var checkpointActivations: Bool
 
     /// A recipe with common defaults: batch 16, lr 5e-4 with 10% warmup and cosine decay, prompt weight 0.
     public init(steps: Int, batchSize: Int = 16, gradientAccumulation: Int = 1, learningRate: Float = 5e-4,
                 warmupSteps: Int? = nil, decay: LearningRateSchedule.Decay = .cosine, promptLossWeight: Float = 0,
-                evaluateEvery: Int = 0, patience: Int? = nil, seed: UInt64 = 1) {
+                evaluateEvery: Int = 0, patience: Int? = nil, seed: UInt64 = 1, bucketed: Bool = false,
+                checkpointActivations: Bool = false) {
         self.steps = steps
         self.batchSize = batchSize
         self.gradientAccumulation = gradientAccumulation
@@ -42,6 +47,8 @@ public struct SFTRecipe: Sendable, Codable, Equatable {
         self.evaluateEvery = evaluateEvery
         self.patience = patience
         self.seed = seed
+        self.bucketed = bucketed
+        self.checkpointActivations = checkpointActivations
     }
 }
 
@@ -58,22 +65,24 @@ public struct FineTuneResult {
 public enum FineTuning {
     /// Fine-tunes a *copy* of `base` on `examples` (validating on `validation` if the recipe says so),
     /// training the parameters `prepare` leaves trainable (by default all of them: full fine-tuning).
+    /// Chat examples are rendered through `template` when one is given (see `TokenizedExample(_:tokenizer:template:)`).
     public static func run(base: GPT, tokenizer: some Tokenizer, examples: [SFTExample], validation: [SFTExample] = [],
-                           recipe: SFTRecipe, progress: ProgressReporter? = nil,
+                           recipe: SFTRecipe, template: ChatTemplate? = nil, progress: ProgressReporter? = nil,
                            prepare: (GPT) -> Void = { $0.setTrainable(true) }) -> FineTuneResult {
         let model = base.copy()
         prepare(model)
-        return train(model, tokenizer: tokenizer, examples: examples, validation: validation, recipe: recipe, progress: progress)
+        return train(model, tokenizer: tokenizer, examples: examples, validation: validation, recipe: recipe, template: template,
+                     progress: progress)
     }
 
     /// Fine-tunes `model` in place, training exactly the parameters whose `requiresGrad` is set (so a
     /// PEFT method that froze the base and added its own tensors trains only those). `makeOptimizer`
     /// replaces the default AdamW (weight decay 0.01), e.g. by an 8-bit one.
     public static func train(_ model: GPT, tokenizer: some Tokenizer, examples: [SFTExample], validation: [SFTExample] = [],
-                             recipe: SFTRecipe, progress: ProgressReporter? = nil,
+                             recipe: SFTRecipe, template: ChatTemplate? = nil, progress: ProgressReporter? = nil,
                              makeOptimizer: ((_ parameters: [(name: String, tensor: Tensor)]) -> Optimizer)? = nil) -> FineTuneResult {
         var run = preparedRun(model, tokenizer: tokenizer, examples: examples, validation: validation, recipe: recipe,
-                          makeOptimizer: makeOptimizer)
+                              template: template, makeOptimizer: makeOptimizer)
         // The loop cannot throw here: the after-step hook does nothing.
         try? run.trainer.run(source: &run.source, validation: run.validation, progress: progress)
         return run.result
@@ -82,10 +91,11 @@ public enum FineTuning {
     /// `train`, resuming from and saving checkpoints as `checkpoints` says (see `CheckpointPlan`);
     /// throws if the checkpoint to resume from does not fit this run, or a save fails.
     public static func train(_ model: GPT, tokenizer: some Tokenizer, examples: [SFTExample], validation: [SFTExample] = [],
-                             recipe: SFTRecipe, progress: ProgressReporter? = nil, checkpoints: CheckpointPlan,
+                             recipe: SFTRecipe, template: ChatTemplate? = nil, progress: ProgressReporter? = nil,
+                             checkpoints: CheckpointPlan,
                              makeOptimizer: ((_ parameters: [(name: String, tensor: Tensor)]) -> Optimizer)? = nil) throws -> FineTuneResult {
         var run = preparedRun(model, tokenizer: tokenizer, examples: examples, validation: validation, recipe: recipe,
-                          makeOptimizer: makeOptimizer)
+                              template: template, makeOptimizer: makeOptimizer)
         try run.trainer.run(source: &run.source, validation: run.validation, progress: progress, checkpoints: checkpoints)
         return run.result
     }
@@ -103,16 +113,23 @@ public enum FineTuning {
     }
 
     static func preparedRun(_ model: GPT, tokenizer: some Tokenizer, examples: [SFTExample], validation: [SFTExample],
-                            recipe: SFTRecipe, makeOptimizer: ((_ parameters: [(name: String, tensor: Tensor)]) -> Optimizer)?) -> PreparedRun {
+                            recipe: SFTRecipe, template: ChatTemplate?,
+                            makeOptimizer: ((_ parameters: [(name: String, tensor: Tensor)]) -> Optimizer)?) -> PreparedRun {
         let trainable = model.parameterCount(trainableOnly: true)
-        let tokenized = examples.map { TokenizedExample($0, tokenizer: tokenizer, promptLossWeight: recipe.promptLossWeight) }
+        // Only switched on: a caller may have turned checkpointing on the model itself.
+        if recipe.checkpointActivations { model.checkpointActivations = true }
+        let tokenized = examples.map {
+            TokenizedExample($0, tokenizer: tokenizer, template: template, promptLossWeight: recipe.promptLossWeight)
+        }
         // Rows only as long as the longest example needs: short SFT examples train much faster.
         let room = model.config.contextLength - model.virtualTokenCount
         let context = min(room, (tokenized.map(\.ids.count).max() ?? 2) - 1)
-        let source = SFTBatchSource(examples: tokenized, batchSize: recipe.batchSize, contextLength: context, seed: recipe.seed)
+        let source = SFTBatchSource(examples: tokenized, batchSize: recipe.batchSize, contextLength: context, seed: recipe.seed,
+                                    bucketed: recipe.bucketed)
         let validationBatches = SFTBatchSource(
-            examples: validation.map { TokenizedExample($0, tokenizer: tokenizer, promptLossWeight: 0) }.nonEmpty ?? tokenized,
-            batchSize: recipe.batchSize, contextLength: context, seed: 0).allBatches()
+            examples: validation.map { TokenizedExample($0, tokenizer: tokenizer, template: template, promptLossWeight: 0) }.nonEmpty
+                ?? tokenized,
+            batchSize: recipe.batchSize, contextLength: context, seed: 0, bucketed: recipe.bucketed).allBatches()
         let optimizer = makeOptimizer?(model.namedParameters()) ?? AdamW(model.namedParameters(), weightDecay: 0.01)
         let options = TrainerOptions(steps: recipe.steps, learningRate: recipe.learningRate,
                                      gradientAccumulation: recipe.gradientAccumulation, warmupSteps: recipe.warmupSteps,

@@ -2,6 +2,8 @@
 //
 // Teaches: nothing deep — but a learner watching a run needs to see it move, and a log that a
 // plot (or a spreadsheet) can read afterwards.
+// Each update shows the time left (the mean step time so far × the steps left) and the throughput in
+// positions per second (B·T per step: what the model actually ran on, padding included).
 // Leaves out: ETA smoothing, colours.
 import Foundation
 
@@ -11,6 +13,8 @@ public final class ProgressReporter {
     let isTerminal: Bool
     let every: Int
     let write: (String) -> Void
+    /// Milliseconds and positions of the steps seen so far (for the ETA and tokens per second).
+    var elapsedMilliseconds: Double = 0, positionsSeen = 0, stepsSeen = 0
 
     /// A reporter writing to standard output (detecting a terminal) unless `write` is given.
     public init(label: String, every: Int = 10, write: ((String) -> Void)? = nil) {
@@ -22,8 +26,13 @@ public final class ProgressReporter {
 
     /// Shows step `step` of `total` with the entry's figures.
     public func update(step: Int, of total: Int, entry: TrainingLogEntry) {
+        elapsedMilliseconds += entry.milliseconds
+        positionsSeen += entry.positions ?? 0
+        stepsSeen += 1
         let figures = String(format: "loss %.4f  lr %.2e  |g| %.3f", entry.loss, entry.learningRate, entry.gradientNorm)
             + (entry.validationLoss.map { String(format: "  val %.4f", $0) } ?? "")
+            + "  " + ProgressReporter.speed(elapsedMilliseconds: elapsedMilliseconds, positions: positionsSeen,
+                                            stepsDone: stepsSeen, stepsLeft: max(total - step, 0))
         if isTerminal {
             let width = 30, filled = total == 0 ? width : width * step / total
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
@@ -31,6 +40,17 @@ public final class ProgressReporter {
         } else if step % every == 0 || step == total || entry.validationLoss != nil {
             write("\(label) step \(step)/\(total)  \(figures)\n")
         }
+    }
+
+    /// "1.2 s/step  340 tok/s  ETA 2m05s" from the totals so far (tok/s omitted when positions are unknown).
+    public static func speed(elapsedMilliseconds: Double, positions: Int, stepsDone: Int, stepsLeft: Int) -> String {
+        let perStep = elapsedMilliseconds / Double(max(stepsDone, 1))
+        let seconds = Int((perStep * Double(stepsLeft) / 1000).rounded())
+        let eta = seconds >= 60 ? String(format: "%dm%02ds", seconds / 60, seconds % 60) : "\(seconds)s"
+        let rate = positions > 0 && elapsedMilliseconds > 0
+            ? String(format: "  %.0f tok/s", Double(positions) / (elapsedMilliseconds / 1000)) : ""
+        let step = perStep >= 1000 ? String(format: "%.2f s/step", perStep / 1000) : String(format: "%.0f ms/step", perStep)
+        return step + rate + "  ETA " + eta
     }
 
     /// Ends the bar's line.

@@ -8,6 +8,8 @@
 // exactly when, fed prompt + response, the model's argmax at every response position is the next
 // response token and after the last one is a stop token. One forward pass instead of one per token
 // (`ExactMatchCheck.teacherForced`); tests hold it to the generating check on trained models.
+// Chat examples are scored under the model's chat template when one is given: the prompt is the
+// conversation rendered with the generation prompt, and the template's end-of-turn token also stops.
 // Leaves out: sampling-based metrics (pass@k), partial credit.
 import Kernels
 import Autodiff
@@ -39,40 +41,52 @@ public enum ExactMatchCheck: Sendable {
 
 /// Scoring a model on prompt/response examples (caseless namespace).
 public enum TaskEvaluator {
-    /// Greedy continuation of `prompt`, stopping at end-of-text or a newline (at most `maxNewTokens`).
-    public static func generate(_ model: GPT, tokenizer: some Tokenizer, prompt: String, maxNewTokens: Int) -> String {
+    /// The ids that end an answer: end-of-text, a newline, and the template's end-of-turn marker when
+    /// it is a single token (`<|im_end|>` for ChatML).
+    public static func stopIDs(tokenizer: some Tokenizer, template: ChatTemplate? = nil) -> Set<Int> {
+        let markers = (template?.stopStrings ?? []).map { tokenizer.encode($0) }.filter { $0.count == 1 }.map { $0[0] }
+        return Set([tokenizer.endOfText, tokenizer.encode("\n").first].compactMap { $0 } + markers)
+    }
+
+    /// Greedy continuation of `prompt`, stopping at end-of-text, a newline or the template's end of turn
+    /// (at most `maxNewTokens`).
+    public static func generate(_ model: GPT, tokenizer: some Tokenizer, prompt: String, maxNewTokens: Int,
+                                template: ChatTemplate? = nil) -> String {
         var rng = RNG(seed: 0)
         let ids = tokenizer.encode(prompt)
-        let newline = tokenizer.encode("\n").first
+        let stops = stopIDs(tokenizer: tokenizer, template: template)
         var produced: [Int] = []
         for token in model.generate(prompt: ids, maxNewTokens: maxNewTokens, stop: tokenizer.endOfText, rng: &rng) {
-            if token == tokenizer.endOfText || token == newline { break }
+            if stops.contains(token) { break }
             produced.append(token)
         }
         return tokenizer.decode(produced)
     }
 
-    /// Exact-match accuracy and response loss of `model` on `examples`.
+    /// Exact-match accuracy and response loss of `model` on `examples` (chat examples rendered through
+    /// `template` when one is given).
     public static func score(_ model: GPT, tokenizer: some Tokenizer, examples: [SFTExample], maxNewTokens: Int? = nil,
-                             check: ExactMatchCheck = .generate) -> TaskScore {
+                             check: ExactMatchCheck = .generate, template: ChatTemplate? = nil) -> TaskScore {
         guard !examples.isEmpty else { return TaskScore(accuracy: 0, loss: 0, count: 0) }
-        let correct = examples.filter { example in
-            if check == .teacherForced, let verdict = greedyReproduces(model, tokenizer: tokenizer, example: example) { return verdict }
+        let correct = examples.map { $0.rendered(with: template) }.filter { example in
+            if check == .teacherForced,
+               let verdict = greedyReproduces(model, tokenizer: tokenizer, example: example, template: template) { return verdict }
             let budget = maxNewTokens ?? (tokenizer.encode(example.response).count + 2)
-            let answer = generate(model, tokenizer: tokenizer, prompt: example.prompt, maxNewTokens: budget)
+            let answer = generate(model, tokenizer: tokenizer, prompt: example.prompt, maxNewTokens: budget, template: template)
             return SFTTask.isCorrect(generated: answer, expected: example.response)
         }.count
         return TaskScore(accuracy: Double(correct) / Double(examples.count),
-                         loss: responseLoss(model, tokenizer: tokenizer, examples: examples), count: examples.count)
+                         loss: responseLoss(model, tokenizer: tokenizer, examples: examples, template: template), count: examples.count)
     }
 
     /// Whether greedy decoding from `example.prompt` yields exactly `example.response` and then stops,
     /// decided from one teacher-forced forward pass (nil when prompt + response exceed the context).
-    public static func greedyReproduces(_ model: GPT, tokenizer: some Tokenizer, example: SFTExample) -> Bool? {
+    public static func greedyReproduces(_ model: GPT, tokenizer: some Tokenizer, example: SFTExample,
+                                        template: ChatTemplate? = nil) -> Bool? {
         let prompt = tokenizer.encode(example.prompt), response = tokenizer.encode(example.response)
         let tokens = prompt + response
         guard !prompt.isEmpty, tokens.count <= model.config.contextLength else { return nil }
-        let stops = Set([tokenizer.endOfText, tokenizer.encode("\n").first].compactMap { $0 })
+        let stops = stopIDs(tokenizer: tokenizer, template: template)
         let vocabulary = model.config.vocabularySize
         var greedy = RNG(seed: 0)   // unused by greedy picks; `pick` takes one for sampling
         return Tensor.withNoGrad {
@@ -88,8 +102,9 @@ public enum TaskEvaluator {
     }
 
     /// Mean cross-entropy over response tokens (prompt-loss weight 0), without gradients.
-    public static func responseLoss(_ model: GPT, tokenizer: some Tokenizer, examples: [SFTExample]) -> Float {
-        let tokenized = examples.map { TokenizedExample($0, tokenizer: tokenizer, promptLossWeight: 0) }
+    public static func responseLoss(_ model: GPT, tokenizer: some Tokenizer, examples: [SFTExample],
+                                    template: ChatTemplate? = nil) -> Float {
+        let tokenized = examples.map { TokenizedExample($0, tokenizer: tokenizer, template: template, promptLossWeight: 0) }
         let context = min(model.config.contextLength, (tokenized.map(\.ids.count).max() ?? 2) - 1)
         return model.meanLoss(on: SFTBatchSource(examples: tokenized, batchSize: 16, contextLength: max(context, 1), seed: 0).allBatches())
     }

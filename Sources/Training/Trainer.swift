@@ -57,6 +57,9 @@ public struct TrainingLogEntry: Codable, Sendable, Equatable {
     public var tokens: Int
     /// Wall-clock milliseconds of the step.
     public var milliseconds: Double
+    /// Positions the model ran on in the step (B·T summed over micro-batches, padding included); nil in
+    /// logs written before it was recorded.
+    public var positions: Int? = nil
 }
 
 /// Runs optimisation steps on a GPT and keeps the log.
@@ -119,8 +122,9 @@ public final class Trainer {
         Tensor.withNoGrad { optimizer.step(learningRate: rate) }
         let tokens = microBatches.map { $0.weights.filter { $0 != 0 }.count }.reduce(0, +)
         let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+        let positions = microBatches.map { $0.batchSize * $0.contextLength }.reduce(0, +)
         let entry = TrainingLogEntry(step: step, loss: lossSum, learningRate: rate, gradientNorm: norm,
-                                     validationLoss: nil, tokens: tokens, milliseconds: milliseconds)
+                                     validationLoss: nil, tokens: tokens, milliseconds: milliseconds, positions: positions)
         log.append(entry)
         return entry
     }

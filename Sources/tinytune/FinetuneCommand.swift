@@ -17,13 +17,14 @@ enum FinetuneCommand {
 
         Supervised fine-tuning with the same recipe the chapters use. Each line of FILE.jsonl is either
         {"prompt": "...", "completion": "..."} or {"messages": [{"role": "user", "content": "..."}, ...]}
-        (loss on assistant turns only). 10% of the examples (at least 1, when there are 10 or more) are
-        held out for validation. Writes an HF-layout checkpoint (config.json, model.safetensors) plus
-        tokenizer.json and loss.csv to --out.
+        (loss on assistant turns only; chats are rendered through the base model's chat template when it
+        has one — a .gguf file or a Hugging Face directory — else as "role: content" lines). 10% of the
+        examples (at least 1, when there are 10 or more) are held out for validation. Writes an HF-layout
+        checkpoint (config.json, model.safetensors) plus tokenizer.json and loss.csv to --out.
 
           --data FILE          training data (required)
-          --base DIR           model directory to start from (config.json, model.safetensors, tokenizer.json);
-                               default: the built-in base model (pretrained and cached on first use)
+          --base DIR           model to start from: a directory (config.json, model.safetensors, tokenizer.json)
+                               or a .gguf file (decoded to fp32); default: the built-in base model
           --out DIR            output directory (default: runs/finetune)
           --steps N            optimizer steps (default 300)
           --batch N            examples per step (default 16)
@@ -31,6 +32,7 @@ enum FinetuneCommand {
           --prompt-loss-weight W   loss weight of prompt tokens, 0…1 (default 0)
           --train-last N       train only the last N blocks (partial fine-tuning; default: all)
           --seed S             seed for shuffling and dropout (default 1)
+        \(SFTOptions.help)
         \(Options.checkpointHelp)
 
         The output directory is replaced as a whole: an interrupted run leaves the previous one intact.
@@ -39,19 +41,18 @@ enum FinetuneCommand {
 
     static func run(_ arguments: [String]) throws {
         let options = try Options(arguments, valued: Set(["data", "base", "out", "steps", "batch", "lr", "prompt-loss-weight",
-                                                          "train-last", "seed"]).union(Options.checkpointOptions))
+                                                          "train-last", "seed"]).union(Options.checkpointOptions).union(SFTOptions.valued),
+                                  switches: SFTOptions.switches)
         guard let dataURL = try options.existingPath("data") else { throw UsageError(description: "--data FILE.jsonl is required") }
-        let recipe = SFTRecipe(steps: try options.int("steps", default: 300, in: 1...1_000_000),
-                               batchSize: try options.int("batch", default: 16, in: 1...4096),
-                               learningRate: try options.float("lr", default: 5e-4, in: 1e-7...1),
-                               promptLossWeight: try options.float("prompt-loss-weight", default: 0, in: 0...1),
-                               seed: UInt64(try options.int("seed", default: 1, in: 0...Int.max)))
+        let recipe = try SFTOptions.recipe(options, steps: 300, batch: 16, learningRate: 5e-4,
+                                           promptLossWeight: try options.float("prompt-loss-weight", default: 0, in: 0...1))
         let out = URL(fileURLWithPath: options.string("out") ?? "runs/finetune")
         let plan = try options.checkpointPlan(out: out)
         // Data first: a malformed file should fail in a second, not after loading (or pretraining) a model.
-        let examples = try JSONLines.load(dataURL)
-        guard !examples.isEmpty else { throw UsageError(description: "\(dataURL.path): no examples") }
+        let records = try JSONLines.loadRecords(dataURL)
+        guard !records.isEmpty else { throw UsageError(description: "\(dataURL.path): no examples") }
         let (model, tokenizer) = try loadBase(options.existingPath("base"))
+        let (template, examples) = try chatExamples(records, base: options.existingPath("base"), tokenizer: tokenizer)
         var freeze = FreezeRule.none
         if options.string("train-last") != nil {
             freeze = .lastBlocks(try options.int("train-last", default: 0, in: 1...model.config.layers), trainEmbeddings: false)
@@ -64,29 +65,32 @@ enum FinetuneCommand {
                 }
             }
         }
-        let held = examples.count >= 10 ? max(examples.count / 10, 1) : 0
-        let (train, validation) = (Array(examples.dropLast(held)), Array(examples.suffix(held)))
-        let longest = examples.map { tokenizer.encode($0.prompt + $0.response).count + 1 }.max() ?? 0
+        let (train, validation) = SFTOptions.split(examples)
+        let longest = examples.map { TokenizedExample($0, tokenizer: tokenizer, template: template).ids.count }.max() ?? 0
         if longest > model.config.contextLength {
             print("note: the longest example has \(longest) tokens; rows are cut to the context length \(model.config.contextLength) (prompt start dropped)")
         }
-        print("fine-tuning \(model.parameterCount()) parameters (\(freeze)) on \(train.count) examples, validating on \(validation.count)")
-        let before = validation.isEmpty ? nil : TaskEvaluator.responseLoss(model, tokenizer: tokenizer, examples: validation)
+        print("fine-tuning \(model.parameterCount()) parameters (\(freeze)) on \(train.count) examples, validating on \(validation.count)"
+              + ", chats in the model's \(template.style.rawValue) template")
+        print(SFTOptions.paddingReport(train, tokenizer: tokenizer, template: template, model: model, recipe: recipe))
+        let before = validation.isEmpty ? nil
+            : TaskEvaluator.responseLoss(model, tokenizer: tokenizer, examples: validation, template: template)
         let progress = ProgressReporter(label: "finetune", every: max(recipe.steps / 10, 1))
         let result: FineTuneResult
         if let plan {
             // A copy trained in place, as `run` does, resuming and checkpointing as the plan says.
             let tuned = model.copy()
             freeze.apply(to: tuned)
-            result = try FineTuning.train(tuned, tokenizer: tokenizer, examples: train, recipe: recipe, progress: progress,
-                                          checkpoints: plan)
+            result = try FineTuning.train(tuned, tokenizer: tokenizer, examples: train, validation: validation, recipe: recipe,
+                                          template: template, progress: progress, checkpoints: plan)
         } else {
-            result = FineTuning.run(base: model, tokenizer: tokenizer, examples: train, recipe: recipe, progress: progress) {
+            result = FineTuning.run(base: model, tokenizer: tokenizer, examples: train, validation: validation, recipe: recipe,
+                                    template: template, progress: progress) {
                 freeze.apply(to: $0)
             }
         }
         if let before {
-            let after = TaskEvaluator.responseLoss(result.model, tokenizer: tokenizer, examples: validation)
+            let after = TaskEvaluator.responseLoss(result.model, tokenizer: tokenizer, examples: validation, template: template)
             print(String(format: "validation response loss %.4f → %.4f", before, after))
         }
         // One directory, replaced as a whole: the new model never sits next to an old loss.csv.
@@ -133,6 +137,16 @@ enum FinetuneCommand {
         return (model, tokenizer)
     }
 
+    /// The base model's chat template (`ChatTemplate.ofBase`: plain "role: content" lines for the
+    /// built-in model) and the records rendered through it, one example per assistant turn: the prompt
+    /// ends with the template's generation prompt, the response is the turn, and the tokenizer's
+    /// end-of-text after it (SmolLM2: `<|im_end|>`) closes it — so the loss falls on the assistant only.
+    static func chatExamples(_ records: [JSONLinesRecord], base: URL?, tokenizer: any Tokenizer) throws
+        -> (template: ChatTemplate, examples: [SFTExample]) {
+        let template = try ChatTemplate.ofBase(base, tokenizer: tokenizer)
+        return (template, records.flatMap { template.examples($0) })
+    }
+
     /// Writes the tokenizer in the format `loadBase` reads back.
     static func saveTokenizer(_ tokenizer: any Tokenizer, to directory: URL) throws {
         let url = directory.appendingPathComponent("tokenizer.json")
@@ -141,5 +155,51 @@ enum FinetuneCommand {
         } else if let bpe = tokenizer as? ByteLevelBPE {
             try bpe.saveTokenizerJSON(to: url)
         }
+    }
+}
+
+/// The training options `finetune`, `lora` and `qlora` share: validation, accumulation, bucketing,
+/// activation checkpointing — and the held-out split and the padding report that go with them.
+enum SFTOptions {
+    static let valued: Set<String> = ["eval-every", "accumulate"]
+    static let switches: Set<String> = ["no-bucket", "checkpoint-activations"]
+    static let help = """
+          --accumulate N       micro-batches per optimizer step (gradient accumulation; default 1): the
+                               step sees N × --batch examples, memory stays that of one --batch
+          --eval-every N       validation loss on the held-out 10% every N steps (default: steps/10; 0: never)
+          --no-bucket          pad every batch to the longest example (default: batches group similar lengths)
+          --checkpoint-activations  recompute each block's activations in backward (less memory, ~1/3 more time)
+        """
+
+    /// The recipe's steps/batch/lr/seed plus the shared options.
+    static func recipe(_ options: Options, steps: Int, batch: Int, learningRate: Float,
+                       promptLossWeight: Float = 0) throws -> SFTRecipe {
+        let steps = try options.int("steps", default: steps, in: 1...1_000_000)
+        return SFTRecipe(steps: steps, batchSize: try options.int("batch", default: batch, in: 1...4096),
+                         gradientAccumulation: try options.int("accumulate", default: 1, in: 1...4096),
+                         learningRate: try options.float("lr", default: learningRate, in: 1e-7...1),
+                         promptLossWeight: promptLossWeight,
+                         evaluateEvery: try options.int("eval-every", default: max(steps / 10, 1), in: 0...1_000_000),
+                         seed: UInt64(try options.int("seed", default: 1, in: 0...Int.max)),
+                         bucketed: !options.flag("no-bucket"), checkpointActivations: options.flag("checkpoint-activations"))
+    }
+
+    /// The last 10% of the examples (at least 1, when there are 10 or more) held out for validation.
+    static func split(_ examples: [SFTExample]) -> (train: [SFTExample], validation: [SFTExample]) {
+        let held = examples.count >= 10 ? max(examples.count / 10, 1) : 0
+        return (Array(examples.dropLast(held)), Array(examples.suffix(held)))
+    }
+
+    /// "padding: 41.0% of the positions in a batch without bucketing, 6.2% with" for these examples.
+    static func paddingReport(_ examples: [SFTExample], tokenizer: any Tokenizer, template: ChatTemplate?, model: GPT,
+                              recipe: SFTRecipe) -> String {
+        let tokenized = examples.map { TokenizedExample($0, tokenizer: tokenizer, template: template) }
+        let context = min(model.config.contextLength, (tokenized.map(\.ids.count).max() ?? 2) - 1)
+        func share(_ bucketed: Bool) -> Double {
+            SFTBatchSource(examples: tokenized, batchSize: recipe.batchSize, contextLength: max(context, 1), seed: recipe.seed,
+                           bucketed: bucketed).paddingShare()
+        }
+        return String(format: "padding: %.1f%% of the positions in a batch without bucketing, %.1f%% with%@",
+                      100 * share(false), 100 * share(true), recipe.bucketed ? "" : " (off: --no-bucket)")
     }
 }

@@ -32,8 +32,11 @@ enum LoRACommand {
           --batch N            examples per step (default 32)
           --lr X               peak learning rate (default 1.5e-3)
           --seed S             seed (default 1)
+        \(SFTOptions.help)
         \(Options.checkpointHelp)
 
+        --base may be a .gguf file: `lora` then keeps its block-quantized matrices packed (QLoRA on the
+        GGUF's own 4-bit blocks); chats are rendered through the model's chat template.
         The output directory is replaced as a whole: an interrupted run leaves the previous one intact.
         """,
         run: run)
@@ -42,26 +45,25 @@ enum LoRACommand {
 
     /// Options shared by `lora` and `qlora`.
     static let valued: Set<String> = Set(["data", "base", "out", "rank", "alpha", "targets", "steps", "batch", "lr", "seed"])
-        .union(Options.checkpointOptions)
+        .union(Options.checkpointOptions).union(SFTOptions.valued)
 
     /// Parses the shared options, prepares the model (QLoRA: NF4 base), trains, saves the adapter.
     static func train(_ arguments: [String], quantized: Bool) throws {
         let options = try Options(arguments, valued: valued.union(quantized ? ["block-size"] : []),
-                                  switches: quantized ? ["no-double-quant", "adam8bit"] : ["rslora", "dora"])
+                                  switches: SFTOptions.switches.union(quantized ? ["no-double-quant", "adam8bit"] : ["rslora", "dora"]))
         guard let dataURL = try options.existingPath("data") else { throw UsageError(description: "--data FILE.jsonl is required") }
-        let examples = try JSONLines.load(dataURL)
-        guard !examples.isEmpty else { throw UsageError(description: "\(dataURL.path): no examples") }
+        let records = try JSONLines.loadRecords(dataURL)
+        guard !records.isEmpty else { throw UsageError(description: "\(dataURL.path): no examples") }
         let rank = try options.int("rank", default: 8, in: 1...4096)
         let targets = (options.string("targets") ?? "all-linear").split(separator: ",").map(String.init)
         let config = LoRAConfig(rank: rank, alpha: try options.float("alpha", default: 16, in: 1e-3...1e6),
                                 useRSLoRA: options.flag("rslora"), useDoRA: options.flag("dora"), targets: targets)
-        let recipe = SFTRecipe(steps: try options.int("steps", default: 500, in: 1...1_000_000),
-                               batchSize: try options.int("batch", default: 32, in: 1...4096),
-                               learningRate: try options.float("lr", default: 1.5e-3, in: 1e-7...1),
-                               seed: UInt64(try options.int("seed", default: 1, in: 0...Int.max)))
+        let recipe = try SFTOptions.recipe(options, steps: 500, batch: 32, learningRate: 1.5e-3)
         let out = URL(fileURLWithPath: options.string("out") ?? (quantized ? "runs/qlora" : "runs/lora"))
         let plan = try options.checkpointPlan(out: out)
         let (model, tokenizer) = try FinetuneCommand.loadBase(options.existingPath("base"), allowQuantized: true)
+        let (template, examples) = try FinetuneCommand.chatExamples(records, base: options.existingPath("base"), tokenizer: tokenizer)
+        let (train, validation) = SFTOptions.split(examples)
         let known = Set(LoRA.linearLayers(of: model).map { $0.path.split(separator: ".").last.map(String.init) ?? $0.path })
         for target in targets where target != "all-linear" && !known.contains(target) {
             throw UsageError(description: "--targets: no linear layer named '\(target)' (this model has \(known.sorted().joined(separator: ", ")))")
@@ -81,14 +83,17 @@ enum LoRACommand {
         let frozen = model.computedParameterCount() - trainable   // a packed (GGUF) base counts at its unpacked size
         print(String(format: "LoRA r=%d on %@: %d trainable parameters", rank, targets.joined(separator: ","), trainable)
               + (quantized ? "" : String(format: " (%.2f%% of %d)", 100 * Double(trainable) / Double(frozen), frozen)))
+        print("training on \(train.count) examples, validating on \(validation.count)"
+              + ", chats in the model's \(template.style.rawValue) template")
+        print(SFTOptions.paddingReport(train, tokenizer: tokenizer, template: template, model: model, recipe: recipe))
         let optimizer = OptimizerChoice(eightBit: quantized && options.flag("adam8bit"))
         let progress = ProgressReporter(label: quantized ? "qlora" : "lora", every: max(recipe.steps / 10, 1))
         if let plan {
-            _ = try FineTuning.train(model, tokenizer: tokenizer, examples: examples, recipe: recipe, progress: progress,
-                                     checkpoints: plan, makeOptimizer: optimizer.make)
+            _ = try FineTuning.train(model, tokenizer: tokenizer, examples: train, validation: validation, recipe: recipe,
+                                     template: template, progress: progress, checkpoints: plan, makeOptimizer: optimizer.make)
         } else {
-            _ = FineTuning.train(model, tokenizer: tokenizer, examples: examples, recipe: recipe, progress: progress,
-                                 makeOptimizer: optimizer.make)
+            _ = FineTuning.train(model, tokenizer: tokenizer, examples: train, validation: validation, recipe: recipe,
+                                 template: template, progress: progress, makeOptimizer: optimizer.make)
         }
         try AdapterFiles.save("default", of: model, to: out, baseModel: options.string("base") ?? "tinytune-base")
         print("wrote \(out.path) (adapter_config.json, adapter_model.safetensors)")
@@ -120,6 +125,7 @@ enum QLoRACommand {
           --batch N            examples per step (default 32)
           --lr X               peak learning rate (default 1.5e-3)
           --seed S             seed (default 1)
+        \(SFTOptions.help)
         \(Options.checkpointHelp)
         """,
         run: { try LoRACommand.train($0, quantized: true) })

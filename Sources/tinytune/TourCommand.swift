@@ -23,7 +23,9 @@ enum TourCommand {
         merge with two fine-tunes of a shared generalist (a brief multi-task fine-tune on both tasks).
         Prints the table (trainable parameters, peak memory by role, step time, accuracy on both tasks,
         corpus loss) and writes report.html with the loss curves and memory bars. About 7.5 minutes on
-        2 cores with a cached base.
+        2 cores with a cached base. When models/ holds SmolLM2-135M-Instruct (sh scripts/fetch-smollm2.sh),
+        a last segment trains LoRA on it for the contact-card task and shows an answer before and after
+        (a few minutes more).
 
           --quick      tiny configurations (seconds; nothing is cached)
           --out DIR    where report.html goes (default: runs/tour)
@@ -49,5 +51,8 @@ enum TourCommand {
             let url = URL(fileURLWithPath: options.string("out") ?? "runs/tour").appendingPathComponent("report.html")
             try report.writeHTML(to: url)
             print("\nwrote \(url.path) (table, SVG loss curves, memory by role)")
+            // The real model, when it is in models/ (else one line on how to fetch it).
+            let real: Tour.RealModelConfig = quick ? .quick : .standard
+            try Tour.realModelSegment(real, progress: ProgressReporter(label: "  LoRA on SmolLM2", every: max(real.recipe.steps / 4, 1)))
         })
 }

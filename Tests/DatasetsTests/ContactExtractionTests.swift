@@ -48,6 +48,8 @@ import Testing
         // The chat form yields one example per assistant turn, whose response is the card.
         let chat = try JSONLines.load(directory.appendingPathComponent("test.jsonl"))
         #expect(chat.map(\.response) == expected.map(\.answer))
+        // The in-memory chat form renders like the file under the plain layout.
+        #expect(chat.map(\.prompt) == expected.map(\.chatExample.prompt))
         #expect(chat.allSatisfy { $0.prompt.contains(ContactExtraction.instruction) })
     }
 }

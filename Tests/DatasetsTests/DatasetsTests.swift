@@ -153,12 +153,22 @@ import Tokenizers
         ("{\"messages\": []}", "\"messages\" must be a non-empty array"),
         ("{\"messages\": [{\"role\": \"robot\", \"content\": \"x\"}]}", "messages[0]: unknown role \"robot\" (system, user, assistant)"),
         ("{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}", "the chat has no assistant turn to learn"),
+        ("{\"prompt\": \"a\", \"completion\": \"b\", \"prompt\": \"c\"}", "duplicate key \"prompt\""),
+        ("{\"messages\": [{\"role\": \"user\", \"content\": \"x\", \"role\": \"assistant\"}]}", "duplicate key \"role\""),
     ])
     func malformedLinesNameTheLine(line: String, problem: String) {
         let text = "{\"prompt\": \"ok\", \"completion\": \"ok\"}\n\n" + line + "\n"
         #expect(throws: JSONLinesError(file: "data.jsonl", line: 3, problem: problem)) {
             try JSONLines.parse(text, file: "data.jsonl")
         }
+    }
+
+    @Test func equalStringsInValuesOrSeparateObjectsAreNotDuplicateKeys() throws {
+        // "prompt" as a value, the same key in two sibling objects, escaped quotes and colons in strings.
+        let line = #"{"prompt": "prompt", "completion": "x \"prompt\": y", "meta": [{"k": 1}, {"k": 2}], "k": {"k": "k"}}"#
+        #expect(JSONLines.duplicateKey(in: line) == nil)
+        #expect(JSONLines.duplicateKey(in: #"{"a": {"b": 1, "b": 2}}"#) == "b")
+        #expect(try JSONLines.parse(line) == [SFTExample(prompt: "prompt", response: "x \"prompt\": y")])
     }
 
     @Test func writeThenLoadRoundTrips() throws {

@@ -86,14 +86,23 @@ struct CyclingSource: BatchSource {
         #expect(trainer.shouldStop)
     }
 
+    @Test func etaInMinutesAndNoRateWithoutPositions() {
+        // 10 steps of 9 s each done, 30 left: 270 s = 4m30s; positions unknown (old logs) → no tok/s.
+        #expect(ProgressReporter.speed(elapsedMilliseconds: 90_000, positions: 0, stepsDone: 10, stepsLeft: 30)
+                == "9.00 s/step  ETA 4m30s")
+        #expect(ProgressReporter.speed(elapsedMilliseconds: 250, positions: 500, stepsDone: 5, stepsLeft: 1)
+                == "50 ms/step  2000 tok/s  ETA 0s")
+    }
+
     @Test func progressLinesWhenNotATerminal() {
         var lines: [String] = []
         let reporter = ProgressReporter(label: "train", every: 2) { lines.append($0) }
         let entry = TrainingLogEntry(step: 2, loss: 1.5, learningRate: 1e-3, gradientNorm: 0.25, validationLoss: nil,
-                                     tokens: 10, milliseconds: 1)
+                                     tokens: 10, milliseconds: 1500, positions: 600)
         reporter.update(step: 1, of: 4, entry: entry)
         reporter.update(step: 2, of: 4, entry: entry)
-        #expect(lines == ["train step 2/4  loss 1.5000  lr 1.00e-03  |g| 0.250\n"])
+        // By hand: 2 steps in 3 s = 1.5 s/step; 1,200 positions / 3 s = 400 tok/s; 2 steps left × 1.5 s = 3 s.
+        #expect(lines == ["train step 2/4  loss 1.5000  lr 1.00e-03  |g| 0.250  1.50 s/step  400 tok/s  ETA 3s\n"])
     }
 }
 
