@@ -67,6 +67,9 @@ let package = Package(
                 path: workbookPath, swiftSettings: numericSettings),
         .target(name: "WorkbookCatalogue", dependencies: ["ExerciseKit", "Workbook"]),
         .executableTarget(name: "exercises", dependencies: ["WorkbookCatalogue"]),
+        // The workbook's solutions run by the library (`chapterNN --use-workbook`); only chapter executables import it.
+        .target(name: "WorkbookBridge", dependencies: ["ExerciseKit", "Workbook", "WorkbookCatalogue", "Training", "PEFT",
+                                                      "Quantization", "Merging"]),
 
         // MARK: - Chapters (a library with `run(_:)` each, and a thin executable)
         .target(name: "Chapter01Autograd", dependencies: ["ScalarAutograd"],
@@ -94,7 +97,7 @@ let package = Package(
         .executableTarget(name: "chapter07", dependencies: ["Chapter07PEFTZoo"], path: "Chapters/Chapter07PEFTZoo/main"),
         .target(name: "Chapter08LoRA", dependencies: ["Autodiff", "NN", "Tokenizers", "Datasets", "Training", "FullFineTuning", "PEFT"],
                 path: "Chapters/Chapter08LoRA", exclude: ["main"], swiftSettings: numericSettings),
-        .executableTarget(name: "chapter08", dependencies: ["Chapter08LoRA"], path: "Chapters/Chapter08LoRA/main"),
+        .executableTarget(name: "chapter08", dependencies: ["Chapter08LoRA", "WorkbookBridge"], path: "Chapters/Chapter08LoRA/main"),
         .target(name: "Chapter09Serving", dependencies: ["Autodiff", "NN", "Tokenizers", "Datasets", "Training", "FullFineTuning", "PEFT"],
                 path: "Chapters/Chapter09Serving", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter09", dependencies: ["Chapter09Serving"], path: "Chapters/Chapter09Serving/main"),
@@ -115,7 +118,7 @@ let package = Package(
         .target(name: "Chapter14Stacking", dependencies: ["Autodiff", "NN", "Optim", "Tokenizers", "Datasets", "Training",
                                                           "FullFineTuning", "PEFT", "Merging"],
                 path: "Chapters/Chapter14Stacking", exclude: ["main"], swiftSettings: numericSettings),
-        .executableTarget(name: "chapter14", dependencies: ["Chapter14Stacking"], path: "Chapters/Chapter14Stacking/main"),
+        .executableTarget(name: "chapter14", dependencies: ["Chapter14Stacking", "WorkbookBridge"], path: "Chapters/Chapter14Stacking/main"),
         .executableTarget(name: "chapters"),
 
         // MARK: - Front ends
@@ -147,7 +150,7 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
-        .testTarget(name: "ExerciseTests", dependencies: ["Workbook", "WorkbookCatalogue", "ExerciseKit", "ScalarAutograd", "Kernels",
+        .testTarget(name: "ExerciseTests", dependencies: ["Workbook", "WorkbookCatalogue", "WorkbookBridge", "ExerciseKit", "ScalarAutograd", "Kernels",
                                                     "Autodiff", "NN", "Optim", "FullFineTuning", "PEFT", "Quantization", "Merging"]),
         .testTarget(name: "ChapterSmokeTests", dependencies: ["Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining",
                                                                 "Chapter04Memory", "Chapter05FineTuning", "Chapter06Tactics",

@@ -72,8 +72,14 @@ public enum MergeMath {
     }
 
     /// Sign election (sign of Σᵢ xᵢ) and the mean of the entries that agree with it (zeros don't count).
+    /// A caller may substitute its own election (the workbook's task 13.2; see MergeArithmetic.swift).
     public static func disjointMean(_ xs: [[Float]]) -> [Float] {
-        (0..<(xs.first?.count ?? 0)).map { i in
+        if let substitute = MergeArithmetic.current.signElection {
+            let elected = substitute(xs)
+            require(elected.count == (xs.first?.count ?? 0), "MergeArithmetic.signElection returned \(elected.count) values for \(xs.first?.count ?? 0)")
+            return elected
+        }
+        return (0..<(xs.first?.count ?? 0)).map { i in
             let total = xs.reduce(Float(0)) { $0 + $1[i] }
             if total == 0 { return 0 }
             let agreeing = xs.map { $0[i] }.filter { $0 != 0 && ($0 > 0) == (total > 0) }

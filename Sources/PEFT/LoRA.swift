@@ -176,7 +176,10 @@ public final class LoRALayer: LinearAdapter {
         }
         if fusable {
             let w = running[0]
-            return Tensor.lowRankLinear(x, weight: layer.weight, bias: layer.bias, a: w.a, b: w.b, scaling: w.config.scaling)
+            let y = Tensor.lowRankLinear(x, weight: layer.weight, bias: layer.bias, a: w.a, b: w.b, scaling: w.config.scaling)
+            // A caller may have substituted its own forward (the workbook's task 8.1; see LoRAArithmetic.swift).
+            guard let substitute = LoRAArithmetic.current.forward else { return y }
+            return substituting(y, x: x, layer: layer, weights: w, forward: substitute)
         }
         var y = layer.baseForward(x)
         for w in running {
