@@ -132,7 +132,9 @@ extension Chapter14Stacking {
                    + String(format: "%5.0f%%    %5.0f%%", row.accuracyA * 100, row.accuracyB * 100))
         }
         output("   (teacher-forced exact match; the routed row generates greedily.)")
-        output(String(format: "   Concatenation equals both adapters active: largest logit difference %.1e.", r.concatenationError))
+        output(r.concatenationError < 1e-3
+               ? String(format: "   Concatenation equals both adapters active: largest logit difference %.1e.", r.concatenationError)
+               : String(format: "   Concatenation does NOT match both adapters active: largest logit difference %.3f.", r.concatenationError))
 
         output("\n   Why summing can fail — the two updates ΔW = s·B·A per layer:")
         output("   layer                  ‖ΔW \(r.taskA)‖   ‖ΔW \(r.taskB)‖   cos")

@@ -91,8 +91,13 @@ extension Chapter14Stacking {
         }
         let (stacked, scratch, base) = (r.stacked.final, r.scratch.final, r.base.final)
         if stacked < scratch {
-            output(String(format: "   Up-scaling pays against training the same shape from scratch: %.3f vs %.3f after the same steps "
-                          + "(the random model would need many more steps to catch up).", stacked, scratch))
+            let start = r.stacked.points.first?.loss ?? .nan
+            let caughtUp = r.scratch.points.first { $0.loss <= start }
+            output(String(format: "   Up-scaling pays against training the same shape from scratch: %.3f vs %.3f after the same steps; ",
+                          stacked, scratch)
+                   + (caughtUp.map { String(format: "the random model matched the stacked model's starting loss %.3f only at step %d.", start, $0.step) }
+                      ?? String(format: "in %d steps the random model never reached the stacked model's starting loss %.3f.",
+                                r.scratch.points.last?.step ?? 0, start)))
         } else {
             output(String(format: "   Contrary to the book, the from-scratch model is as good or better here: %.3f vs %.3f for the stacked one.",
                           scratch, stacked))

@@ -58,7 +58,8 @@ public enum Chapter14Stacking {
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> Report {
         output("Chapter 14 — Stacking and concatenation\n")
-        let base = try Pretraining.base(config.base, cached: config.useCache)
+        let base = try Pretraining.base(config.base, cached: config.useCache,
+                                        progress: config.showProgress ? ProgressReporter(label: "   pretraining the base (once; then cached)", every: 100) : nil)
         let upScaling = try upScaling(base, config: config, output: output)
         let adapters = adapters(base, config: config, output: output)
         return Report(upScaling: upScaling, adapters: adapters)
