@@ -7,6 +7,7 @@
 // This model is the base that every later chapter fine-tunes.
 // Leaves out: scaling laws, tokenizer choice (a character-level vocabulary keeps the model tiny).
 import Foundation
+import Kernels
 import Autodiff
 import NN
 import Datasets

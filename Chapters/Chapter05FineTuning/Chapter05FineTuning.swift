@@ -14,6 +14,7 @@ import Tokenizers
 import Datasets
 import Training
 import FullFineTuning
+import Experiments
 
 /// Chapter 5 — fine-tuning overview, forgetting, fine-tuning vs retrieval.
 public enum Chapter05FineTuning {

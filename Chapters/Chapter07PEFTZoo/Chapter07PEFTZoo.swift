@@ -10,7 +10,6 @@ import NN
 import Tokenizers
 import Datasets
 import Training
-import FullFineTuning
 import PEFT
 
 /// Chapter 7 — the PEFT zoo.

@@ -9,12 +9,12 @@
 // 4. Merging B·A into W gives the same outputs with zero inference overhead; unmerging restores W.
 // Leaves out: the PEFT zoo (Chapter 7) and serving many adapters (Chapter 9).
 import Foundation
+import Kernels
 import Autodiff
 import NN
 import Tokenizers
 import Datasets
 import Training
-import FullFineTuning
 import PEFT
 
 /// Chapter 8 — LoRA.

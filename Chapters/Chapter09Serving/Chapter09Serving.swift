@@ -12,7 +12,6 @@ import NN
 import Tokenizers
 import Datasets
 import Training
-import FullFineTuning
 import PEFT
 
 /// Chapter 9 — serving many adapters.

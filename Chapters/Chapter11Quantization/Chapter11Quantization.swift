@@ -11,13 +11,13 @@
 //    scaling (see Chapter11Quantization+MixedPrecision.swift).
 // Leaves out: activation quantization, GPTQ/AWQ, fp8 training.
 import Foundation
+import Kernels
 import Autodiff
 import NN
 import Optim
 import Tokenizers
 import Datasets
 import Training
-import FullFineTuning
 import Quantization
 
 /// Chapter 11 — quantization after and during training.

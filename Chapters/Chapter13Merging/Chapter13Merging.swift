@@ -15,8 +15,7 @@ import NN
 import Tokenizers
 import Datasets
 import Training
-import FullFineTuning
-import Merging
+import Experiments
 
 /// Chapter 13 — merging.
 public enum Chapter13Merging {

@@ -17,9 +17,9 @@ import NN
 import Tokenizers
 import Datasets
 import Training
-import FullFineTuning
 import PEFT
 import Merging
+import Experiments
 
 extension Chapter14Stacking {
     /// One way of serving both tasks, scored on each.

@@ -10,7 +10,7 @@
 //   - the base itself, continued the same way (does the extra depth buy anything beyond more training?).
 // Leaves out: learning-rate sweeps per run, and stacking different models (the passthrough config does it).
 import Foundation
-import Autodiff
+import Kernels
 import NN
 import Optim
 import Datasets

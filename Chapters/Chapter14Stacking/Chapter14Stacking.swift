@@ -12,7 +12,6 @@
 import Foundation
 import Datasets
 import Training
-import FullFineTuning
 
 /// Chapter 14 — stacking and concatenation.
 public enum Chapter14Stacking {

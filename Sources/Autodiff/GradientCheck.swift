@@ -9,6 +9,7 @@
 // expect agreement to ~1e-3 relative. Where an op needs tighter checks, compare against a Double
 // implementation (ScalarAutograd) instead.
 // Leaves out: complex-step derivatives, second derivatives.
+import Kernels
 
 /// The outcome of a gradient check: the worst disagreement found.
 public struct GradientCheckResult: Sendable, CustomStringConvertible {

@@ -2,6 +2,7 @@
 //
 // Teaches: initialisation is part of the experiment: every random tensor names the RNG it drew from.
 // Leaves out: fancy initialisers (Xavier/Kaiming live with the layers that use them).
+import Kernels
 
 extension Tensor {
     /// Normal(mean, std²) entries drawn from `rng`.

@@ -6,6 +6,7 @@
 // checkpoint *is* an HF checkpoint (config.json + model.safetensors) and one loader serves both.
 // Leaves out: sharded files, fp16/bf16 saving (weights are written as F32), tokenizer files.
 import Foundation
+import Kernels
 import Autodiff
 import NN
 

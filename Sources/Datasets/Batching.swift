@@ -9,7 +9,6 @@
 // Pretraining batches are random windows of a long token stream.
 // Leaves out: packing several examples into one row, bucketing by length.
 import Kernels
-import Autodiff
 import Tokenizers
 
 /// B rows of T positions: inputs, targets (−1 = ignore) and per-target loss weights, row-major.

@@ -10,7 +10,7 @@
 // Train and test splits are disjoint by construction (each input is assigned to one split by a hash).
 // Leaves out: multi-turn tasks (the JSONL chat format covers user data).
 import Foundation
-import Autodiff
+import Kernels
 
 /// One supervised example: the model sees `prompt` and must produce `response`.
 public struct SFTExample: Codable, Sendable, Equatable {

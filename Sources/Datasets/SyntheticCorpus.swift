@@ -5,7 +5,7 @@
 // question–answer dialogues. A character-level model learns spelling, then templates, then facts.
 // Leaves out: real language. The corpus is regular enough to learn in minutes on a CPU.
 import Foundation
-import Autodiff
+import Kernels
 
 /// Generating documents from a world (caseless namespace).
 public enum SyntheticCorpus {

@@ -5,7 +5,7 @@
 // many phrasings, and the facts task later asks about them — so we can watch pretraining make
 // fine-tuning easier, and watch fine-tuning fail to update facts that changed (Chapter 5).
 // Leaves out: anything real. Every name and fact is drawn from the seed.
-import Autodiff
+import Kernels
 
 /// One person of the synthetic world.
 public struct Person: Codable, Sendable, Equatable {

@@ -4,6 +4,7 @@
 // run two optimizer steps (the first allocates Adam's state), and read the peak bytes per role.
 // Chapters 4 and 6 put these numbers next to `MemoryEstimator`'s.
 // Leaves out: allocator overhead and memory outside tensors (the meter does not see them).
+import Kernels
 import Autodiff
 import NN
 import Optim

@@ -6,6 +6,7 @@
 // blocks dropped at the seam give 2(n − m) blocks).
 // Leaves out: merging models of different widths, tokenizer surgery.
 import Foundation
+import Kernels
 import Autodiff
 import NN
 

@@ -6,6 +6,7 @@
 //   x [B, T, C] → q [B, H, T, D], k, v [B, Hkv, T, D] → scores [B, H, T, T] → out [B, T, C]
 // Leaves out: KV caching (generation recomputes the short context), flash-attention tiling.
 import Foundation
+import Kernels
 import Autodiff
 
 /// Causal self-attention for both flavours (fused `c_attn` for GPT-2, `q/k/v_proj` for Llama).

@@ -1,9 +1,10 @@
 // Linear.swift — y = x·Wᵀ + b, and the embedding table.
 //
 // Teaches: the layer where almost every parameter of a transformer lives, stored as W [out, in]
-// (PyTorch's layout). A Linear has one extension point, `adapter`: a fine-tuning method (LoRA,
-// DoRA, IA3, a quantized base …) can take over the layer's forward pass without the model knowing —
-// this is how PEFT "replaces" layers by name.
+// (PyTorch's layout). A Linear has two extension points. `adapter`: a fine-tuning method (LoRA,
+// DoRA, IA3 …) can take over the layer's forward pass without the model knowing — this is how PEFT
+// "replaces" layers by name. `packedWeight`: W itself can be stored in another form (Quantization's
+// NF4 weight, for QLoRA), which then computes the layer's products; adapters on top do not need to know.
 // Leaves out: fused bias-activation kernels.
 import Kernels
 import Autodiff
@@ -16,6 +17,14 @@ public protocol LinearAdapter: AnyObject {
     var adapterParameters: [(name: String, tensor: Tensor)] { get }
 }
 
+/// A weight stored in a form other than a dense fp32 tensor (e.g. packed 4-bit codes, defined above NN):
+/// it computes the layer's product itself and gets no gradient.
+public protocol PackedLinearWeight: AnyObject {
+    /// y = x·Ŵᵀ + b, plus s·(x·Aᵀ)·Bᵀ when A [r, in] and B [out, r] are given (one fused op).
+    /// x: [rows, in] → [rows, out]
+    func linear(_ x: Tensor, bias: Tensor?, a: Tensor?, b: Tensor?, scaling: Float) -> Tensor
+}
+
 /// A fully connected layer: x [..., in] → x·Wᵀ + b [..., out].
 public final class Linear: Module {
     /// W [out, in].
@@ -24,6 +33,8 @@ public final class Linear: Module {
     public var bias: Tensor?
     /// When set, computes the forward pass instead of the plain x·Wᵀ + b.
     public var adapter: LinearAdapter?
+    /// When set, W is stored here (packed) and `weight` is an empty frozen placeholder.
+    public var packedWeight: PackedLinearWeight?
     /// Input features.
     public let inFeatures: Int
     /// Output features.
@@ -48,8 +59,18 @@ public final class Linear: Module {
         return baseForward(x)
     }
 
-    /// x·Wᵀ + b with the layer's own weights, ignoring any adapter.
-    public func baseForward(_ x: Tensor) -> Tensor { forward(x, weight: weight) }
+    /// x·Wᵀ + b with the layer's own weights (dense or packed), ignoring any adapter.
+    public func baseForward(_ x: Tensor) -> Tensor {
+        if let packedWeight { return packedWeight.linear(x, bias: bias, a: nil, b: nil, scaling: 1) }
+        return forward(x, weight: weight)
+    }
+
+    /// x·Wᵀ + b + s·(x·Aᵀ)·Bᵀ as one fused op (see Ops+LowRank.swift), with W dense or packed.
+    /// a: [r, in], b: [out, r]
+    public func lowRankForward(_ x: Tensor, a: Tensor, b: Tensor, scaling: Float) -> Tensor {
+        if let packedWeight { return packedWeight.linear(x, bias: bias, a: a, b: b, scaling: scaling) }
+        return Tensor.lowRankLinear(x, weight: weight, bias: bias, a: a, b: b, scaling: scaling)
+    }
 
     /// x·Wᵀ + b with a stand-in for W (same shape [out, in]; e.g. a fake-quantized copy) and the layer's bias.
     public func forward(_ x: Tensor, weight: Tensor) -> Tensor {

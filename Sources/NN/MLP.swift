@@ -3,6 +3,7 @@
 // Teaches: two-thirds of a transformer's parameters sit here. GPT-2: down(gelu(up(x))).
 // Llama's gated form: down(silu(gate(x)) ⊙ up(x)) — three matrices instead of two.
 // Leaves out: mixture-of-experts routing.
+import Kernels
 import Autodiff
 
 /// The feed-forward block of one transformer layer.

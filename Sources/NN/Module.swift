@@ -80,21 +80,3 @@ public func makeParameter(_ tensor: Tensor, trainable: Bool = true) -> Tensor {
     tensor.requiresGrad = trainable
     return tensor
 }
-
-extension GPT {
-    /// An independent copy: same config, same parameter values and trainable flags, no gradients.
-    /// Fine-tuning experiments start from copies so the base model stays untouched. Only the base
-    /// model is copied: adapters and virtual tokens installed by PEFT methods are not.
-    public func copy() -> GPT {
-        var rng = RNG(seed: 0)  // placeholder initial values, overwritten below
-        let clone = GPT(config: config, rng: &rng)
-        require(clone.namedParameters().count == namedParameters().count,
-                     "GPT.copy: the model carries adapters; copy the base before adding them")
-        clone.checkpointActivations = checkpointActivations
-        for ((_, source), (_, target)) in zip(namedParameters(), clone.namedParameters()) {
-            target.assign(source)
-            target.requiresGrad = source.requiresGrad
-        }
-        return clone
-    }
-}

@@ -5,6 +5,7 @@
 // truncated distribution (temperature, top-k), seeded for reproducibility.
 // Leaves out: nucleus (top-p) sampling, beam search, KV caching (contexts here are short).
 import Foundation
+import Kernels
 import Autodiff
 
 /// How to pick the next token.

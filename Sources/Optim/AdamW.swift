@@ -8,7 +8,6 @@
 // Leaves out: AMSGrad, fused multi-tensor kernels; 8-bit states live in the Quantization module.
 import Foundation
 import Autodiff
-import NN
 
 /// AdamW over the trainable parameters it is given.
 public final class AdamW: Optimizer {

@@ -6,7 +6,6 @@
 // equation and the one PEFT shrinks by shrinking N.
 // Leaves out: per-parameter-group hyperparameters (one learning rate and decay for all).
 import Autodiff
-import NN
 
 /// Updates parameters in place from their gradients.
 public protocol Optimizer: AnyObject {

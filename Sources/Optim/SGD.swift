@@ -4,7 +4,6 @@
 // one state value per parameter.
 // Leaves out: Nesterov momentum, dampening.
 import Autodiff
-import NN
 
 /// Plain SGD (momentum 0) or SGD with heavy-ball momentum.
 public final class SGD: Optimizer {

@@ -25,7 +25,7 @@ extension LoRALayer {
     /// Folds adapter `name` into `layer.weight` (it then no longer runs as a branch).
     public func merge(_ name: String, layer: Linear) {
         guard let w = weights(name), !w.merged else { return }
-        require(quantizedBase == nil, "LoRA.merge: layer's base weight is quantized; dequantize it before merging \(name)")
+        require(layer.packedWeight == nil, "LoRA.merge: layer's base weight is packed (quantized); dequantize it before merging \(name)")
         Tensor.withNoGrad {
             // W + s·B·A — by the library's GEMM, or by a substitute (the workbook's task 8.3; LoRAArithmetic.swift).
             var adapted = LoRAArithmetic.current.merge.map {

@@ -10,7 +10,8 @@
 // - PiSSA initialises A, B from the top-r singular vectors of W (and removes them from W).
 // Several named adapters can live on one layer; one, several or none are active; an adapter can be
 // merged into W for zero-overhead inference and unmerged again.
-// With `quantizedBase` set, the frozen W is a packed 4-bit matrix (QLoRA; see the Quantization module).
+// The frozen W may be dense or packed (`Linear.packedWeight`, e.g. NF4 for QLoRA): the fused path asks the
+// layer for the product either way; DoRA and merging need the dense W.
 // Leaves out: LoRA on embeddings and convolutions, LoRA+ learning rates.
 import Foundation
 import Kernels
@@ -103,9 +104,6 @@ public final class LoRALayer: LinearAdapter {
     var dropoutRNG = RNG(seed: 0)
     /// DoRA: the base weight before a merge, restored by unmerge.
     var savedWeights: [String: [Float]] = [:]
-    /// QLoRA: the frozen base weight in a packed format; when set, the layer's float weight is unused
-    /// (the Quantization module replaces it with an empty tensor) and merging is refused.
-    public var quantizedBase: DequantizingWeight?
 
     /// A layer with no adapters yet (add them with `LoRA.add`).
     public init() {}
@@ -165,22 +163,16 @@ public final class LoRALayer: LinearAdapter {
         // The common case — one plain LoRA adapter, no dropout — runs as one fused op (see Ops+LowRank.swift).
         let fusable = running.count == 1 && !running[0].config.useDoRA
             && (running[0].config.dropout == 0 || !Tensor.gradientsEnabled)
-        if let quantizedBase {
-            // QLoRA: the base weight is packed (e.g. NF4) and decoded panel by panel inside the GEMM.
-            require(!running.contains { $0.config.useDoRA }, "LoRA: DoRA needs an unquantized base weight")
-            let fused = fusable ? running[0] : nil
-            var y = Tensor.quantizedLinear(x, weight: quantizedBase, bias: layer.bias, a: fused?.a, b: fused?.b,
-                                           scaling: fused?.config.scaling ?? 1)
-            if fused == nil { for w in running { y = y + branch(x, w) } }
-            return y
-        }
         if fusable {
             let w = running[0]
-            let y = Tensor.lowRankLinear(x, weight: layer.weight, bias: layer.bias, a: w.a, b: w.b, scaling: w.config.scaling)
-            // A caller may have substituted its own forward (the workbook's task 8.1; see LoRAArithmetic.swift).
-            guard let substitute = LoRAArithmetic.current.forward else { return y }
+            let y = layer.lowRankForward(x, a: w.a, b: w.b, scaling: w.config.scaling)
+            // A caller may have substituted its own forward (the workbook's task 8.1; see LoRAArithmetic.swift);
+            // a packed (QLoRA) base has no dense W to hand it, and keeps the library's path.
+            guard let substitute = LoRAArithmetic.current.forward, layer.packedWeight == nil else { return y }
             return substituting(y, x: x, layer: layer, weights: w, forward: substitute)
         }
+        // A packed base (QLoRA) has no dense W for DoRA's row norms.
+        require(layer.packedWeight == nil || !running.contains { $0.config.useDoRA }, "LoRA: DoRA needs a dense base weight")
         var y = layer.baseForward(x)
         for w in running {
             // DoRA replaces the base output: m ⊙ (x·(W + sBA)ᵀ) / ‖W + sBA‖ (+ bias).

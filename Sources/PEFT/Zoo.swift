@@ -12,6 +12,7 @@
 // step 0 (the extra positions take part in attention).
 // Leaves out: reparameterised prefixes (an MLP generating them), P-tuning v2 details, (IA)³'s own
 // loss terms.
+import Kernels
 import Autodiff
 import NN
 

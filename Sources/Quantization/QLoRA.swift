@@ -5,9 +5,9 @@
 // weights themselves, 4 bytes each in fp32. QLoRA stores them in NF4 with double-quantized scales
 // (≈4.127 bits, so ≈0.129× the fp32 bytes) and dequantizes them on the fly in every forward and
 // backward GEMM; gradients flow *through* the frozen 4-bit weight to the fp32 LoRA matrices A and B.
-// Here `prepare` adds the LoRA adapter as usual, then swaps each adapted layer's fp32 weight for an
-// `NF4Weight` held by the LoRA layer: the fp32 buffer is released, and the memory meter sees the
-// packed bytes instead.
+// Here `prepare` adds the LoRA adapter as usual, then packs each adapted layer's weight into an
+// `NF4Weight` (QuantizedLinear.swift): the fp32 buffer is released, and the memory meter sees the
+// packed bytes instead. The LoRA layer on top is the same as on an fp32 base.
 // Leaves out: paged optimizers (unified-memory paging has no CPU analogue here), quantizing the
 // embeddings and output head (QLoRA leaves them in 16-bit too), merging into a 4-bit base.
 import Foundation
@@ -62,7 +62,7 @@ public enum QLoRA {
     /// buffer is freed). Layers already quantized are left alone.
     public static func quantizeBase(of model: GPT, blockSize: Int = 64, doubleQuantize: Bool = true) throws -> QLoRABaseSummary {
         var summary = QLoRABaseSummary(quantizedLayers: 0, fp32Bytes: 0, quantizedBytes: 0)
-        for (path, layer, lora) in LoRA.loraLayers(of: model) where lora.quantizedBase == nil {
+        for (path, layer, _) in LoRA.loraLayers(of: model) where layer.packedWeight == nil {
             let nf4: NF4Weight
             do {
                 nf4 = try NF4Weight(layer.weight, blockSize: blockSize, doubleQuantize: doubleQuantize)
@@ -72,15 +72,13 @@ public enum QLoRA {
             summary.fp32Bytes += layer.weight.byteCount
             summary.quantizedBytes += nf4.byteCount
             summary.quantizedLayers += 1
-            lora.quantizedBase = nf4
-            // The layer keeps an empty, frozen placeholder: its [out, in] floats are gone.
-            layer.weight = makeParameter(Tensor(zeros: [0]), trainable: false)
+            QuantizedLinear.pack(layer, with: nf4)
         }
         return summary
     }
 
     /// The NF4 weights of `model`'s quantized layers, with their paths.
     public static func quantizedWeights(of model: GPT) -> [(path: String, weight: NF4Weight)] {
-        LoRA.loraLayers(of: model).compactMap { path, _, lora in (lora.quantizedBase as? NF4Weight).map { (path, $0) } }
+        LoRA.linearLayers(of: model).compactMap { path, layer in QuantizedLinear.nf4Weight(of: layer).map { (path, $0) } }
     }
 }

@@ -5,8 +5,8 @@
 // the packed codes (U8, two per byte, first in the high nibble), and either the fp32 block scales or
 // their double-quantized form (U8 codes, F32 second-level scales, F32 mean); everything else (embeddings,
 // norms, the output head) stays F32. Loading rebuilds `NF4Weight`s directly from those bytes, so a
-// quantized model is never expanded to fp32: each adapted Linear gets a LoRA layer with no adapters
-// whose `quantizedBase` is the NF4 weight (ready for QLoRA, or for plain inference).
+// quantized model is never expanded to fp32: each quantized Linear holds its NF4 weight packed
+// (QuantizedLinear.swift), ready for QLoRA or for plain inference.
 // Names are ours ("h.0.attn.c_attn.weight.nf4" …), recorded in the file's metadata with the block
 // size and shapes. Leaves out: bitsandbytes' own serialization (its quant_state JSON blob).
 import Foundation
@@ -14,7 +14,6 @@ import Kernels
 import Autodiff
 import NN
 import Checkpoints
-import PEFT
 
 /// Saving and loading models whose linear weights are stored in NF4.
 public enum QuantizedCheckpoint {
@@ -36,7 +35,7 @@ public enum QuantizedCheckpoint {
                 continue
             }
             let weight: NF4Weight
-            if let existing = (layer.adapter as? LoRALayer)?.quantizedBase as? NF4Weight {
+            if let existing = QuantizedLinear.nf4Weight(of: layer) {
                 weight = existing
             } else {
                 weight = try NF4Weight(parameter, blockSize: blockSize, doubleQuantize: doubleQuantize)
@@ -61,8 +60,8 @@ public enum QuantizedCheckpoint {
         return (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
     }
 
-    /// Loads a directory written by `save`: the F32 tensors into a fresh GPT, the NF4 ones as packed
-    /// weights behind LoRA layers (no adapters yet). Throws naming a missing or mis-sized tensor.
+    /// Loads a directory written by `save`: the F32 tensors into a fresh GPT, the NF4 ones as the packed
+    /// weights of their Linear layers (no adapters). Throws naming a missing or mis-sized tensor.
     public static func load(directory: URL) throws -> GPT {
         let config = try ModelCheckpoint.gptConfig(HFConfig.Architecture(contentsOf: directory.appendingPathComponent("config.json")))
         let file = try SafeTensors.File(contentsOf: directory.appendingPathComponent(fileName))
@@ -80,10 +79,7 @@ public enum QuantizedCheckpoint {
                 guard weight.rows == layer.outFeatures, weight.columns == layer.inFeatures else {
                     throw QuantizationError("\(label): \(name) is [\(weight.rows), \(weight.columns)], the model needs \(parameter.shape)")
                 }
-                let lora = LoRALayer()
-                lora.quantizedBase = weight
-                layer.adapter = lora
-                layer.weight = makeParameter(Tensor(zeros: [0]), trainable: false)
+                QuantizedLinear.pack(layer, with: weight)
                 continue
             }
             guard file.tensors[name] != nil else { throw QuantizationError("\(label): tensor \(name) is missing") }

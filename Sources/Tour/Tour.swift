@@ -18,10 +18,10 @@ import Optim
 import Tokenizers
 import Datasets
 import Training
-import FullFineTuning
 import PEFT
 import Quantization
 import Merging
+import Experiments
 
 /// The guided comparison run by `swift run -c release tinytune`.
 public enum Tour {

@@ -6,6 +6,7 @@
 // plus the tokenizer and loss log; later runs load it.
 // Leaves out: data deduplication, curriculum, mixed precision.
 import Foundation
+import Kernels
 import Autodiff
 import NN
 import Optim
@@ -55,12 +56,6 @@ public struct PretrainingRecipe: Codable, Sendable, Equatable {
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return String(hash, radix: 16)
     }
-}
-
-extension CharTokenizer {
-    /// The tokenizer of the built-in corpus and tasks: one id per character of the corpus alphabet,
-    /// plus end-of-text.
-    public static let builtIn = CharTokenizer(alphabet: SyntheticCorpus.alphabet)
 }
 
 /// A pretrained model with what it was trained on.

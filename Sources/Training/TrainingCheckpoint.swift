@@ -7,6 +7,7 @@
 // interruption leaves either the old checkpoint or the new one, never half of each.
 // Leaves out: keeping the last-k checkpoints, asynchronous saving.
 import Foundation
+import Kernels
 import Autodiff
 import NN
 import Optim

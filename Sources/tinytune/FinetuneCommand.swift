@@ -38,7 +38,7 @@ enum FinetuneCommand {
         let options = try Options(arguments, valued: ["data", "base", "out", "steps", "batch", "lr", "prompt-loss-weight",
                                                       "train-last", "seed"])
         guard let dataURL = try options.existingPath("data") else { throw UsageError(description: "--data FILE.jsonl is required") }
-        var recipe = SFTRecipe(steps: try options.int("steps", default: 300, in: 1...1_000_000),
+        let recipe = SFTRecipe(steps: try options.int("steps", default: 300, in: 1...1_000_000),
                                batchSize: try options.int("batch", default: 16, in: 1...4096),
                                learningRate: try options.float("lr", default: 5e-4, in: 1e-7...1),
                                promptLossWeight: try options.float("prompt-loss-weight", default: 0, in: 0...1),
@@ -48,8 +48,9 @@ enum FinetuneCommand {
         let examples = try JSONLines.load(dataURL)
         guard !examples.isEmpty else { throw UsageError(description: "\(dataURL.path): no examples") }
         let (model, tokenizer) = try loadBase(options.existingPath("base"))
+        var freeze = FreezeRule.none
         if options.string("train-last") != nil {
-            recipe.freeze = .lastBlocks(try options.int("train-last", default: 0, in: 1...model.config.layers), trainEmbeddings: false)
+            freeze = .lastBlocks(try options.int("train-last", default: 0, in: 1...model.config.layers), trainEmbeddings: false)
         }
         // Check every character can be encoded, then split off validation.
         if let char = tokenizer as? CharTokenizer {
@@ -65,10 +66,10 @@ enum FinetuneCommand {
         if longest > model.config.contextLength {
             print("note: the longest example has \(longest) tokens; rows are cut to the context length \(model.config.contextLength) (prompt start dropped)")
         }
-        print("fine-tuning \(model.parameterCount()) parameters (\(recipe.freeze)) on \(train.count) examples, validating on \(validation.count)")
+        print("fine-tuning \(model.parameterCount()) parameters (\(freeze)) on \(train.count) examples, validating on \(validation.count)")
         let before = validation.isEmpty ? nil : TaskEvaluator.responseLoss(model, tokenizer: tokenizer, examples: validation)
         let result = FineTuning.run(base: model, tokenizer: tokenizer, examples: train, recipe: recipe,
-                                    progress: ProgressReporter(label: "finetune", every: max(recipe.steps / 10, 1)))
+                                    progress: ProgressReporter(label: "finetune", every: max(recipe.steps / 10, 1))) { freeze.apply(to: $0) }
         if let before {
             let after = TaskEvaluator.responseLoss(result.model, tokenizer: tokenizer, examples: validation)
             print(String(format: "validation response loss %.4f → %.4f", before, after))

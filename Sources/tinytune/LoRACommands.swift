@@ -6,7 +6,6 @@ import Tokenizers
 import Datasets
 import Training
 import Checkpoints
-import FullFineTuning
 import PEFT
 import Optim
 import Quantization

@@ -4,7 +4,7 @@ import NN
 import Tokenizers
 import Datasets
 import Checkpoints
-import FullFineTuning
+import Training
 import Quantization
 
 enum QuantizeCommand {

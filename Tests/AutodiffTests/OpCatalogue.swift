@@ -1,6 +1,7 @@
 // OpCatalogue.swift — one catalogue of op cases drives both the forward tests and the gradient checks
 // (minitorch style). Every `Op` must appear here: a coverage test fails otherwise.
 import Foundation
+import Kernels
 @testable import Autodiff
 
 /// How to draw an input's values.

@@ -1,5 +1,6 @@
 // TapeTests.swift — the tape itself: accumulation, no-grad, graph release, and hand-computed gradients.
 import Testing
+import Kernels
 @testable import Autodiff
 
 @Suite struct TapeTests {

@@ -2,6 +2,7 @@
 // saving and loading our own checkpoints round-trips exactly; mismatches are named errors.
 import Foundation
 import Testing
+import Kernels
 import Autodiff
 import NN
 @testable import Checkpoints

@@ -4,6 +4,7 @@ import Testing
 import ExerciseKit
 import Workbook
 import WorkbookCatalogue
+import Kernels
 import Autodiff
 import Quantization
 

@@ -5,6 +5,7 @@ import Testing
 import ExerciseKit
 import Workbook
 import WorkbookCatalogue
+import Kernels
 import Autodiff
 import NN
 import PEFT

@@ -9,6 +9,7 @@ import ExerciseKit
 import Workbook
 import WorkbookCatalogue
 import WorkbookBridge
+import Kernels
 import Autodiff
 import NN
 import Optim

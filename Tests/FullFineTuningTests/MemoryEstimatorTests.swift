@@ -1,5 +1,6 @@
 // MemoryEstimatorTests.swift — the book's worked numbers, and the estimate against the meter.
 import Testing
+import Kernels
 @testable import Autodiff
 import NN
 import Optim

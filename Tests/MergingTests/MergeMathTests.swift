@@ -1,6 +1,7 @@
 // MergeMathTests.swift — each merge method on small hand-checkable vectors, and its defining properties.
 import Foundation
 import Testing
+import Kernels
 import Autodiff
 import NN
 import PEFT

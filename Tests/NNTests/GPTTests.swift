@@ -1,5 +1,6 @@
 // GPTTests.swift — the model's structure (names, counts) and behaviour (causality, gradients).
 import Testing
+import Kernels
 @testable import Autodiff
 @testable import NN
 

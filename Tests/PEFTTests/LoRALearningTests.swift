@@ -2,12 +2,12 @@
 // training memory than full fine-tuning.
 import Foundation
 import Testing
+import Kernels
 import Autodiff
 import NN
 import Tokenizers
 import Datasets
 import Training
-import FullFineTuning
 @testable import PEFT
 
 @Suite struct LoRALearningTests {

@@ -2,6 +2,7 @@
 // PEFT files, and the SVD underneath.
 import Foundation
 import Testing
+import Kernels
 @testable import Autodiff
 import NN
 import Checkpoints

@@ -2,6 +2,7 @@
 // LLM.int8 outlier decomposition.
 import Foundation
 import Testing
+import Kernels
 import Autodiff
 @testable import Quantization
 

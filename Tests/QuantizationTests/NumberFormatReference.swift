@@ -6,6 +6,7 @@
 // scaling with Double powers of two — none of the library's bit tricks.
 // Leaves out: nothing the tests need; this file has no assertions of its own.
 import Testing
+import Kernels
 import Autodiff
 @testable import Quantization
 

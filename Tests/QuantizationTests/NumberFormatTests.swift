@@ -6,6 +6,7 @@
 // Leaves out: performance beyond one generous timing bound.
 import Foundation
 import Testing
+import Kernels
 import Autodiff
 @testable import Quantization
 

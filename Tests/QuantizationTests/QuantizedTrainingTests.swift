@@ -10,7 +10,6 @@ import Optim
 import Tokenizers
 import Datasets
 import Training
-import FullFineTuning
 import PEFT
 @testable import Quantization
 

@@ -1,6 +1,7 @@
 // TrainerTests.swift — accumulation equals the large batch; the loop learns; early stopping triggers.
 import Foundation
 import Testing
+import Kernels
 @testable import Autodiff
 import NN
 import Optim

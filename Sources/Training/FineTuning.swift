@@ -2,57 +2,16 @@
 //
 // Teaches: fine-tuning is a small diff against pretraining. Same model, same loss, same loop — but
 // it starts from trained weights, uses a smaller learning rate and fewer steps, and trains on
-// formatted examples whose prompt tokens usually carry no loss. Partial fine-tuning freezes part of
-// the network (here: everything but the last N blocks, optionally the embeddings too): fewer
-// gradients and optimizer states, less forgetting, usually a little less task accuracy.
-// Leaves out: PEFT (the PEFT module), multi-epoch data mixing with pretraining data.
+// formatted examples whose prompt tokens usually carry no loss. Every method trains through this
+// loop: what differs is what `prepare` makes trainable before it starts (everything, the last blocks
+// — FullFineTuning's freeze rules —, or only the tensors a PEFT method added).
+// Leaves out: multi-epoch data mixing with pretraining data.
 import Foundation
 import Autodiff
 import NN
 import Optim
 import Tokenizers
 import Datasets
-import Training
-
-/// Which parameters a fine-tune trains.
-public enum FreezeRule: Sendable, Equatable, Codable, CustomStringConvertible {
-    /// Every parameter (full fine-tuning).
-    case none
-    /// Only the last `blocks` transformer blocks and the final norm; the token embeddings too when
-    /// `trainEmbeddings` (with tied embeddings they are also the output head).
-    case lastBlocks(Int, trainEmbeddings: Bool)
-
-    public var description: String {
-        switch self {
-        case .none: return "full"
-        case .lastBlocks(let n, let embeddings): return "last \(n) block\(n == 1 ? "" : "s")\(embeddings ? " + embeddings" : "")"
-        }
-    }
-
-    /// Sets `requiresGrad` on every parameter of `model` according to the rule; returns the number
-    /// of trainable parameters.
-    @discardableResult
-    public func apply(to model: GPT) -> Int {
-        switch self {
-        case .none:
-            model.setTrainable(true)
-        case .lastBlocks(let count, let trainEmbeddings):
-            model.setTrainable(false)
-            let layers = model.config.layers
-            let prefix = model.config.flavour == .gpt2 ? "h." : "layers."
-            let finalNorm = model.config.flavour == .gpt2 ? "ln_f." : "norm."
-            model.setTrainable(true) { name in
-                // "h.3.mlp.c_fc.weight" → block 3.
-                if name.hasPrefix(prefix), let block = Int(name.dropFirst(prefix.count).prefix { $0 != "." }) {
-                    return block >= layers - count
-                }
-                if name.hasPrefix(finalNorm) || name.hasPrefix("lm_head.") { return true }
-                return trainEmbeddings && (name.hasPrefix("wte.") || name.hasPrefix("embed_tokens.") || name.hasPrefix("wpe."))
-            }
-        }
-        return model.parameterCount(trainableOnly: true)
-    }
-}
 
 /// The hyperparameters of one supervised fine-tune.
 public struct SFTRecipe: Sendable, Codable, Equatable {
@@ -64,16 +23,15 @@ public struct SFTRecipe: Sendable, Codable, Equatable {
     public var decay: LearningRateSchedule.Decay
     /// Loss weight of prompt tokens (0 = train on responses only).
     public var promptLossWeight: Float
-    public var freeze: FreezeRule
     /// Validate every this many steps (0 = never); stop after `patience` validations without improvement.
     public var evaluateEvery: Int
     public var patience: Int?
     public var seed: UInt64
 
-    /// A recipe with common defaults: batch 16, lr 5e-4 with 10% warmup and cosine decay, prompt weight 0, full.
+    /// A recipe with common defaults: batch 16, lr 5e-4 with 10% warmup and cosine decay, prompt weight 0.
     public init(steps: Int, batchSize: Int = 16, gradientAccumulation: Int = 1, learningRate: Float = 5e-4,
                 warmupSteps: Int? = nil, decay: LearningRateSchedule.Decay = .cosine, promptLossWeight: Float = 0,
-                freeze: FreezeRule = .none, evaluateEvery: Int = 0, patience: Int? = nil, seed: UInt64 = 1) {
+                evaluateEvery: Int = 0, patience: Int? = nil, seed: UInt64 = 1) {
         self.steps = steps
         self.batchSize = batchSize
         self.gradientAccumulation = gradientAccumulation
@@ -81,7 +39,6 @@ public struct SFTRecipe: Sendable, Codable, Equatable {
         self.warmupSteps = warmupSteps ?? max(steps / 10, 1)
         self.decay = decay
         self.promptLossWeight = promptLossWeight
-        self.freeze = freeze
         self.evaluateEvery = evaluateEvery
         self.patience = patience
         self.seed = seed
@@ -100,11 +57,12 @@ public struct FineTuneResult {
 /// Running supervised fine-tunes (caseless namespace).
 public enum FineTuning {
     /// Fine-tunes a *copy* of `base` on `examples` (validating on `validation` if the recipe says so),
-    /// training the parameters the recipe's freeze rule selects.
+    /// training the parameters `prepare` leaves trainable (by default all of them: full fine-tuning).
     public static func run(base: GPT, tokenizer: some Tokenizer, examples: [SFTExample], validation: [SFTExample] = [],
-                           recipe: SFTRecipe, progress: ProgressReporter? = nil) -> FineTuneResult {
+                           recipe: SFTRecipe, progress: ProgressReporter? = nil,
+                           prepare: (GPT) -> Void = { $0.setTrainable(true) }) -> FineTuneResult {
         let model = base.copy()
-        recipe.freeze.apply(to: model)
+        prepare(model)
         return train(model, tokenizer: tokenizer, examples: examples, validation: validation, recipe: recipe, progress: progress)
     }
 

@@ -6,12 +6,13 @@
 // exact-match accuracy on the pretrained base: best merge 97% vs 62% for the better single model).
 import Foundation
 import Testing
-import Autodiff
+import Kernels
 import NN
 import Tokenizers
 import Datasets
-import FullFineTuning
-@testable import Merging
+import Training
+import Merging
+import Experiments
 
 @Suite struct MergeLearningTests {
     @Test func mergesOfTwoFineTunesBeatEachOnTheUnionOfTheirTasks() throws {

@@ -3,8 +3,8 @@
 // Teaches: reproducibility. Same seed → the same numbers, bit for bit, on every run and whatever the
 // thread count (random numbers are drawn on the calling thread, never inside parallel kernels).
 // Generator: xoshiro256** (Blackman & Vigna), seeded through SplitMix64.
+// It lives in Kernels, the bottom layer, so every module above (the synthetic data too) can draw from it.
 // Leaves out: counter-based (Philox) streams for drawing in parallel.
-import Kernels
 import Foundation
 
 /// xoshiro256** with helpers for the distributions training needs. A value type: copy it to fork a

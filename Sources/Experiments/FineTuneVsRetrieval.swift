@@ -13,6 +13,7 @@ import Foundation
 import NN
 import Tokenizers
 import Datasets
+import Training
 
 /// The experiment's knobs.
 public struct FineTuneVsRetrievalConfig: Sendable {

@@ -10,6 +10,7 @@ import NN
 import Tokenizers
 import Datasets
 import Training
+import FullFineTuning
 
 /// Before/after scores of one fine-tune.
 public struct ForgettingReport: Sendable {
@@ -35,9 +36,7 @@ public enum Forgetting {
         let aBefore = TaskEvaluator.score(base, tokenizer: tokenizer, examples: taskA)
         let bBefore = TaskEvaluator.score(base, tokenizer: tokenizer, examples: taskBTest)
         return rules.map { rule in
-            var ruleRecipe = recipe
-            ruleRecipe.freeze = rule
-            let tuned = FineTuning.run(base: base, tokenizer: tokenizer, examples: taskBTrain, recipe: ruleRecipe)
+            let tuned = FineTuning.run(base: base, tokenizer: tokenizer, examples: taskBTrain, recipe: recipe) { rule.apply(to: $0) }
             return ForgettingReport(setup: rule.description, trainableParameters: tuned.trainableParameters,
                                     corpusLossBefore: corpusBefore, corpusLossAfter: corpusLoss(tuned.model, corpus),
                                     taskABefore: aBefore, taskAAfter: TaskEvaluator.score(tuned.model, tokenizer: tokenizer, examples: taskA),

@@ -11,11 +11,13 @@
 // A ∪ B. Chapter 13 runs the experiment from the raw base and from the generalist, side by side.
 // Leaves out: searching merge hyperparameters per task (each merge gets one setting).
 import Foundation
+import Kernels
 import Autodiff
 import NN
 import Tokenizers
 import Datasets
-import FullFineTuning
+import Training
+import Merging
 
 /// One row of the accuracy matrix.
 public struct MultiTaskRow: Sendable {

@@ -9,11 +9,11 @@
 // response token and after the last one is a stop token. One forward pass instead of one per token
 // (`ExactMatchCheck.teacherForced`); tests hold it to the generating check on trained models.
 // Leaves out: sampling-based metrics (pass@k), partial credit.
+import Kernels
 import Autodiff
 import NN
 import Tokenizers
 import Datasets
-import Training
 
 /// A task score: exact-match accuracy and mean response loss.
 public struct TaskScore: Sendable, Equatable, CustomStringConvertible {
