@@ -55,8 +55,8 @@ public enum Chapter03Pretraining {
         output("Chapter 3 — A tiny GPT and pretraining\n")
         let recipe = config.recipe
         let (world, _, validationTokens) = Pretraining.corpus(recipe)
-        let validation = PretrainingBatchSource(tokens: validationTokens, batchSize: recipe.batchSize,
-                                                contextLength: recipe.model.contextLength, seed: 0).sequentialBatches(4)
+        let validation = Pretraining.validationBatches(validationTokens, batchSize: recipe.batchSize,
+                                                       contextLength: recipe.model.contextLength, count: 4)
 
         // 1. Before training: a random model.
         var rng = RNG(seed: recipe.seed)

@@ -54,15 +54,12 @@ public enum Chapter05FineTuning {
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> Report {
         output("Chapter 5 — Fine-tuning: when and why\n")
-        let base = try Pretraining.base(config.base, cached: config.useCache)
-        let tokenizer = CharTokenizer.builtIn
-        let (_, _, validationTokens) = Pretraining.corpus(config.base)
-        let corpus = PretrainingBatchSource(tokens: validationTokens, batchSize: 8, contextLength: config.base.model.contextLength,
-                                            seed: 0).sequentialBatches(2)
+        let setup = try ExperimentSetup.open(config.base, cached: config.useCache, trainExamples: config.trainExamples,
+                                             testExamples: config.testExamples)
+        let (base, tokenizer, train, test) = (setup.base, setup.tokenizer, setup.train, setup.test)
+        let corpus = Pretraining.validationBatches(config.base, batchSize: 8, count: 2)
 
         // 1. SFT teaches a new task: reverse a word.
-        let train = SFTTask.reverse.examples(split: .train, count: config.trainExamples, seed: 1, world: base.world)
-        let test = SFTTask.reverse.examples(split: .test, count: config.testExamples, seed: 2, world: base.world)
         let taskA = SFTTask.facts.examples(split: .test, count: config.testExamples, seed: 3, world: base.world)
         output("Task B — reverse a word (\"reverse: lamo\" → \"omal\"), \(train.count) training examples, "
                + "\(config.recipe.steps) steps, lr \(config.recipe.learningRate), prompt tokens weigh 0.")

@@ -11,13 +11,11 @@
 //    role next to the estimator.
 // Leaves out: PEFT hyperparameters (rank, alpha: Chapter 8).
 import Foundation
-import Autodiff
-import NN
 import Optim
-import Tokenizers
 import Datasets
 import Training
 import FullFineTuning
+import Experiments
 
 /// Chapter 6 — tactics and memory.
 public enum Chapter06Tactics {
@@ -67,16 +65,14 @@ public enum Chapter06Tactics {
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> Report {
         output("Chapter 6 — Tactics and memory\n")
-        let base = try Pretraining.base(config.base, cached: config.useCache)
-        let tokenizer = CharTokenizer.builtIn
-        let train = SFTTask.reverse.examples(split: .train, count: config.trainExamples, seed: 1, world: base.world)
-        let test = SFTTask.reverse.examples(split: .test, count: config.testExamples, seed: 2, world: base.world)
-        func tune(_ recipe: SFTRecipe, examples: [SFTExample]? = nil, validation: [SFTExample] = []) -> (FineTuneResult, Row) {
-            let result = FineTuning.run(base: base.model, tokenizer: tokenizer, examples: examples ?? train,
-                                        validation: validation, recipe: recipe)
-            let tail = result.log.suffix(10).map(\.loss)
-            return (result, Row(setting: "", finalLoss: tail.reduce(0, +) / Float(max(tail.count, 1)),
-                                score: TaskEvaluator.score(result.model, tokenizer: tokenizer, examples: test)))
+        let setup = try ExperimentSetup.open(config.base, cached: config.useCache, trainExamples: config.trainExamples,
+                                             testExamples: config.testExamples)
+        let (base, train) = (setup.base, setup.train)
+        /// One full fine-tune of the base, scored on the test set.
+        func tune(_ recipe: SFTRecipe, examples: [SFTExample]? = nil, validation: [SFTExample] = []) -> (Experiment.Run, Row) {
+            let run = Experiment.measure("", start: base.model, tokenizer: setup.tokenizer, examples: examples ?? train,
+                                         validation: validation, recipe: recipe, tests: [setup.test]) { $0.setTrainable(true) }
+            return (run, Row(setting: "", finalLoss: run.finalLoss(lastSteps: 10), score: run.scores[0]))
         }
         func show(_ rows: [Row]) {
             for row in rows {

@@ -5,12 +5,9 @@
 // parameters, task accuracy, extra inference work per token.
 // Leaves out: tuning each method's hyperparameters to its best (each gets one reasonable setting).
 import Foundation
-import Autodiff
-import NN
-import Tokenizers
-import Datasets
 import Training
 import PEFT
+import Experiments
 
 /// Chapter 7 — the PEFT zoo.
 public enum Chapter07PEFTZoo {
@@ -51,27 +48,23 @@ public enum Chapter07PEFTZoo {
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> [Row] {
         output("Chapter 7 — The PEFT zoo\n")
-        let base = try Pretraining.base(config.base, cached: config.useCache)
-        let tokenizer = CharTokenizer.builtIn
-        let train = SFTTask.reverse.examples(split: .train, count: config.trainExamples, seed: 1, world: base.world)
-        let test = SFTTask.reverse.examples(split: .test, count: config.testExamples, seed: 2, world: base.world)
-        let total = base.model.parameterCount()
+        let setup = try ExperimentSetup.open(config.base, cached: config.useCache, trainExamples: config.trainExamples,
+                                             testExamples: config.testExamples)
+        let total = setup.model.parameterCount()
         output("Task: reverse a word. Base model: \(total) parameters. \(config.steps) steps, batch \(config.batchSize) for every method.\n")
         output("method                         trainable    share     accuracy  response loss  extra MACs/token   time")
         var rows: [Row] = []
         let setups: [(String, PEFTMethod?, Float)] = [("full fine-tuning", nil, config.fullLearningRate)]
             + config.methods.map { ($0.method.description, $0.method, $0.learningRate) }
         for (label, method, rate) in setups {
-            let start = Date()
-            let model = base.model.copy()
-            if let method { PEFTZoo.apply(method, to: model, seed: 3) } else { model.setTrainable(true) }
             let recipe = SFTRecipe(steps: config.steps, batchSize: config.batchSize, learningRate: rate)
-            let tuned = FineTuning.train(model, tokenizer: tokenizer, examples: train, recipe: recipe).model
-            let trainable = tuned.parameterCount(trainableOnly: true)
-            let row = Row(method: label, trainable: trainable, fraction: Double(trainable) / Double(total),
-                          score: TaskEvaluator.score(tuned, tokenizer: tokenizer, examples: test),
-                          extraInferenceMultiplyAdds: method.map { PEFTZoo.extraInferenceMultiplyAdds($0, model: tuned, contextLength: 32) } ?? 0,
-                          seconds: Date().timeIntervalSince(start))
+            let run = Experiment.measure(label, start: setup.model, tokenizer: setup.tokenizer, examples: setup.train, recipe: recipe,
+                                         tests: [setup.test]) { model in
+                if let method { PEFTZoo.apply(method, to: model, seed: 3) } else { model.setTrainable(true) }
+            }
+            let row = Row(method: label, trainable: run.trainableParameters, fraction: run.trainableFraction, score: run.scores[0],
+                          extraInferenceMultiplyAdds: method.map { PEFTZoo.extraInferenceMultiplyAdds($0, model: run.model, contextLength: 32) } ?? 0,
+                          seconds: run.seconds)
             rows.append(row)
             output(label.padding(toLength: 30, withPad: " ", startingAt: 0)
                    + String(format: " %9d   %6.2f%%   %7.1f%%   %12.3f   %16d   %5.1f s", row.trainable, row.fraction * 100,

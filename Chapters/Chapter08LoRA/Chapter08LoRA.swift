@@ -12,10 +12,9 @@ import Foundation
 import Kernels
 import Autodiff
 import NN
-import Tokenizers
-import Datasets
 import Training
 import PEFT
+import Experiments
 
 /// Chapter 8 — LoRA.
 public enum Chapter08LoRA {
@@ -72,27 +71,17 @@ public enum Chapter08LoRA {
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> Report {
         output("Chapter 8 — LoRA: why low rank works\n")
-        let base = try Pretraining.base(config.base, cached: config.useCache)
-        let tokenizer = CharTokenizer.builtIn
-        let train = SFTTask.reverse.examples(split: .train, count: config.trainExamples, seed: 1, world: base.world)
-        let test = SFTTask.reverse.examples(split: .test, count: config.testExamples, seed: 2, world: base.world)
+        let setup = try ExperimentSetup.open(config.base, cached: config.useCache, trainExamples: config.trainExamples,
+                                             testExamples: config.testExamples)
+        let (base, tokenizer) = (setup.base, setup.tokenizer)
         let total = base.model.parameterCount()
 
         /// Trains one setup under a memory meter.
         func measure(_ label: String, recipe: SFTRecipe, on baseModel: GPT? = nil, prepare: (GPT) -> Void) -> (Run, GPT) {
-            let meter = MemoryMeter()
-            let start = Date()
-            let model = meter.install { () -> GPT in
-                let model = (baseModel ?? base.model).copy()
-                prepare(model)
-                return FineTuning.train(model, tokenizer: tokenizer, examples: train, recipe: recipe).model
-            }
-            let trainable = model.parameterCount(trainableOnly: true)
-            let run = Run(label: label, trainable: trainable,
-                          fraction: Double(trainable) / Double((baseModel ?? base.model).parameterCount()),
-                          score: TaskEvaluator.score(model, tokenizer: tokenizer, examples: test),
-                          peakBytes: meter.peakTotal, seconds: Date().timeIntervalSince(start))
-            return (run, model)
+            let run = Experiment.measure(label, start: baseModel ?? base.model, tokenizer: tokenizer, examples: setup.train,
+                                         recipe: recipe, tests: [setup.test], prepare: prepare)
+            return (Run(label: label, trainable: run.trainableParameters, fraction: run.trainableFraction, score: run.scores[0],
+                        peakBytes: run.peakBytes, seconds: run.seconds), run.model)
         }
 
         // 1. Full fine-tuning, and the rank structure of its update.

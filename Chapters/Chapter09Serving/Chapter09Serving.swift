@@ -9,10 +9,10 @@
 import Foundation
 import Autodiff
 import NN
-import Tokenizers
 import Datasets
 import Training
 import PEFT
+import Experiments
 
 /// Chapter 9 — serving many adapters.
 public enum Chapter09Serving {
@@ -47,8 +47,8 @@ public enum Chapter09Serving {
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> Report {
         output("Chapter 9 — Serving many adapters\n")
-        let base = try Pretraining.base(config.base, cached: config.useCache)
-        let tokenizer = CharTokenizer.builtIn
+        let setup = try ExperimentSetup.open(config.base, cached: config.useCache)
+        let (base, tokenizer) = (setup.base, setup.tokenizer)
         let model = base.model.copy()
         // 1. One adapter per task, trained on the shared (frozen) base.
         for task in config.tasks {

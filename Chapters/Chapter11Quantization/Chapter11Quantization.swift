@@ -1,5 +1,4 @@
-// Chapter11Quantization.swift — Chapter 11: quantization after training (PTQ) and during it (QAT,
-// mixed precision).
+// Chapter11Quantization.swift — Chapter 11: quantization after and during training (PTQ; QAT, mixed precision).
 //
 // The claims, measured on our base model:
 // 1. PTQ: int8 costs almost nothing; int4 needs small groups (per channel or per block) to keep the
@@ -19,6 +18,7 @@ import Tokenizers
 import Datasets
 import Training
 import Quantization
+import Experiments
 
 /// Chapter 11 — quantization after and during training.
 public enum Chapter11Quantization {
@@ -73,11 +73,10 @@ public enum Chapter11Quantization {
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> Report {
         output("Chapter 11 — Quantization after and during training\n")
-        let base = try Pretraining.base(config.base, cached: config.useCache)
-        let tokenizer = CharTokenizer.builtIn
-        let validationTokens = Pretraining.corpus(config.base).validation
-        let validation = PretrainingBatchSource(tokens: validationTokens, batchSize: 16, contextLength: config.base.model.contextLength,
-                                                seed: 0).sequentialBatches(4)
+        let setup = try ExperimentSetup.open(config.base, cached: config.useCache, trainExamples: config.trainExamples,
+                                             testExamples: config.testExamples)
+        let (base, tokenizer, train, test) = (setup.base, setup.tokenizer, setup.train, setup.test)
+        let validation = Pretraining.validationBatches(config.base, batchSize: 16, count: 4)
 
         // 1. PTQ of every linear weight but the head, scheme by scheme.
         let fp32Loss = base.model.meanLoss(on: validation)
@@ -105,8 +104,6 @@ public enum Chapter11Quantization {
         let (plainError, decomposedError) = outlierDemo(output: output)
 
         // 3. QAT vs PTQ on a fine-tuned task model.
-        let train = SFTTask.reverse.examples(split: .train, count: config.trainExamples, seed: 1, world: base.world)
-        let test = SFTTask.reverse.examples(split: .test, count: config.testExamples, seed: 2, world: base.world)
         let tuned = FineTuning.run(base: base.model, tokenizer: tokenizer, examples: train, recipe: config.fineTune).model
         let tunedAccuracy = TaskEvaluator.score(tuned, tokenizer: tokenizer, examples: test).accuracy
         output(String(format: "3. QAT vs PTQ (task: reverse a word; the fp32 fine-tune scores %.1f%%).", tunedAccuracy * 100))

@@ -10,15 +10,12 @@
 //    one 48 GB GPU.
 // Leaves out: paged optimizers, a GPU, models big enough for the savings to dominate activations.
 import Foundation
-import Autodiff
 import NN
-import Optim
-import Tokenizers
-import Datasets
 import Training
 import FullFineTuning
 import PEFT
 import Quantization
+import Experiments
 
 /// Chapter 12 — QLoRA.
 public enum Chapter12QLoRA {
@@ -66,8 +63,9 @@ public enum Chapter12QLoRA {
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> Report {
         output("Chapter 12 — QLoRA: fine-tuning on a 4-bit base\n")
-        let base = try Pretraining.base(config.base, cached: config.useCache)
-        let tokenizer = CharTokenizer.builtIn
+        let setup = try ExperimentSetup.open(config.base, cached: config.useCache, trainExamples: config.trainExamples,
+                                             testExamples: config.testExamples)
+        let base = setup.base
 
         // 1. NF4 vs int4 on the base's own weights.
         let linears = WeightQuantization.layers(of: base.model)
@@ -87,31 +85,15 @@ public enum Chapter12QLoRA {
         output(String(format: "   bits per weight: %.3f with fp32 block scales, %.3f with double quantization\n", plainBits, dqBits))
 
         // 2. LoRA on the fp32 base vs QLoRA (and QLoRA with 8-bit AdamW), each under its own memory meter.
-        let train = SFTTask.reverse.examples(split: .train, count: config.trainExamples, seed: 1, world: base.world)
-        let test = SFTTask.reverse.examples(split: .test, count: config.testExamples, seed: 2, world: base.world)
         let lora = LoRAConfig(rank: config.rank, alpha: Float(2 * config.rank))
-        func measure(_ label: String, eightBit: Bool = false, prepare: (GPT) throws -> Int) throws -> Run {
-            let meter = MemoryMeter()
-            let start = Date()
-            var optimizer: Optimizer?
-            let (model, frozen, weightBytes) = try meter.install { () -> (GPT, Int, Int) in
-                let model = base.model.copy()
-                let frozen = try prepare(model)
-                let weightBytes = MemoryMeter.current!.liveBytes(.weights)
-                meter.resetPeak()
-                _ = FineTuning.train(model, tokenizer: tokenizer, examples: train, recipe: config.recipe) { parameters in
-                    // 8-bit states for every adapter matrix (bitsandbytes' default would keep tensors
-                    // under 4096 values — all of ours — in fp32).
-                    let made: Optimizer = eightBit ? AdamW8bit(parameters, minimumQuantizedSize: 256) : AdamW(parameters)
-                    optimizer = made
-                    return made
-                }
-                return (model, frozen, weightBytes)
-            }
-            let optimizerBytes = (optimizer as? AdamW8bit)?.quantizedStateBytes ?? optimizer?.stateBytes ?? 0
-            return Run(label: label, score: TaskEvaluator.score(model, tokenizer: tokenizer, examples: test), weightBytes: weightBytes,
-                       frozenLinearBytes: frozen, optimizerBytes: optimizerBytes, peakBytes: meter.peakTotal,
-                       seconds: Date().timeIntervalSince(start))
+        /// One setup under its own meter; `prepare` returns the frozen linear weights' bytes. The peak is
+        /// training's alone (after preparing), the same for every setup.
+        func measure(_ label: String, optimizer: OptimizerChoice = .adamW, prepare: (GPT) throws -> Int) throws -> Run {
+            var frozen = 0
+            let run = try Experiment.measure(label, start: base.model, tokenizer: setup.tokenizer, examples: setup.train,
+                                             recipe: config.recipe, optimizer: optimizer, tests: [setup.test]) { frozen = try prepare($0) }
+            return Run(label: label, score: run.scores[0], weightBytes: run.weightBytes, frozenLinearBytes: frozen,
+                       optimizerBytes: run.optimizerStateBytes, peakBytes: run.trainingPeakBytes, seconds: run.seconds)
         }
         let fp32Linear = linears.map(\.layer.weight.byteCount).reduce(0, +)
         let loraRun = try measure("LoRA, fp32 base") { model in
@@ -121,7 +103,7 @@ public enum Chapter12QLoRA {
         let qloraRun = try measure("QLoRA, NF4+DQ base") { model in
             try QLoRA.prepare(model, adapter: "default", config: QLoRAConfig(lora: lora), seed: 3).quantizedBytes
         }
-        let qlora8Run = try measure("QLoRA + 8-bit AdamW", eightBit: true) { model in
+        let qlora8Run = try measure("QLoRA + 8-bit AdamW", optimizer: .adamW8bit) { model in
             try QLoRA.prepare(model, adapter: "default", config: QLoRAConfig(lora: lora), seed: 3).quantizedBytes
         }
         output("2. LoRA r=\(config.rank) on every linear layer, same seed and \(config.recipe.steps) steps (task: reverse a word):")

@@ -12,7 +12,6 @@
 // Leaves out: stacking and adapter concatenation (Chapter 14); per-task merge hyperparameter search.
 import Foundation
 import NN
-import Tokenizers
 import Datasets
 import Training
 import Experiments
@@ -51,8 +50,8 @@ public enum Chapter13Merging {
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> Result {
         output("Chapter 13 — Merging by summing and pruning\n")
-        let base = try Pretraining.base(config.base, cached: config.useCache)
-        let tokenizer = CharTokenizer.builtIn
+        let setup = try ExperimentSetup.open(config.base, cached: config.useCache)
+        let (base, tokenizer) = (setup.base, setup.tokenizer)
         let data = MultiTaskExperiment.TaskData(tasks: config.tasks, world: base.world,
                                                 trainExamples: config.trainExamples, testExamples: config.testExamples)
         output("Task A: \(config.tasks.0.rawValue); task B: \(config.tasks.1.rawValue). Every fine-tune: \(config.recipe.steps) steps, "

@@ -40,8 +40,7 @@ extension Chapter14Stacking {
     static func upScaling(_ base: BaseModel, config: Config, output: (String) -> Void) throws -> UpScalingReport {
         let (_, trainTokens, validationTokens) = Pretraining.corpus(config.base)
         let context = config.base.model.contextLength
-        let validation = PretrainingBatchSource(tokens: validationTokens, batchSize: 8, contextLength: context, seed: 0)
-            .sequentialBatches(4)
+        let validation = Pretraining.validationBatches(validationTokens, batchSize: 8, contextLength: context, count: 4)
         let n = base.model.config.layers, m = config.dropped
         let stacked = try ModelMerge.stack([(MergeConfig.Slice(model: "base", start: 0, end: n - m), base.model),
                                             (MergeConfig.Slice(model: "base", start: m, end: n), base.model)])

@@ -114,8 +114,24 @@ public final class MeteredAllocation<T>: @unchecked Sendable {
     public init(count: Int, zero: T, role: MemoryRole = MemoryRole.current) {
         require(count >= 0, "MeteredAllocation: negative element count \(count)")
         self.count = count
+        let profile = OpProfile.current, start = profile == nil ? 0 : OpProfile.now()
         self.pointer = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
         pointer.initialize(repeating: zero, count: count)
+        if let profile { profile.allocated(nanoseconds: OpProfile.now() - start) }
+        self.role = role
+        self.meter = MemoryMeter.current
+        meter?.allocate(count * MemoryLayout<T>.stride, role: role)
+    }
+
+    /// Allocates `count` elements *without* initialising them, for a buffer its creator overwrites
+    /// completely before anyone reads it (an op's output): this skips a pass over memory that costs
+    /// as much as a cheap op. `T` must be a trivial type (Float, UInt8, …).
+    public init(uninitializedCount count: Int, role: MemoryRole = MemoryRole.current) {
+        require(count >= 0, "MeteredAllocation: negative element count \(count)")
+        self.count = count
+        let profile = OpProfile.current, start = profile == nil ? 0 : OpProfile.now()
+        self.pointer = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
+        if let profile { profile.allocated(nanoseconds: OpProfile.now() - start) }
         self.role = role
         self.meter = MemoryMeter.current
         meter?.allocate(count * MemoryLayout<T>.stride, role: role)

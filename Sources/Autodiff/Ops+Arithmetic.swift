@@ -13,7 +13,7 @@ extension Tensor {
         guard let shape = Shapes.broadcast(a.shape, b.shape) else {
             fatalError("\(op.rawValue): shapes \(a.shape) and \(b.shape) do not broadcast")
         }
-        let out = Tensor(zeros: shape)
+        let out = Tensor(uninitialized: shape)
         Elementwise.binary(kind, a: a.data, aStrides: Shapes.broadcastStrides(a.shape, to: shape),
                            b: b.data, bStrides: Shapes.broadcastStrides(b.shape, to: shape),
                            out: out.data, shape: shape)
@@ -87,7 +87,7 @@ extension Tensor {
 
     /// Elementwise −a.
     public static prefix func - (a: Tensor) -> Tensor {
-        let out = Tensor(zeros: a.shape)
+        let out = Tensor(uninitialized: a.shape)
         for i in 0..<a.count { out.data[i] = -a.data[i] }
         return record(.neg, out, inputs: [a]) { out in
             let g = a.gradientBuffer(), dOut = out.grad!.data
@@ -97,7 +97,7 @@ extension Tensor {
 
     /// a + s for a scalar s.
     public static func + (a: Tensor, s: Float) -> Tensor {
-        let out = Tensor(zeros: a.shape)
+        let out = Tensor(uninitialized: a.shape)
         for i in 0..<a.count { out.data[i] = a.data[i] + s }
         return record(.addScalar, out, inputs: [a]) { out in
             let g = a.gradientBuffer(), dOut = out.grad!.data
@@ -114,7 +114,7 @@ extension Tensor {
 
     /// a · s for a scalar s.
     public static func * (a: Tensor, s: Float) -> Tensor {
-        let out = Tensor(zeros: a.shape)
+        let out = Tensor(uninitialized: a.shape)
         for i in 0..<a.count { out.data[i] = a.data[i] * s }
         return record(.mulScalar, out, inputs: [a]) { out in
             let g = a.gradientBuffer(), dOut = out.grad!.data
@@ -129,7 +129,7 @@ extension Tensor {
 
     /// aᵖ elementwise for a scalar exponent p. ∂/∂a = p·aᵖ⁻¹ (for non-integer p, a must be positive).
     public func pow(_ p: Float) -> Tensor {
-        let out = Tensor(zeros: shape)
+        let out = Tensor(uninitialized: shape)
         for i in 0..<count { out.data[i] = Foundation.pow(data[i], p) }
         return Tensor.record(.powScalar, out, inputs: [self]) { out in
             let g = self.gradientBuffer(), dOut = out.grad!.data

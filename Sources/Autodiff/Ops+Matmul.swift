@@ -26,7 +26,7 @@ extension Tensor {
         let kB = transposeB ? bCols : bRows, n = transposeB ? bRows : bCols
         require(k == kB, "matmul: inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
         let batch = batchA.reduce(1, *)
-        let out = Tensor(zeros: batchA + [m, n])
+        let out = Tensor(uninitialized: batchA + [m, n])
         let tA: Transpose = transposeA ? .transposed : .none, tB: Transpose = transposeB ? .transposed : .none
         // A 2-D b is a weight shared by every row of a (unless a is read transposed: then the 2-D × 2-D
         // product takes the general path with a batch of one).

@@ -14,7 +14,7 @@ extension Tensor {
         let cols = shape.last ?? 0, rows = cols == 0 ? 0 : count / cols
         require(gamma.shape == [cols] && (beta == nil || beta!.shape == [cols]),
                      "layerNorm: gamma \(gamma.shape) / beta \(beta?.shape ?? []) must be [\(cols)] for input \(shape)")
-        let out = Tensor(zeros: shape)
+        let out = Tensor(uninitialized: shape)
         // Per-row statistics saved for backward (tensors, so the memory meter counts them).
         let mean = Tensor(zeros: [rows]), rstd = Tensor(zeros: [rows])
         Norms.layerNormForward(data, gamma: gamma.data, beta: beta?.data, out.data, mean: mean.data, rstd: rstd.data,
@@ -32,7 +32,7 @@ extension Tensor {
     public func rmsNorm(gamma: Tensor, eps: Float = 1e-5) -> Tensor {
         let cols = shape.last ?? 0, rows = cols == 0 ? 0 : count / cols
         require(gamma.shape == [cols], "rmsNorm: gamma \(gamma.shape) must be [\(cols)] for input \(shape)")
-        let out = Tensor(zeros: shape)
+        let out = Tensor(uninitialized: shape)
         let rstd = Tensor(zeros: [rows])
         Norms.rmsNormForward(data, gamma: gamma.data, out.data, rstd: rstd.data, rows: rows, cols: cols, eps: eps)
         return Tensor.record(.rmsNorm, out, inputs: [self, gamma]) { out in
@@ -77,7 +77,7 @@ extension Tensor {
             }
         }
         let rows = count / width
-        let out = Tensor(zeros: shape)
+        let out = Tensor(uninitialized: shape)
         for r in 0..<rows {
             let t = r % steps, x = data + r * width, y = out.data + r * width
             for i in 0..<half {

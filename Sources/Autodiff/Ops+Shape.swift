@@ -16,7 +16,7 @@ extension Tensor {
             resolved[hole] = count / known
         }
         require(resolved.reduce(1, *) == count, "reshape: shape \(shape) cannot become \(newShape)")
-        let out = Tensor(zeros: resolved)
+        let out = Tensor(uninitialized: resolved)
         out.data.update(from: data, count: count)
         return Tensor.record(.reshape, out, inputs: [self]) { out in
             let g = self.gradientBuffer(), dOut = out.grad!.data
@@ -29,7 +29,7 @@ extension Tensor {
         require(order.sorted() == Array(0..<rank), "permute: \(order) is not a permutation of the axes of \(shape)")
         let outShape = order.map { shape[$0] }
         let inStrides = Shapes.strides(shape)
-        let out = Tensor(zeros: outShape)
+        let out = Tensor(uninitialized: outShape)
         // Read the input through permuted strides; the odometer copy does the movement.
         Tensor.copyStrided(from: data, strides: order.map { inStrides[$0] }, to: out.data, shape: outShape)
         return Tensor.record(.permute, out, inputs: [self]) { out in
@@ -73,7 +73,7 @@ extension Tensor {
         let outer = shape[..<ax].reduce(1, *), inner = shape[(ax + 1)...].reduce(1, *)
         var outShape = shape
         outShape[ax] = range.count
-        let out = Tensor(zeros: outShape)
+        let out = Tensor(uninitialized: outShape)
         let width = range.count * inner, stride = shape[ax] * inner, start = range.lowerBound * inner
         for o in 0..<outer { (out.data + o * width).update(from: data + o * stride + start, count: width) }
         return Tensor.record(.slice, out, inputs: [self]) { out in
@@ -100,7 +100,7 @@ extension Tensor {
         outShape[ax] = tensors.map { $0.shape[ax] }.reduce(0, +)
         let outer = first.shape[..<ax].reduce(1, *), inner = first.shape[(ax + 1)...].reduce(1, *)
         let outWidth = outShape[ax] * inner
-        let out = Tensor(zeros: outShape)
+        let out = Tensor(uninitialized: outShape)
         var offset = 0
         for t in tensors {
             let width = t.shape[ax] * inner

@@ -3,6 +3,7 @@
 // Teaches: cross-entropy as −log p(target), computed from log-softmax for stability, with two
 // fine-tuning knobs: an ignore index (padding contributes nothing) and per-token weights (a prompt
 // token can count 0, a response token 1). Its gradient is the famous (softmax − one-hot)·weight/N.
+// The kernel (Kernels/Softmax.swift) fuses log-softmax into the loss: no [N, V] buffer is kept.
 // Leaves out: label smoothing, z-loss.
 import Foundation
 import Kernels
@@ -18,7 +19,7 @@ extension Tensor {
     /// exp(x) / Σ exp(x) along the last axis.
     public func softmax() -> Tensor {
         let (rows, cols) = lastAxisRows
-        let out = Tensor(zeros: shape)
+        let out = Tensor(uninitialized: shape)
         Softmax.forward(data, out.data, rows: rows, cols: cols)
         return Tensor.record(.softmax, out, inputs: [self]) { out in
             Softmax.backward(y: out.data, dy: out.grad!.data, dx: self.gradientBuffer(), rows: rows, cols: cols)
@@ -28,7 +29,7 @@ extension Tensor {
     /// x − log Σ exp(x) along the last axis.
     public func logSoftmax() -> Tensor {
         let (rows, cols) = lastAxisRows
-        let out = Tensor(zeros: shape)
+        let out = Tensor(uninitialized: shape)
         Softmax.logForward(data, out.data, rows: rows, cols: cols)
         return Tensor.record(.logSoftmax, out, inputs: [self]) { out in
             Softmax.logBackward(y: out.data, dy: out.grad!.data, dx: self.gradientBuffer(), rows: rows, cols: cols)
@@ -56,25 +57,24 @@ extension Tensor {
         }
         let total = normalizer ?? rowWeights.reduce(0, +)
         let scale: Float = total == 0 ? 0 : 1 / total
-        // log-probabilities, kept for backward (their exp is the softmax).
-        // (A tensor, not an array, so the memory meter sees this [N, V] buffer: it is as large as the logits.)
-        let logProbabilitiesTensor = Tensor(zeros: [n, vocabulary])
-        Softmax.logForward(logits.data, logProbabilitiesTensor.data, rows: n, cols: vocabulary)
-        let logProbabilities = logProbabilitiesTensor.data
-        var loss: Double = 0
-        for i in 0..<n where rowWeights[i] != 0 {
-            loss -= Double(rowWeights[i]) * Double(logProbabilities[i * vocabulary + Int(targets[i])])
+        // Fused log-softmax + loss: one log-sum-exp per row is all backward needs (a tensor, so the
+        // memory meter counts it); no [N, V] probability buffer beside the logits.
+        let logSumExp = Tensor(zeros: [n])
+        var losses = [Float](repeating: 0, count: n)
+        targets.withUnsafeBufferPointer { targetIds in
+            CrossEntropy.forward(logits: logits.data, targets: targetIds.baseAddress!, weights: rowWeights,
+                                 logSumExp: logSumExp.data, losses: &losses, rows: n, cols: vocabulary)
         }
+        var loss: Double = 0
+        for i in 0..<n where rowWeights[i] != 0 { loss += Double(rowWeights[i]) * Double(losses[i]) }
         let out = Tensor(scalar: Float(loss) * scale)
         return record(.crossEntropy, out, inputs: [logits]) { out in
             // ∂loss/∂logitsᵢ = wᵢ·(softmaxᵢ − onehot(targetᵢ)) / normalizer, times the upstream gradient.
-            let g = logits.gradientBuffer(), upstream = out.grad!.data[0]
-            let logProbabilities = logProbabilitiesTensor.data
-            for i in 0..<n where rowWeights[i] != 0 {
-                let factor = upstream * rowWeights[i] * scale
-                let row = g + i * vocabulary
-                for v in 0..<vocabulary { row[v] += factor * FastMath.exp(logProbabilities[i * vocabulary + v]) }
-                row[Int(targets[i])] -= factor
+            let upstream = out.grad!.data[0]
+            let factors = rowWeights.map { upstream * $0 * scale }
+            targets.withUnsafeBufferPointer { targetIds in
+                CrossEntropy.backward(logits: logits.data, targets: targetIds.baseAddress!, factors: factors,
+                                      logSumExp: logSumExp.data, dlogits: logits.gradientBuffer(), rows: n, cols: vocabulary)
             }
         }
     }

@@ -16,7 +16,7 @@ public enum GELUApproximation: Sendable {
 extension Tensor {
     /// y = f(x) elementwise, recorded as `op`.
     private func pointwise(_ op: Op, _ kind: UnaryOp) -> Tensor {
-        let out = Tensor(zeros: shape)
+        let out = Tensor(uninitialized: shape)
         Elementwise.unary(kind, data, out.data, count: count)
         return Tensor.record(op, out, inputs: [self]) { out in
             Elementwise.unaryBackward(kind, x: self.data, y: out.data, dy: out.grad!.data,

@@ -15,7 +15,7 @@ public enum Op: String, CaseIterable, Sendable {
     case reshape, transpose, permute, slice, concat, stack, indexSelect, embedding
     case sum, mean, max
     case exp, log, sqrt, relu, geluTanh, geluErf, silu, sigmoid, tanh
-    case softmax, logSoftmax, crossEntropy
+    case softmax, logSoftmax, crossEntropy, attention
     case layerNorm, rmsNorm, dropout, rope
     case lowRankLinear, quantizedLinear, fakeQuantize
     case checkpoint
@@ -44,6 +44,7 @@ extension Tensor {
     /// gradient filled in) and adds into `input.gradientBuffer()` for every input that `requiresGrad`.
     static func record(_ op: Op, _ output: Tensor, inputs: [Tensor],
                        backward: @escaping (_ output: Tensor) -> Void) -> Tensor {
+        OpProfile.current?.forwardFinished(op)
         if gradientsEnabled && inputs.contains(where: \.requiresGrad) {
             output.requiresGrad = true
             output.node = Node(op: op, inputs: inputs, backward: backward)
@@ -83,7 +84,15 @@ extension Tensor {
             guard let tensor = order[position] else { continue }
             order[position] = nil
             guard let node = tensor.node else { continue }
-            if tensor.grad != nil { node.backward(tensor) }
+            if tensor.grad != nil {
+                if let profile = OpProfile.current {
+                    let start = OpProfile.now()
+                    node.backward(tensor)
+                    profile.backwardFinished(node.op, nanoseconds: OpProfile.now() - start)
+                } else {
+                    node.backward(tensor)
+                }
+            }
             tensor.grad = nil
             if !retainGraph { tensor.node = nil }
         }

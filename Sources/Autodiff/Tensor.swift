@@ -36,6 +36,15 @@ public final class Tensor {
         self.requiresGrad = requiresGrad
     }
 
+    /// A tensor of `shape` whose elements are *not* initialised: only for an op that writes every
+    /// element before the tensor is returned (saves the zero fill of large outputs).
+    init(uninitialized shape: [Int]) {
+        require(shape.allSatisfy { $0 >= 0 }, "Tensor: negative extent in shape \(shape)")
+        self.shape = shape
+        self.storage = MeteredAllocation(uninitializedCount: shape.reduce(1, *))
+        self.requiresGrad = false
+    }
+
     /// A tensor holding `values` in row-major order; `values.count` must equal the shape's element count.
     public convenience init(_ values: [Float], shape: [Int], requiresGrad: Bool = false,
                             role: MemoryRole = MemoryRole.current) {

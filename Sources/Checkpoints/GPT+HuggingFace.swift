@@ -28,12 +28,19 @@ public enum ModelCheckpoint {
         }
     }
 
-    /// Our config for an HF config (throws for features we do not implement).
-    public static func gptConfig(_ architecture: HFConfig.Architecture) throws -> GPTConfig {
+    /// Our config for an HF config (throws for features we do not implement, and for anything
+    /// `GPT.init` would refuse, so no config read from a file can reach its trap). `file` labels errors.
+    public static func gptConfig(_ architecture: HFConfig.Architecture, file: String = "config.json") throws -> GPTConfig {
+        let config = try translatedConfig(architecture, file: file)
+        if let problem = config.validationError() { throw Error(description: "\(file): \(problem)") }
+        return config
+    }
+
+    private static func translatedConfig(_ architecture: HFConfig.Architecture, file: String) throws -> GPTConfig {
         switch architecture {
         case .gpt2(let hf):
             guard ["gelu_new", "gelu_pytorch_tanh", "gelu"].contains(hf.activationFunction) else {
-                throw Error(description: "config.json: activation_function '\(hf.activationFunction)' is not supported")
+                throw Error(description: "\(file): activation_function '\(hf.activationFunction)' is not supported")
             }
             var config = GPTConfig.gpt2(vocabularySize: hf.vocabSize, contextLength: hf.nPositions,
                                         embeddingSize: hf.nEmbd, layers: hf.nLayer, heads: hf.nHead)
@@ -44,13 +51,13 @@ public enum ModelCheckpoint {
             return config
         case .llama(let hf):
             guard hf.hiddenAct == "silu" else {
-                throw Error(description: "config.json: hidden_act '\(hf.hiddenAct)' is not supported (silu only)")
+                throw Error(description: "\(file): hidden_act '\(hf.hiddenAct)' is not supported (silu only)")
             }
             guard !hf.attentionBias && !hf.mlpBias else {
-                throw Error(description: "config.json: attention_bias / mlp_bias are not supported")
+                throw Error(description: "\(file): attention_bias / mlp_bias are not supported")
             }
             guard hf.headDim * hf.numAttentionHeads == hf.hiddenSize else {
-                throw Error(description: "config.json: head_dim \(hf.headDim) × heads \(hf.numAttentionHeads) ≠ hidden_size \(hf.hiddenSize)")
+                throw Error(description: "\(file): head_dim \(hf.headDim) × heads \(hf.numAttentionHeads) ≠ hidden_size \(hf.hiddenSize)")
             }
             return GPTConfig.llama(vocabularySize: hf.vocabSize, contextLength: hf.maxPositionEmbeddings,
                                    embeddingSize: hf.hiddenSize, layers: hf.numHiddenLayers,
@@ -62,7 +69,9 @@ public enum ModelCheckpoint {
 
     /// Builds a GPT from a validated HF checkpoint, copying (and where needed transposing) every weight.
     public static func model(from checkpoint: HFCheckpoint) throws -> GPT {
-        let config = try gptConfig(checkpoint.architecture)
+        let config = try gptConfig(checkpoint.architecture, file: checkpoint.configLabel)
+        // Every size in `config` was checked against a tensor of the file (HFCheckpoint validated the
+        // names and shapes), so the allocation below is bounded by what the file holds.
         var rng = RNG(seed: 0)  // placeholder initial values, all overwritten below
         let model = GPT(config: config, rng: &rng)
         for (name, parameter) in model.namedParameters() {
@@ -70,9 +79,13 @@ public enum ModelCheckpoint {
             let shape = try checkpoint.shape(hfName)
             let expected = transposed ? parameter.shape.reversed() : parameter.shape
             guard shape == Array(expected) else {
-                throw Error(description: "tensor \(hfName): shape \(shape) does not fit parameter \(name) \(parameter.shape)")
+                throw Error(description: "\(checkpoint.weightsLabel): tensor \(hfName): shape \(shape) does not fit parameter \(name) \(parameter.shape)")
             }
             let values = try checkpoint.floats(hfName)
+            // A NaN or infinite weight makes every logit NaN: refuse it here, where the tensor can be named.
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw Error(description: "\(checkpoint.weightsLabel): tensor \(hfName) holds \(values[bad]) at element \(bad)")
+            }
             if transposed {
                 // HF [in, out] → ours [out, in].
                 let (rows, cols) = (shape[0], shape[1])

@@ -40,6 +40,10 @@ public struct HFCheckpoint: Sendable {
     public let map: TensorNameMap
     /// Canonical name → name in the file (e.g. "wte.weight" → "transformer.wte.weight").
     public let fileNames: [String: String]
+    /// The config's path (or name), for errors about its values.
+    public let configLabel: String
+    /// The weights file's path (or name), for errors about its tensors.
+    public let weightsLabel: String
 
     /// Reads `directory/config.json` and `directory/model.safetensors` and validates the tensors.
     /// Throws `HFConfig.Error`, `SafeTensors.Error`, or `TensorNameMap.Mismatch` listing every
@@ -47,11 +51,19 @@ public struct HFCheckpoint: Sendable {
     public init(directory: URL) throws {
         let architecture = try HFConfig.Architecture(contentsOf: directory.appendingPathComponent("config.json"))
         let weightsURL = directory.appendingPathComponent("model.safetensors")
-        try self.init(architecture: architecture, file: try SafeTensors.File(contentsOf: weightsURL), label: weightsURL.path)
+        try self.init(architecture: architecture, file: try SafeTensors.File(contentsOf: weightsURL), label: weightsURL.path,
+                      configLabel: directory.appendingPathComponent("config.json").path)
     }
 
-    /// Validates an already parsed config and file; `label` names the file in errors.
-    public init(architecture: HFConfig.Architecture, file: SafeTensors.File, label: String = "model.safetensors") throws {
+    /// Validates an already parsed config and file; `label` names the file in errors, `configLabel` the config.
+    public init(architecture: HFConfig.Architecture, file: SafeTensors.File, label: String = "model.safetensors",
+                configLabel: String = "config.json") throws {
+        // The layer count decides how many names the map lists: check it against the file first.
+        let needed = TensorNameMap.requiredTensorCount(architecture)
+        guard let needed, needed <= file.tensors.count else {
+            throw TensorNameMap.TooFewTensors(file: label, layers: architecture.layerCount, needed: needed,
+                                              present: file.tensors.count)
+        }
         let map = TensorNameMap.forArchitecture(architecture)
         let report = file.validate(against: map)
         guard report.isValid else { throw TensorNameMap.Mismatch(file: label, report: report) }
@@ -59,6 +71,8 @@ public struct HFCheckpoint: Sendable {
         self.file = file
         self.map = map
         self.fileNames = report.fileNames
+        self.weightsLabel = label
+        self.configLabel = configLabel
     }
 
     /// Whether a canonical tensor is present (always true for required ones; optional ones such
@@ -76,7 +90,9 @@ public struct HFCheckpoint: Sendable {
     }
 
     private func fileName(_ canonicalName: String) throws -> String {
-        guard let name = fileNames[canonicalName] else { throw SafeTensors.Error.tensorNotFound(canonicalName) }
+        guard let name = fileNames[canonicalName] else {
+            throw SafeTensors.FileError(path: weightsLabel, underlying: SafeTensors.Error.tensorNotFound(canonicalName))
+        }
         return name
     }
 }

@@ -26,17 +26,20 @@ extension Int: ConfigValue {
 }
 
 extension Double: ConfigValue {
-    static var expectation: String { "a number" }
+    static var expectation: String { "a finite number" }
+    /// Finite numbers only: `1e309` parses to infinity in Double and is refused.
     init?(json: StrictJSON) {
-        guard case .number(let text) = json, let value = Double(text) else { return nil }
+        guard case .number(let text) = json, let value = Double(text), value.isFinite else { return nil }
         self = value
     }
 }
 
 extension Float: ConfigValue {
-    static var expectation: String { "a number" }
+    static var expectation: String { "a number within Float range (|x| < 3.4e38)" }
+    /// Finite after rounding to Float: `1e39` fits a Double but becomes Float infinity, so it is refused.
+    /// (Values that round to 0, such as `1e-300`, are caught by the range checks of the keys that need > 0.)
     init?(json: StrictJSON) {
-        guard let value = Double(json: json) else { return nil }
+        guard let value = Double(json: json), Float(value).isFinite else { return nil }
         self = Float(value)
     }
 }
@@ -69,7 +72,9 @@ struct ConfigKeys {
     init(json: Data, file: String) throws {
         let value: StrictJSON
         do {
-            value = try StrictJSONParser.parse(Array(json))
+            // A UTF-8 byte-order mark (some Windows editors write one) is not JSON: skip it.
+            let bytes = Array(json)
+            value = try StrictJSONParser.parse(bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes)
         } catch .invalidJSON(let reason) {
             throw HFConfig.Error.invalidJSON(file: file, reason: reason)
         } catch {
@@ -110,18 +115,33 @@ struct ConfigKeys {
         return value
     }
 
-    /// A required integer ≥ 1.
+    /// The largest size a config may declare (2³¹ − 1). Every size becomes a tensor dimension whose
+    /// bytes must be in the weights file, so nothing real comes close; the bound keeps products such
+    /// as 3·C or H·D far from overflowing before the tensors are compared.
+    static let maximumSize = Int(Int32.max)
+
+    /// A required integer in 1...`maximumSize`.
     func positive(_ key: String) throws -> Int {
         let value: Int = try required(key)
-        try check(value > 0, key, "must be positive, found \(value)")
+        try checkSize(value, key)
         return value
     }
 
-    /// An optional integer ≥ 1 (absent or null gives nil).
+    /// An optional integer in 1...`maximumSize` (absent or null gives nil).
     func optionalPositive(_ key: String) throws -> Int? {
         guard let value: Int = try optional(key) else { return nil }
-        try check(value > 0, key, "must be positive, found \(value)")
+        try checkSize(value, key)
         return value
+    }
+
+    private func checkSize(_ value: Int, _ key: String) throws {
+        try check(value > 0, key, "must be positive, found \(value)")
+        try check(value <= Self.maximumSize, key, "\(value) is larger than any supported size (\(Self.maximumSize))")
+    }
+
+    /// A small positive epsilon (a norm's ε): in (0, 1] after rounding to Float.
+    func epsilon(_ value: Float, _ key: String) throws {
+        try check(value > 0 && value <= 1, key, "must be in (0, 1] as a Float, found \(value)")
     }
 
     /// The object stored under `key`, or nil if absent or null.

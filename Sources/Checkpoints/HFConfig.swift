@@ -24,6 +24,8 @@ public enum HFConfig {
     public enum Error: Swift.Error, Equatable, CustomStringConvertible {
         /// The file is not a JSON object (or has duplicate keys).
         case invalidJSON(file: String, reason: String)
+        /// The file cannot be read (absent, a directory, no permission).
+        case unreadable(file: String, reason: String)
         /// A required key is absent (or null).
         case missingKey(String, file: String)
         /// A key holds the wrong JSON type, e.g. 32.5 for a layer count.
@@ -37,6 +39,7 @@ public enum HFConfig {
         public var description: String {
             switch self {
             case .invalidJSON(let file, let reason): return "\(file): not valid JSON: \(reason)"
+            case .unreadable(let file, let reason): return "\(file): cannot be read: \(reason)"
             case .missingKey(let key, let file): return "\(file): missing key '\(key)'"
             case .wrongType(let key, let expected, let file): return "\(file): key '\(key)' should be \(expected)"
             case .invalidValue(let key, let reason, let file): return "\(file): key '\(key)': \(reason)"
@@ -52,9 +55,17 @@ public enum HFConfig {
         /// `model_type` "llama".
         case llama(Llama)
 
+        /// The number of transformer blocks the config declares.
+        public var layerCount: Int {
+            switch self {
+            case .gpt2(let config): return config.nLayer
+            case .llama(let config): return config.numHiddenLayers
+            }
+        }
+
         /// Reads `config.json` at `url` and dispatches on `model_type` ("gpt2" or "llama").
         public init(contentsOf url: URL) throws {
-            try self.init(json: try Data(contentsOf: url), file: url.path)
+            try self.init(json: try HFConfig.read(url), file: url.path)
         }
 
         /// Parses config JSON; `file` only labels errors.
@@ -66,6 +77,15 @@ public enum HFConfig {
             case "llama": self = .llama(try Llama(keys))
             default: throw Error.unsupportedModelType(modelType, file: file)
             }
+        }
+    }
+}
+
+extension HFConfig {
+    /// The bytes of `url`, or `Error.unreadable` naming the path.
+    static func read(_ url: URL) throws -> Data {
+        do { return try Data(contentsOf: url) } catch {
+            throw Error.unreadable(file: url.path, reason: error.localizedDescription)
         }
     }
 }
@@ -113,7 +133,7 @@ extension HFConfig {
 
         /// Reads `config.json` at `url`.
         public init(contentsOf url: URL) throws {
-            try self.init(json: try Data(contentsOf: url), file: url.path)
+            try self.init(json: try HFConfig.read(url), file: url.path)
         }
 
         /// Parses config JSON; `file` only labels errors.
@@ -138,7 +158,7 @@ extension HFConfig {
                            "true is not supported")
             try keys.check(!(try keys.optional("reorder_and_upcast_attn") ?? false), "reorder_and_upcast_attn",
                            "true is not supported")
-            try keys.check(layerNormEpsilon > 0, "layer_norm_epsilon", "must be positive")
+            try keys.epsilon(layerNormEpsilon, "layer_norm_epsilon")
         }
     }
 }
@@ -203,7 +223,7 @@ extension HFConfig {
 
         /// Reads `config.json` at `url`.
         public init(contentsOf url: URL) throws {
-            try self.init(json: try Data(contentsOf: url), file: url.path)
+            try self.init(json: try HFConfig.read(url), file: url.path)
         }
 
         /// Parses config JSON; `file` only labels errors.
@@ -219,6 +239,8 @@ extension HFConfig {
             if headDim == nil {
                 try keys.check(hiddenSize % heads == 0, "num_attention_heads", "\(heads) heads do not divide hidden_size \(hiddenSize)")
             }
+            try keys.check((headDim ?? hiddenSize / heads) % 2 == 0, headDim == nil ? "num_attention_heads" : "head_dim",
+                           "RoPE needs an even head size, found \(headDim ?? hiddenSize / heads)")
             try keys.check(heads % keyValueHeads == 0, "num_key_value_heads",
                            "\(keyValueHeads) key/value heads do not divide \(heads) query heads")
             self.init(
@@ -232,8 +254,11 @@ extension HFConfig {
                 hiddenAct: try keys.optional("hidden_act") ?? "silu",
                 attentionBias: try keys.optional("attention_bias") ?? false,
                 mlpBias: try keys.optional("mlp_bias") ?? false)
-            try keys.check(rmsNormEps > 0, "rms_norm_eps", "must be positive")
-            try keys.check(ropeTheta > 0, "rope_theta", "must be positive")
+            try keys.epsilon(rmsNormEps, "rms_norm_eps")
+            // θ < 1 would make the rotation frequencies θ^(-2j/D) grow with j (and 1e-300 rounds to a Float 0,
+            // giving NaN angles); θ must also survive the conversion to Float our attention uses.
+            try keys.check(ropeTheta >= 1 && Float(ropeTheta).isFinite, "rope_theta",
+                           "must be in [1, 3.4e38] (a Float ≥ 1), found \(ropeTheta)")
         }
 
         /// θ from `rope_theta` or `rope_parameters`; any RoPE scaling scheme is refused, because

@@ -29,6 +29,8 @@ extension SafeTensors {
         /// The data section: the bytes after the header, as a slice of the file buffer (its indices
         /// start at `dataSection.startIndex`, not 0). `TensorInfo.dataOffsets` are relative to that start.
         public let dataSection: Data
+        /// The path the file was read from (nil for a buffer); errors then carry it (`FileError`).
+        public let path: String?
 
         /// Tensor names in storage order (ascending data offset, then name).
         public var names: [String] {
@@ -38,15 +40,21 @@ extension SafeTensors {
             }
         }
 
-        /// Reads and validates the file at `url`. Throws the file system's error if it cannot be
-        /// read, otherwise `SafeTensors.Error` for any malformation.
+        /// Reads and validates the file at `url`. Throws `FileError` naming the path, wrapping the
+        /// file system's error if it cannot be read, otherwise the `SafeTensors.Error` of any malformation.
         public init(contentsOf url: URL) throws {
-            // Memory-map when the system allows it: only the pages of tensors we read are loaded.
-            try self.init(bytes: try Data(contentsOf: url, options: .mappedIfSafe))
+            do {
+                // Memory-map when the system allows it: only the pages of tensors we read are loaded.
+                try self.init(bytes: try Data(contentsOf: url, options: .mappedIfSafe), path: url.path)
+            } catch {
+                throw FileError(path: url.path, underlying: error)
+            }
         }
 
-        /// Parses and validates a complete safetensors byte buffer (8-byte length, header, data).
-        public init(bytes: Data) throws {
+        /// Parses and validates a complete safetensors byte buffer (8-byte length, header, data);
+        /// `path`, if given, is carried into the errors of later calls.
+        public init(bytes: Data, path: String? = nil) throws {
+            self.path = path
             // 1. The 8-byte little-endian header length, checked against the bound and the file.
             guard bytes.count >= 8 else { throw Error.fileTooShort(byteCount: bytes.count) }
             let declared = bytes.prefix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
@@ -102,8 +110,13 @@ extension SafeTensors {
 
         /// The header entry for `name`.
         public func info(_ name: String) throws -> TensorInfo {
-            guard let info = tensors[name] else { throw Error.tensorNotFound(name) }
+            guard let info = tensors[name] else { throw located(Error.tensorNotFound(name)) }
             return info
+        }
+
+        /// `error`, wrapped with the path when the file came from disk.
+        private func located(_ error: Error) -> any Swift.Error {
+            path.map { FileError(path: $0, underlying: error) } ?? error
         }
 
         /// The raw little-endian bytes of one tensor (a copy, indexed from 0).
@@ -143,7 +156,7 @@ extension SafeTensors {
                 case .i64: return convert(Int64.self) { Float($0) }
                 case .f8E4M3: return convert(UInt8.self) { SafeTensors.float8E4M3($0) }
                 case .f8E5M2: return convert(UInt8.self) { SafeTensors.float8E5M2($0) }
-                case .bool: throw Error.unsupportedConversion(tensor: name, dtype: info.dtype)
+                case .bool: throw located(Error.unsupportedConversion(tensor: name, dtype: info.dtype))
                 }
             }
         }

@@ -206,6 +206,29 @@ extension SafeTensors {
     }
 }
 
+// MARK: - Errors located in a file
+
+extension SafeTensors {
+    /// An error reading a safetensors file from disk, with the file's path: a `SafeTensors.Error`
+    /// (the format is wrong) or the file system's error (it cannot be read). Every `File` read with
+    /// `init(contentsOf:)` throws this, from parsing and from later `floats(of:)`/`info(_:)` calls,
+    /// so whichever loader passes it up, the user sees which file is at fault.
+    public struct FileError: Swift.Error, CustomStringConvertible {
+        /// The file's path.
+        public let path: String
+        /// What is wrong (a `SafeTensors.Error`, or the file system's error).
+        public let underlying: any Swift.Error
+        /// "<path>: safetensors: …".
+        public var description: String { "\(path): \(underlying)" }
+
+        /// Wraps `underlying` with `path` (an error that already names a path is kept as is).
+        public init(path: String, underlying: any Swift.Error) {
+            self.path = path
+            self.underlying = (underlying as? FileError)?.underlying ?? underlying
+        }
+    }
+}
+
 // MARK: - Checked size arithmetic
 
 extension SafeTensors {

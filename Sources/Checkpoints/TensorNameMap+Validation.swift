@@ -63,6 +63,23 @@ extension TensorNameMap {
         public var description: String { "\(file) does not match the expected tensors:\n\(report)" }
     }
 
+    /// Thrown by `HFCheckpoint` when the config declares more layers than the file has tensors for.
+    public struct TooFewTensors: Swift.Error, CustomStringConvertible {
+        /// The checkpoint file.
+        public var file: String
+        /// The config's layer count.
+        public var layers: Int
+        /// Tensors those layers need (nil: more than `Int` can count).
+        public var needed: Int?
+        /// Tensors in the file.
+        public var present: Int
+        /// One line naming the file and both counts.
+        public var description: String {
+            "\(file): the config declares \(layers) layers, which need \(needed.map(String.init) ?? "more than 2⁶³") tensors; "
+                + "the file has \(present)"
+        }
+    }
+
     /// Validates a name → shape table (the shapes of a safetensors header, or of anything else).
     public func validate(shapes: [String: [Int]]) -> Report {
         let expected = Dictionary(uniqueKeysWithValues: (required + optional).map { ($0.name, $0.shape) })

@@ -129,6 +129,25 @@ extension TensorNameMap {
                              optional: config.tieWordEmbeddings ? [head] : [])
     }
 
+    /// How many tensors a checkpoint of `architecture` must contain at least, computed without
+    /// building any name (nil if the count overflows). A loader compares it with the file's tensor
+    /// count *before* calling `forArchitecture`, whose lists grow with the layer count: a config
+    /// claiming 2⁶² layers must be refused by arithmetic, not by running out of memory.
+    public static func requiredTensorCount(_ architecture: HFConfig.Architecture) -> Int? {
+        let (perLayer, fixed, layers): (Int, Int, Int)
+        switch architecture {
+        case .gpt2(let config):
+            // 12 per block; wte, wpe, ln_f.weight, ln_f.bias; lm_head unless tied.
+            (perLayer, fixed, layers) = (12, config.tieWordEmbeddings ? 4 : 5, config.nLayer)
+        case .llama(let config):
+            // 2 norms + 7 projections per block (+ their biases); embed_tokens, norm; lm_head unless tied.
+            let biases = (config.attentionBias ? 4 : 0) + (config.mlpBias ? 3 : 0)
+            (perLayer, fixed, layers) = (9 + biases, config.tieWordEmbeddings ? 2 : 3, config.numHiddenLayers)
+        }
+        let (product, overflow) = perLayer.multipliedReportingOverflow(by: layers)
+        return overflow ? nil : product + fixed
+    }
+
     /// The map for either architecture.
     public static func forArchitecture(_ architecture: HFConfig.Architecture) -> TensorNameMap {
         switch architecture {

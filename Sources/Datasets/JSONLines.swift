@@ -6,7 +6,8 @@
 //   {"messages": [{"role": "system", "content": "..."}, {"role": "user", "content": "..."},
 //                 {"role": "assistant", "content": "..."}]}
 // A chat is rendered with a simple template ("<role>: content\n" per turn); every assistant turn is a
-// response to learn, and everything before it is its prompt. Errors name the file and line.
+// response to learn, and everything before it is its prompt. Errors name the file and line. Files
+// from Windows editors (CRLF line ends, a UTF-8 byte-order mark) read exactly like LF files.
 // Leaves out: tool calls, images, per-example weights in the file.
 import Foundation
 
@@ -22,11 +23,15 @@ public enum JSONLines {
     /// The chat template: how one turn is rendered.
     public static func render(role: String, content: String) -> String { "\(role): \(content)\n" }
 
-    /// Parses JSONL text into examples; `file` labels errors. Blank lines are skipped.
+    /// Parses JSONL text into examples; `file` labels errors. Blank lines are skipped. Lines may end
+    /// in LF or CRLF (Windows), and a leading byte-order mark is ignored.
     public static func parse(_ text: String, file: String = "<memory>") throws -> [SFTExample] {
         var examples: [SFTExample] = []
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Split on the LF *scalar*: in Swift, "\r\n" is a single Character, so splitting the String by
+        // the Character "\n" would find no line breaks at all in a CRLF file.
+        let body = text.unicodeScalars.first == "\u{FEFF}" ? Substring(text.unicodeScalars.dropFirst()) : Substring(text)
+        for (index, rawLine) in body.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = String(String.UnicodeScalarView(rawLine)).trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty { continue }
             examples += try parseLine(line, file: file, number: index + 1)
         }

@@ -66,16 +66,23 @@ public enum MultiTaskExperiment {
         FineTuning.run(base: base, tokenizer: tokenizer, examples: data.mixedTraining, recipe: recipe).model
     }
 
+    /// `config` applied to the models it names ("base", "A", "B", … looked up in `models`), through the
+    /// same path as `tinytune merge`.
+    public static func merge(_ config: MergeConfig, models: [String: GPT]) throws -> GPT {
+        try ModelMerge.run(config) { name in
+            guard let model = models[name] else { throw ModelMerge.Error(description: "\(config.method) merge: unknown model \(name)") }
+            return model
+        }
+    }
+
     /// Runs the experiment from `start`: every fine-tune uses `recipe` (the multi-task one twice the
     /// steps on both sets), and the merges use `start` as their base model.
     public static func run(start: GPT, tokenizer: some Tokenizer, data: TaskData, recipe: SFTRecipe,
                            progress: (String) -> Void = { _ in }) throws -> [MultiTaskRow] {
         func row(_ setup: String, _ model: GPT, isMerge: Bool = false) -> MultiTaskRow {
-            let r = MultiTaskRow(setup: setup, accuracyA: TaskEvaluator.score(model, tokenizer: tokenizer, examples: data.testA, check: .teacherForced).accuracy,
-                                 accuracyB: TaskEvaluator.score(model, tokenizer: tokenizer, examples: data.testB, check: .teacherForced).accuracy,
-                                 isMerge: isMerge)
+            let accuracy = Experiment.accuracies(model, tokenizer: tokenizer, tests: [data.testA, data.testB])
             progress(setup)
-            return r
+            return MultiTaskRow(setup: setup, accuracyA: accuracy[0], accuracyB: accuracy[1], isMerge: isMerge)
         }
         // The trained models: one per task, both tasks at once, and one task after the other.
         let modelA = FineTuning.run(base: start, tokenizer: tokenizer, examples: data.trainA, recipe: recipe).model
@@ -89,11 +96,7 @@ public enum MultiTaskExperiment {
         // Merges of the two single-task models, through the same config path as `tinytune merge`.
         let models = ["base": start, "A": modelA, "B": modelB]
         for (label, json) in merges {
-            let config = try MergeConfig(json: Data(json.utf8), file: label)
-            rows.append(row(label, try ModelMerge.run(config) { name in
-                guard let model = models[name] else { throw ModelMerge.Error(description: "unknown model \(name)") }
-                return model
-            }, isMerge: true))
+            rows.append(row(label, try merge(MergeConfig(json: Data(json.utf8), file: label), models: models), isMerge: true))
         }
         return rows
     }

@@ -3,7 +3,6 @@
 // Teaches: broadcasting as strides (a stride of 0 repeats an element along that axis), and the
 // local derivative of every pointwise function, written next to the function itself.
 // Leaves out: non-contiguous outputs, in-place aliasing guarantees beyond `out == a`.
-import Kernels
 import Foundation
 
 /// A pointwise function y = f(x) and its derivative.
@@ -24,15 +23,31 @@ public enum BinaryOp: Sendable, CaseIterable {
 public enum Elementwise {
     /// y[i] = f(x[i]) for i in 0..<count.
     public static func unary(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        // One loop per op (the switch outside the loop) so each loop can be vectorised.
+        // Blocks of the array go to threads; inside, one loop per op (the switch outside the loop) so
+        // each loop can be vectorised.
+        Parallelism.forEachBlock(count: count, blockSize: blockSize, workPerItem: cost(op)) { block in
+            let (x, y, n) = (x + block.lowerBound, y + block.lowerBound, block.count)
+            switch op {
+            case .exp: for i in 0..<n { y[i] = apply(.exp, x[i]) }
+            case .tanh: for i in 0..<n { y[i] = apply(.tanh, x[i]) }
+            case .geluTanh: for i in 0..<n { y[i] = apply(.geluTanh, x[i]) }
+            case .silu: for i in 0..<n { y[i] = apply(.silu, x[i]) }
+            case .sigmoid: for i in 0..<n { y[i] = apply(.sigmoid, x[i]) }
+            case .relu: for i in 0..<n { y[i] = apply(.relu, x[i]) }
+            default: for i in 0..<n { y[i] = apply(op, x[i]) }
+            }
+        }
+    }
+
+    /// Elements per block of pointwise work handed to a thread.
+    static let blockSize = 8192
+
+    /// Rough cost of one element of `op`, in multiply-adds (decides whether threads pay).
+    static func cost(_ op: UnaryOp) -> Int {
         switch op {
-        case .exp: for i in 0..<count { y[i] = apply(.exp, x[i]) }
-        case .tanh: for i in 0..<count { y[i] = apply(.tanh, x[i]) }
-        case .geluTanh: for i in 0..<count { y[i] = apply(.geluTanh, x[i]) }
-        case .silu: for i in 0..<count { y[i] = apply(.silu, x[i]) }
-        case .sigmoid: for i in 0..<count { y[i] = apply(.sigmoid, x[i]) }
-        case .relu: for i in 0..<count { y[i] = apply(.relu, x[i]) }
-        default: for i in 0..<count { y[i] = apply(op, x[i]) }
+        case .relu: return 1
+        case .log, .geluErf: return 40
+        default: return 20
         }
     }
 
@@ -41,11 +56,15 @@ public enum Elementwise {
         _ op: UnaryOp, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
         dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int
     ) {
-        switch op {
-        case .geluTanh: for i in 0..<count { dx[i] += dy[i] * derivative(.geluTanh, x: x[i], y: y[i]) }
-        case .silu: for i in 0..<count { dx[i] += dy[i] * derivative(.silu, x: x[i], y: y[i]) }
-        case .tanh: for i in 0..<count { dx[i] += dy[i] * derivative(.tanh, x: x[i], y: y[i]) }
-        default: for i in 0..<count { dx[i] += dy[i] * derivative(op, x: x[i], y: y[i]) }
+        Parallelism.forEachBlock(count: count, blockSize: blockSize, workPerItem: 2 * cost(op)) { block in
+            let (x, y, dy, dx, n) = (x + block.lowerBound, y + block.lowerBound, dy + block.lowerBound,
+                                     dx + block.lowerBound, block.count)
+            switch op {
+            case .geluTanh: for i in 0..<n { dx[i] += dy[i] * derivative(.geluTanh, x: x[i], y: y[i]) }
+            case .silu: for i in 0..<n { dx[i] += dy[i] * derivative(.silu, x: x[i], y: y[i]) }
+            case .tanh: for i in 0..<n { dx[i] += dy[i] * derivative(.tanh, x: x[i], y: y[i]) }
+            default: for i in 0..<n { dx[i] += dy[i] * derivative(op, x: x[i], y: y[i]) }
+            }
         }
     }
 
@@ -64,11 +83,14 @@ public enum Elementwise {
         // Fast path: both operands contiguous with the output's shape.
         let contiguous = contiguousStrides(shape)
         if aStrides == contiguous && bStrides == contiguous {
-            switch op {
-            case .add: for i in 0..<count { out[i] = a[i] + b[i] }
-            case .sub: for i in 0..<count { out[i] = a[i] - b[i] }
-            case .mul: for i in 0..<count { out[i] = a[i] * b[i] }
-            case .div: for i in 0..<count { out[i] = a[i] / b[i] }
+            Parallelism.forEachBlock(count: count, blockSize: blockSize, workPerItem: 1) { block in
+                let (a, b, out, n) = (a + block.lowerBound, b + block.lowerBound, out + block.lowerBound, block.count)
+                switch op {
+                case .add: for i in 0..<n { out[i] = a[i] + b[i] }
+                case .sub: for i in 0..<n { out[i] = a[i] - b[i] }
+                case .mul: for i in 0..<n { out[i] = a[i] * b[i] }
+                case .div: for i in 0..<n { out[i] = a[i] / b[i] }
+                }
             }
             return
         }

@@ -1,4 +1,4 @@
-// GEMM+Packed.swift — a fast single-precision GEMM: packed panels, a 6×16 register tile, threads.
+// GEMM+Packed.swift — a fast single-precision GEMM: packed panels, a register tile sized for the CPU, threads.
 //
 // Teaches: why a textbook triple loop runs at ~1 GFLOP/s and a BLAS at ~100 per core. The work is
 // the same 2·M·N·K flops; what changes is memory traffic.
@@ -6,21 +6,28 @@
 //     A in L2 and a KC×NC panel of B in L3 while they are reused.
 //  2. Packing: the blocks are copied once into contiguous, tile-ordered buffers (this is also where
 //     transposes are absorbed: op(A) and op(B) are read through their strides while packing).
-//  3. The micro-kernel: a 6×16 tile of C lives in 12 AVX registers (2 × SIMD8 per row); each step
-//     of k loads 16 values of B and broadcasts 6 values of A: 12 fused multiply-adds per 8 loads.
+//  3. The micro-kernel: a 6 × (2 vectors) tile of C lives in 12 vector registers; each step of k loads
+//     two vectors of B and broadcasts 6 values of A: 12 fused multiply-adds per 8 loads. The vector
+//     type is the one generic parameter: `SIMD8<Float>` gives the AVX2 6×16 tile (ymm registers; on
+//     arm64 each SIMD8 is a pair of NEON registers), `SIMD16<Float>` the AVX-512 6×32 tile (zmm).
+//     `GEMMTile` (GEMM.swift) picks one from the SIMD width the build targets.
 //  4. Threads: independent C blocks go to different cores; each C element is always summed in the
 //     same k order, so results are bitwise identical for any thread count.
-// Leaves out: AVX-512 tiles, prefetch hints, assembly.
+// Leaves out: prefetch hints, assembly, taller AVX-512 tiles (12×32 would use all 32 zmm registers).
 import Foundation
 
-/// Tuning constants and the blocked driver.
-enum PackedGEMM {
-    /// Rows and columns of the register tile.
-    static let mr = 6, nr = 16
-    /// Block sizes: KC (depth), MC (rows of A per L2 block, a multiple of MR), NC (columns per L3 panel).
-    static let kc = 256, mc = 72, nc = 1536
+/// The blocked driver and its micro-kernel, for register vectors `V` (SIMD8 or SIMD16 of Float).
+enum PackedGEMM<V: SIMD> where V.Scalar == Float {
+    /// Rows and columns of the register tile: 6 rows × 2 vectors.
+    static var mr: Int { 6 }
+    static var nr: Int { 2 * V.scalarCount }
+    /// Block sizes: KC (depth; the KC×NR sliver of B is 16 KB, half of L1), MC (rows of A per L2
+    /// block, a multiple of MR), NC (columns per L3 panel, a multiple of NR).
+    static var kc: Int { 2048 / V.scalarCount }
+    static var mc: Int { 72 }
+    static var nc: Int { 1536 }
 
-    /// Pointers made sendable for the worker closure (the caller guarantees disjoint writes).
+    /// Pointers made sendable for the worker closures (the caller guarantees disjoint writes).
     struct Shared: @unchecked Sendable {
         let a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>
         let packedB: UnsafeMutablePointer<Float>
@@ -32,20 +39,31 @@ enum PackedGEMM {
         // op(A)[i, p] = a[i·rsA + p·csA]; op(B)[p, j] = b[p·rsB + j·csB].
         let (rsA, csA) = transA == .none ? (lda, 1) : (1, lda)
         let (rsB, csB) = transB == .none ? (ldb, 1) : (1, ldb)
-        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * ((nc + nr - 1) / nr) * nr)
+        // Sized for this product, not the largest block: a small GEMM then needs a small buffer (a
+        // 1.5 MB allocation per call is an mmap and page faults every time).
+        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: min(kc, k) * ((min(nc, n) + nr - 1) / nr) * nr)
         defer { packedB.deallocate() }
         let shared = Shared(a: a, b: b, c: c, packedB: packedB)
 
         for jc in stride(from: 0, to: n, by: nc) {
             let ncBlock = min(nc, n - jc)
+            let panels = (ncBlock + nr - 1) / nr
             for pc in stride(from: 0, to: k, by: kc) {
                 let kcBlock = min(kc, k - pc)
                 // β applies once, on the first depth block; later blocks accumulate.
                 let betaHere: Float = pc == 0 ? beta : 1
-                packB(b + pc * rsB + jc * csB, rowStride: rsB, colStride: csB, k: kcBlock, n: ncBlock, into: packedB)
+                // Pack this B panel, its NR-wide slivers split over the threads.
+                let packers = threads > 1 && panels >= 2 * threads ? threads : 1
+                let bOffset = pc * rsB + jc * csB
+                let pack: @Sendable (Int) -> Void = { part in
+                    let first = panels * part / packers, end = panels * (part + 1) / packers
+                    packB(shared.b + bOffset + first * nr * csB, rowStride: rsB, colStride: csB, k: kcBlock,
+                          n: min(end * nr, ncBlock) - first * nr, into: shared.packedB + first * nr * kcBlock)
+                }
+                Parallelism.noteSplit(packers)
+                if packers > 1 { DispatchQueue.concurrentPerform(iterations: packers, execute: pack) } else { pack(0) }
                 // Work items: row blocks of A × column chunks of the B panel.
                 let rowBlocks = (m + mc - 1) / mc
-                let panels = (ncBlock + nr - 1) / nr
                 let columnChunks = rowBlocks >= 2 * threads ? 1 : min(threads * 2, panels)
                 let items = rowBlocks * columnChunks
                 let work: @Sendable (Int) -> Void = { item in
@@ -62,7 +80,8 @@ enum PackedGEMM {
                                 c: shared.c + ic * ldc + jc + firstPanel * nr, ldc: ldc)
                 }
                 if threads > 1 && items > 1 {
-                    DispatchQueue.concurrentPerform(iterations: items) { work($0) }
+                    Parallelism.noteSplit(threads)
+                    DispatchQueue.concurrentPerform(iterations: items, execute: work)
                 } else {
                     for item in 0..<items { work(item) }
                 }
@@ -70,8 +89,8 @@ enum PackedGEMM {
         }
     }
 
-    /// Packs op(B)[0..<k, 0..<n] into NR-wide panels: panel q holds, for each p, the 16 values
-    /// op(B)[p, q·16 ..< q·16+16] (zero-padded past n).   packed: [ceil(n/16), k, 16]
+    /// Packs op(B)[0..<k, 0..<n] into NR-wide panels: panel q holds, for each p, the NR values
+    /// op(B)[p, q·NR ..< q·NR+NR] (zero-padded past n).   packed: [ceil(n/NR), k, NR]
     static func packB(_ b: UnsafePointer<Float>, rowStride: Int, colStride: Int, k: Int, n: Int,
                       into packed: UnsafeMutablePointer<Float>) {
         var out = packed
@@ -109,7 +128,8 @@ enum PackedGEMM {
     /// C[0..<m, 0..<n] = α·Ã·B̃ + β·C over packed blocks, tile by tile.
     static func macroKernel(packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>, m: Int, n: Int, k: Int,
                             alpha: Float, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        var edge = [Float](repeating: 0, count: mr * nr)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
+        defer { scratch.deallocate() }
         for j0 in stride(from: 0, to: n, by: nr) {
             let bPanel = packedB + (j0 / nr) &* k &* nr
             for i0 in stride(from: 0, to: m, by: mr) {
@@ -119,13 +139,11 @@ enum PackedGEMM {
                     microKernel(aPanel, bPanel, k: k, alpha: alpha, beta: beta, c: c + i0 &* ldc + j0, ldc: ldc)
                 } else {
                     // Edge tile: compute a full tile into scratch (β = 0), then merge the valid part.
-                    edge.withUnsafeMutableBufferPointer { scratch in
-                        microKernel(aPanel, bPanel, k: k, alpha: alpha, beta: 0, c: scratch.baseAddress!, ldc: nr)
-                        for i in 0..<height {
-                            let row = c + (i0 + i) &* ldc + j0
-                            for j in 0..<width {
-                                row[j] = beta == 0 ? scratch[i * nr + j] : scratch[i * nr + j] + beta * row[j]
-                            }
+                    microKernel(aPanel, bPanel, k: k, alpha: alpha, beta: 0, c: scratch, ldc: nr)
+                    for i in 0..<height {
+                        let row = c + (i0 + i) &* ldc + j0
+                        for j in 0..<width {
+                            row[j] = beta == 0 ? scratch[i &* nr &+ j] : scratch[i &* nr &+ j] + beta * row[j]
                         }
                     }
                 }
@@ -133,16 +151,18 @@ enum PackedGEMM {
         }
     }
 
-    /// The 6×16 register tile: C = α·Σ_p a[p]·b[p] + β·C with 12 SIMD8 accumulators.
-    @inline(__always)
+    /// The 6 × 2V register tile: C = α·Σ_p a[p]·b[p] + β·C with 12 vector accumulators.
+    /// Never inlined: one copy, whose 12 accumulators the register allocator keeps in registers (inlined
+    /// into both the full-tile and the edge-tile path it spilled them, halving the speed).
+    @inline(never)
     static func microKernel(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, k: Int, alpha: Float, beta: Float,
                             c: UnsafeMutablePointer<Float>, ldc: Int) {
-        typealias V = SIMD8<Float>
+        let width = MemoryLayout<V>.size    // bytes of one vector: 32 (SIMD8) or 64 (SIMD16)
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
         var pa = a, pb = UnsafeRawPointer(b)
         for _ in 0..<k {
-            let b0 = pb.loadUnaligned(as: V.self), b1 = pb.loadUnaligned(fromByteOffset: 32, as: V.self)
+            let b0 = pb.loadUnaligned(as: V.self), b1 = pb.loadUnaligned(fromByteOffset: width, as: V.self)
             var x = V(repeating: pa[0]); c00.addProduct(x, b0); c01.addProduct(x, b1)
             x = V(repeating: pa[1]); c10.addProduct(x, b0); c11.addProduct(x, b1)
             x = V(repeating: pa[2]); c20.addProduct(x, b0); c21.addProduct(x, b1)
@@ -150,21 +170,38 @@ enum PackedGEMM {
             x = V(repeating: pa[4]); c40.addProduct(x, b0); c41.addProduct(x, b1)
             x = V(repeating: pa[5]); c50.addProduct(x, b0); c51.addProduct(x, b1)
             pa += 6
-            pb += 64
+            pb += 2 &* width
         }
         @inline(__always) func store(_ row: Int, _ lo: V, _ hi: V) {
             let raw = UnsafeMutableRawPointer(c + row &* ldc)
             if beta == 0 {
                 raw.storeBytes(of: lo * alpha, as: V.self)
-                raw.storeBytes(of: hi * alpha, toByteOffset: 32, as: V.self)
+                raw.storeBytes(of: hi * alpha, toByteOffset: width, as: V.self)
             } else {
                 let oldLo = UnsafeRawPointer(raw).loadUnaligned(as: V.self)
-                let oldHi = UnsafeRawPointer(raw).loadUnaligned(fromByteOffset: 32, as: V.self)
+                let oldHi = UnsafeRawPointer(raw).loadUnaligned(fromByteOffset: width, as: V.self)
                 raw.storeBytes(of: lo * alpha + oldLo * beta, as: V.self)
-                raw.storeBytes(of: hi * alpha + oldHi * beta, toByteOffset: 32, as: V.self)
+                raw.storeBytes(of: hi * alpha + oldHi * beta, toByteOffset: width, as: V.self)
             }
         }
         store(0, c00, c01); store(1, c10, c11); store(2, c20, c21)
         store(3, c30, c31); store(4, c40, c41); store(5, c50, c51)
+    }
+}
+
+extension GEMM {
+    /// The packed GEMM with the tile `GEMMTile` chooses for the build target. (It sits in this file so
+    /// that the generic driver is specialised for both vector types even in builds that compile file
+    /// by file: a generic called from another file would run unspecialised, ~1000x slower.)
+    static func packedMultiply(transA: Transpose, transB: Transpose, m: Int, n: Int, k: Int, alpha: Float,
+                               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                               beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
+        if GEMMTile.usesSIMD16 {
+            PackedGEMM<SIMD16<Float>>.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                                               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads)
+        } else {
+            PackedGEMM<SIMD8<Float>>.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                                              a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads)
+        }
     }
 }

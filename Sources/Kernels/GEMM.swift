@@ -9,6 +9,19 @@
 // triple loop in Reference.swift is the specification the tests compare against.
 
 import Foundation
+internal import SIMDWidth
+
+/// The register tile of the packed GEMM, chosen once from the SIMD width the build targets
+/// (`TINYTUNE_SIMD_FLOATS`, set by the compiler flags: see Sources/SIMDWidth/include/SIMDWidth.h).
+public enum GEMMTile {
+    /// Floats per vector register the compiler may use: 16 with AVX-512, 8 with AVX2, 4 with NEON.
+    public static var simdFloats: Int { Int(TINYTUNE_SIMD_FLOATS) }
+    /// Whether the micro-kernel works on `SIMD16<Float>` (a 6×32 tile in zmm registers) rather than
+    /// `SIMD8<Float>` (6×16: ymm registers, or pairs of NEON registers on arm64).
+    public static var usesSIMD16: Bool { simdFloats >= 16 }
+    /// The tile as "rows×columns", for benchmark output.
+    public static var description: String { usesSIMD16 ? "6×32 (SIMD16)" : "6×16 (SIMD8)" }
+}
 
 /// Whether a GEMM operand is read as stored or as its transpose.
 public enum Transpose: Sendable {
@@ -59,8 +72,14 @@ public enum GEMM {
         // Use threads only when each gets real work (~4 MFLOP or more): waking a thread costs microseconds.
         let budget = threads ?? Parallelism.threads
         let useful = max(1, min(budget, m * n * k / 2_000_000))
-        PackedGEMM.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                            a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: useful)
+        // A few rows times a weight matrix (generation's decode step): stream W once, no packing.
+        if m <= SkinnyGEMM.maxRows && transA == .none && transB == .transposed {
+            SkinnyGEMM.multiply(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                                c: c, ldc: ldc, threads: useful)
+            return
+        }
+        packedMultiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: useful)
     }
 
     /// A batch of independent GEMMs: for each i in 0..<batch,
@@ -79,6 +98,7 @@ public enum GEMM {
         let budget = threads ?? Parallelism.threads
         if batch > 1 && budget > 1 && m * n * k < 2_000_000 * budget {
             let shared = BatchPointers(a: a, b: b, c: c)
+            Parallelism.noteSplit(budget)
             DispatchQueue.concurrentPerform(iterations: budget) { worker in
                 for i in stride(from: worker, to: batch, by: budget) {
                     multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,

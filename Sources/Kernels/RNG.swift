@@ -28,6 +28,20 @@ public struct RNG: RandomNumberGenerator, Codable, Sendable, Equatable {
         state = words
     }
 
+    /// Decodes a saved state, refusing one `next()` could not use: not exactly four words (it would
+    /// index out of range), or all zero (xoshiro's one fixed point: it yields zeros forever).
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let words = try container.decode([UInt64].self, forKey: .state)
+        guard words.count == 4, words.contains(where: { $0 != 0 }) else {
+            throw DecodingError.dataCorruptedError(forKey: .state, in: container,
+                                                   debugDescription: "RNG state must be four 64-bit words, not all zero (found \(words.count))")
+        }
+        state = words
+    }
+
+    private enum CodingKeys: String, CodingKey { case state }
+
     /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         let result = rotl(state[1] &* 5, 7) &* 9

@@ -5,9 +5,19 @@
 // Parameter names follow Hugging Face (GPT-2: `h.0.attn.c_attn.weight`; Llama:
 // `layers.0.self_attn.q_proj.weight`, HF adds a `model.` prefix) so checkpoints and LoRA target
 // patterns carry over.
-// Leaves out: KV cache, attention masks for padding inside a row (we pad at the end and mask the loss).
+// Generation with a KV cache (prefill once, then one position per token) is in GPT+KVCache.swift.
+// Leaves out: attention masks for padding inside a row (we pad at the end and mask the loss).
 import Kernels
 import Autodiff
+
+/// Learned "virtual token" embeddings placed before every sequence (prompt tuning; defined by PEFT
+/// methods above NN). They take the first P positions, so P + T must fit the context.
+public protocol PromptPrefix: AnyObject {
+    /// The embeddings [P, C].
+    var embeddings: Tensor { get }
+    /// The method's parameters with local names (they appear at the model's top level).
+    var prefixParameters: [(name: String, tensor: Tensor)] { get }
+}
 
 /// One transformer block: attention then MLP, each as a pre-norm residual branch.
 public final class Block: Module {
@@ -50,9 +60,14 @@ public final class Block: Module {
 
     /// x [B, T, C] → [B, T, C]. `dropoutSeed` (training only) seeds the residual-branch dropout masks.
     public func callAsFunction(_ x: Tensor, dropoutSeed: UInt64?) -> Tensor {
+        forward(x, dropoutSeed: dropoutSeed, attend: { attention($0) })
+    }
+
+    /// The block around any attention: the full one above, or the cached one of generation.
+    func forward(_ x: Tensor, dropoutSeed: UInt64?, attend: (Tensor) -> Tensor) -> Tensor {
         var rng = RNG(seed: dropoutSeed ?? 0)
         let p = dropoutSeed == nil ? 0 : config.dropout
-        let afterAttention = x + attention(Block.normalize(attentionNorm, x)).dropout(p, rng: &rng)
+        let afterAttention = x + attend(Block.normalize(attentionNorm, x)).dropout(p, rng: &rng)
         return afterAttention + mlp(Block.normalize(mlpNorm, afterAttention)).dropout(p, rng: &rng)
     }
 }
@@ -73,9 +88,11 @@ public final class GPT: Module {
     public let head: Linear?
     /// Recompute each block in backward instead of storing its activations (see Checkpointing.swift).
     public var checkpointActivations = false
-    /// Prompt tuning: learned "virtual token" embeddings [P, C] placed before every sequence (nil: none).
-    /// Positions count them, so P + T must fit the context. Their parameter belongs to the PEFT method.
-    public var virtualTokens: Tensor?
+    /// Prompt tuning: learned "virtual token" embeddings placed before every sequence (nil: none).
+    /// Positions count them, so P + T must fit the context. Their parameters belong to the PEFT method.
+    public var promptPrefix: PromptPrefix?
+    /// P, the number of virtual token positions in front of every sequence (0 without prompt tuning).
+    public var virtualTokenCount: Int { promptPrefix?.embeddings.shape[0] ?? 0 }
 
     /// A randomly initialised model (validates the config first).
     public init(config: GPTConfig, rng: inout RNG) {
@@ -92,7 +109,7 @@ public final class GPT: Module {
             : Linear(config.embeddingSize, config.vocabularySize, bias: false, rng: &rng)
     }
 
-    public var localParameters: [(name: String, tensor: Tensor)] { virtualTokens.map { [("virtual_tokens", $0)] } ?? [] }
+    public var localParameters: [(name: String, tensor: Tensor)] { promptPrefix?.prefixParameters ?? [] }
     public var children: [(name: String, module: any Module)] {
         let stack = blocks.enumerated().map { (String($0.offset), $0.element as any Module) }
         switch config.flavour {
@@ -110,20 +127,12 @@ public final class GPT: Module {
     /// Pass `rng` during training to enable dropout (it advances by one draw per block).
     public func callAsFunction(_ ids: [Int32], batch: Int, steps: Int, rng: inout RNG?) -> Tensor {
         require(ids.count == batch * steps, "GPT: \(ids.count) ids for batch \(batch) × steps \(steps)")
-        let virtualCount = virtualTokens?.shape[0] ?? 0
+        let virtualCount = virtualTokenCount
         let total = virtualCount + steps
         require(total <= config.contextLength,
                      "GPT: \(steps) steps\(virtualCount > 0 ? " + \(virtualCount) virtual tokens" : "") exceed the context length \(config.contextLength)")
         // 1. Embed tokens (after any virtual tokens), and positions for GPT-2: [B, P + T, C].
-        var x = tokenEmbedding(ids, shape: [batch, steps])
-        if let virtualTokens {
-            let c = config.embeddingSize
-            let perRow = Array(repeating: virtualTokens.reshaped([1, virtualCount, c]), count: batch)
-            x = Tensor.concat([Tensor.concat(perRow, axis: 0), x], axis: 1)
-        }
-        if let positionEmbedding {
-            x = x + positionEmbedding((0..<total).map(Int32.init), shape: [total])
-        }
+        var x = embed(ids, batch: batch, steps: steps, firstPosition: 0, withVirtualTokens: true)
         // 2. The residual stream through every block (optionally checkpointed).
         for block in blocks {
             let seed = rng?.next()
@@ -135,6 +144,28 @@ public final class GPT: Module {
         }
         // 3. Final norm (dropping the virtual positions), then project every position onto the vocabulary.
         if virtualCount > 0 { x = x.slice(axis: 1, virtualCount..<total) }
+        return logits(x)
+    }
+
+    /// Token embeddings for ids [B, T] — after the virtual tokens when `withVirtualTokens` — plus, for
+    /// GPT-2, the position embeddings of positions `firstPosition`… → [B, P + T, C] (P = 0 without).
+    func embed(_ ids: [Int32], batch: Int, steps: Int, firstPosition: Int, withVirtualTokens: Bool) -> Tensor {
+        var x = tokenEmbedding(ids, shape: [batch, steps])
+        if withVirtualTokens, let promptPrefix {
+            let (virtualCount, c) = (virtualTokenCount, config.embeddingSize)
+            let perRow = Array(repeating: promptPrefix.embeddings.reshaped([1, virtualCount, c]), count: batch)
+            x = Tensor.concat([Tensor.concat(perRow, axis: 0), x], axis: 1)
+        }
+        if let positionEmbedding {
+            let positions = x.shape[1]
+            x = x + positionEmbedding((firstPosition..<firstPosition + positions).map(Int32.init), shape: [positions])
+        }
+        return x
+    }
+
+    /// The final norm and the projection onto the vocabulary: x [B, T, C] → logits [B·T, V].
+    func logits(_ x: Tensor) -> Tensor {
+        let (batch, steps) = (x.shape[0], x.shape[1])
         let rows = Block.normalize(finalNorm, x).reshaped([batch * steps, config.embeddingSize])
         if let head { return head(rows) }
         return Tensor.matmul(rows, tokenEmbedding.weight, transposeB: true)

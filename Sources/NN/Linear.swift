@@ -94,11 +94,23 @@ public final class Embedding: Module {
         weight = makeParameter(Tensor.randomNormal([count, width], std: std, rng: &rng))
     }
 
+    /// When set, rows are decoded from this packed [count, width] table instead of read from `weight`
+    /// (which is then an empty placeholder). The table is frozen: no gradient reaches it.
+    public var packedTable: DequantizingWeight?
+
     public var localParameters: [(name: String, tensor: Tensor)] { [("weight", weight)] }
     public var children: [(name: String, module: any Module)] { [] }
 
     /// Rows for `ids` laid out as `shape` → [shape..., width].
     public func callAsFunction(_ ids: [Int32], shape: [Int]) -> Tensor {
-        Tensor.embedding(weight, ids: ids, idsShape: shape)
+        guard let packedTable else { return Tensor.embedding(weight, ids: ids, idsShape: shape) }
+        // A packed table decodes just the rows asked for.
+        let width = packedTable.columns
+        let out = Tensor(zeros: shape + [width])
+        for (r, id) in ids.enumerated() {
+            require(id >= 0 && Int(id) < packedTable.rows, "embedding: id \(id) out of range 0..<\(packedTable.rows)")
+            packedTable.dequantizeRows(Int(id), count: 1, into: out.data + r * width)
+        }
+        return out
     }
 }

@@ -8,6 +8,7 @@
 // Leaves out: AMSGrad, fused multi-tensor kernels; 8-bit states live in the Quantization module.
 import Foundation
 import Autodiff
+import Kernels
 
 /// AdamW over the trainable parameters it is given.
 public final class AdamW: Optimizer {
@@ -44,13 +45,9 @@ public final class AdamW: Optimizer {
             let (theta, g) = (p.data, grad.data)
             let (m, v) = (firstMoment[index].data, secondMoment[index].data)
             let decay = decays[index] ? 1 - learningRate * weightDecay : 1
-            let (b1, b2, eps) = (beta1, beta2, epsilon)
-            for i in 0..<p.count {
-                m[i] = b1 * m[i] + (1 - b1) * g[i]
-                v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-                // θ·(1 − ηλ) − η·m̂/(√v̂ + ε), with √v̂ = √v/√(1−β₂ᵗ).
-                theta[i] = theta[i] * decay - stepSize * m[i] / (v[i].squareRoot() / rootCorrection2 + eps)
-            }
+            // θ·(1 − ηλ) − η·m̂/(√v̂ + ε), with √v̂ = √v/√(1−β₂ᵗ): one vectorised, threaded pass (Kernels).
+            AdamWUpdate.step(theta: theta, gradient: g, m: m, v: v, count: p.count, beta1: beta1, beta2: beta2,
+                             epsilon: epsilon, stepSize: stepSize, rootCorrection2: rootCorrection2, decay: decay)
         }
     }
 
@@ -60,7 +57,9 @@ public final class AdamW: Optimizer {
     }
 
     public func loadState(_ tensors: [String: [Float]], stepCount: Int) throws {
-        try restore([("exp_avg", firstMoment), ("exp_avg_sq", secondMoment)], parameters: parameters, from: tensors)
+        try OptimizerStateError.checkStepCount(stepCount)
+        try restore([("exp_avg", firstMoment), ("exp_avg_sq", secondMoment)], parameters: parameters, from: tensors,
+                    nonNegative: ["exp_avg_sq"])
         self.stepCount = stepCount
     }
 }

@@ -19,7 +19,8 @@ public protocol Optimizer: AnyObject {
     func step(learningRate: Float)
     /// The state tensors by "<parameter name>.<slot>" (e.g. "h.0.attn.c_attn.weight.exp_avg").
     func stateTensors() -> [(name: String, tensor: Tensor)]
-    /// Restores state saved by `stateTensors()` and the step count; throws naming a missing or mis-shaped entry.
+    /// Restores state saved by `stateTensors()` and the step count; throws naming a missing, mis-shaped
+    /// or out-of-range entry, and then leaves the optimizer exactly as it was.
     func loadState(_ tensors: [String: [Float]], stepCount: Int) throws
 }
 
@@ -45,9 +46,13 @@ func makeState(like parameters: [(name: String, tensor: Tensor)]) -> [Tensor] {
     parameters.map { Tensor(zeros: $0.tensor.shape, role: .optimizerState) }
 }
 
-/// Copies saved values into state tensors, checking names and sizes.
+/// Copies saved values into state tensors, checking names, sizes and values first: a throwing call
+/// leaves every state tensor as it was. Values must be finite; slots named in `nonNegative` (a second
+/// moment is a running mean of squares) must also be ≥ 0 — a negative one makes √v NaN on the next step.
 func restore(_ slots: [(suffix: String, tensors: [Tensor])], parameters: [(name: String, tensor: Tensor)],
-             from saved: [String: [Float]]) throws {
+             from saved: [String: [Float]], nonNegative: Set<String> = []) throws {
+    // 1. Check everything.
+    var copies: [(values: [Float], state: Tensor)] = []
     for (suffix, tensors) in slots {
         for (parameter, state) in zip(parameters, tensors) {
             let key = parameter.name + "." + suffix
@@ -55,7 +60,25 @@ func restore(_ slots: [(suffix: String, tensors: [Tensor])], parameters: [(name:
             guard values.count == state.count else {
                 throw OptimizerStateError(description: "optimizer state: \(key) has \(values.count) values, expected \(state.count)")
             }
-            values.withUnsafeBufferPointer { state.data.update(from: $0.baseAddress!, count: values.count) }
+            if let bad = values.firstIndex(where: { !$0.isFinite || (nonNegative.contains(suffix) && $0 < 0) }) {
+                throw OptimizerStateError(description: "optimizer state: \(key) holds \(values[bad]) at element \(bad)"
+                                          + (nonNegative.contains(suffix) ? " (must be finite and ≥ 0)" : " (must be finite)"))
+            }
+            copies.append((values, state))
+        }
+    }
+    // 2. Apply (nothing below can fail).
+    for (values, state) in copies {
+        values.withUnsafeBufferPointer { state.data.update(from: $0.baseAddress!, count: values.count) }
+    }
+}
+
+extension OptimizerStateError {
+    /// Throws unless `stepCount` is a possible step counter (0 ≤ n < 2⁴⁰: bias corrections use β^n,
+    /// and a counter near `Int.max` would overflow on the next step).
+    public static func checkStepCount(_ stepCount: Int) throws {
+        guard (0..<(1 << 40)).contains(stepCount) else {
+            throw OptimizerStateError(description: "optimizer state: step count \(stepCount) is not in 0..<2⁴⁰")
         }
     }
 }

@@ -47,6 +47,7 @@ public final class SGD: Optimizer {
     }
 
     public func loadState(_ tensors: [String: [Float]], stepCount: Int) throws {
+        try OptimizerStateError.checkStepCount(stepCount)
         try restore(momentum == 0 ? [] : [("momentum", velocity)], parameters: parameters, from: tensors)
         self.stepCount = stepCount
     }

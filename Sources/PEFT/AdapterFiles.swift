@@ -26,7 +26,8 @@ public enum AdapterFiles {
         flavour == .gpt2 ? "transformer." + path : "model." + path
     }
 
-    /// Writes adapter `name` of `model` to `directory` (adapter_config.json + adapter_model.safetensors).
+    /// Writes adapter `name` of `model` to `directory` (adapter_config.json + adapter_model.safetensors),
+    /// replacing the directory as a whole.
     public static func save(_ name: String, of model: GPT, to directory: URL, baseModel: String = "") throws {
         let layers = LoRA.loraLayers(of: model).compactMap { path, _, lora in lora.weights(name).map { (path, $0) } }
         guard let config = layers.first?.1.config else { throw AdapterFileError(description: "no adapter named \"\(name)\" on the model") }
@@ -45,10 +46,12 @@ public enum AdapterFiles {
             "init_lora_weights": config.initialization == .gaussian ? "gaussian" : (config.initialization == .pissa ? "pissa" : "true"),
             "base_model_name_or_path": baseModel, "inference_mode": true, "modules_to_save": NSNull(),
         ]
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try SafeTensors.write(tensors, metadata: ["format": "pt"], to: directory.appendingPathComponent("adapter_model.safetensors"))
-        try AtomicFile.write(try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]),
-                             to: directory.appendingPathComponent("adapter_config.json"))
+        // The two files belong together: replace the directory as a whole (see AtomicDirectory).
+        let configJSON = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+        try AtomicDirectory.write(to: directory) { staging in
+            try SafeTensors.write(tensors, metadata: ["format": "pt"], to: staging.appendingPathComponent("adapter_model.safetensors"))
+            try AtomicFile.write(configJSON, to: staging.appendingPathComponent("adapter_config.json"))
+        }
     }
 
     /// Reads the adapter in `directory` onto `model` as adapter `name` (and makes it active).

@@ -8,6 +8,9 @@
 //   outputs, with `up` initialised to 0 (Houlsby et al., 2019).
 // - Prompt tuning: P learned "virtual token" embeddings before every input (Lester et al., 2021).
 // - Prefix tuning: P learned keys and values in every attention layer (Li & Liang, 2021).
+// Each reaches the model through one of NN's hooks: a `LinearAdapter` on a Linear layer (IA3,
+// adapters, LoRA), a `PromptPrefix` on the GPT (prompt tuning), an `AttentionPrefix` on each
+// attention layer (prefix tuning) — the model never knows which method is installed.
 // BitFit, IA3 and adapters start as the identity; prompt and prefix tuning change the model from
 // step 0 (the extra positions take part in attention).
 // Leaves out: reparameterised prefixes (an MLP generating them), P-tuning v2 details, (IA)³'s own
@@ -75,13 +78,13 @@ public enum PEFTZoo {
             model.setTrainable(false)
             // Initialise from the embeddings of random vocabulary tokens (Lester et al.'s best simple init).
             let rows = (0..<tokens).map { _ in rng.below(model.config.vocabularySize) }
-            model.virtualTokens = makeParameter(Tensor.withNoGrad { model.tokenEmbedding.weight.indexSelect(rows) })
+            model.promptPrefix = VirtualTokens(makeParameter(Tensor.withNoGrad { model.tokenEmbedding.weight.indexSelect(rows) }))
         case .prefixTuning(let tokens):
             model.setTrainable(false)
             let (h, d) = (model.config.heads, model.config.headSize)
             for block in model.blocks {
-                block.attention.prefix = (makeParameter(Tensor.randomNormal([h, tokens, d], std: 0.5, rng: &rng)),
-                                          makeParameter(Tensor.randomNormal([h, tokens, d], std: 0.5, rng: &rng)))
+                block.attention.prefix = LearnedPrefix(keys: makeParameter(Tensor.randomNormal([h, tokens, d], std: 0.5, rng: &rng)),
+                                                       values: makeParameter(Tensor.randomNormal([h, tokens, d], std: 0.5, rng: &rng)))
             }
         }
         return model.parameterCount(trainableOnly: true)
@@ -143,4 +146,18 @@ final class BottleneckAdapter: LinearAdapter {
         let hidden = (Tensor.matmul(h, down, transposeB: true) + downBias).gelu()
         return h + (Tensor.matmul(hidden, up, transposeB: true) + upBias)
     }
+}
+
+/// Prompt tuning: P trainable embeddings [P, C] the model places before every sequence.
+final class VirtualTokens: PromptPrefix {
+    let embeddings: Tensor
+    init(_ embeddings: Tensor) { self.embeddings = embeddings }
+    var prefixParameters: [(name: String, tensor: Tensor)] { [("virtual_tokens", embeddings)] }
+}
+
+/// Prefix tuning: trainable keys and values [H, P, D] one attention layer attends to before the sequence.
+final class LearnedPrefix: AttentionPrefix {
+    let keys: Tensor, values: Tensor
+    init(keys: Tensor, values: Tensor) { (self.keys, self.values) = (keys, values) }
+    var prefixParameters: [(name: String, tensor: Tensor)] { [("prefix_keys", keys), ("prefix_values", values)] }
 }

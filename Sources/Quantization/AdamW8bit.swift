@@ -9,6 +9,8 @@
 // magnitudes 1e-6…1, which is what Adam's moments span. m is signed (signed map), v ≥ 0 (unsigned map).
 // Like bitsandbytes, tensors with fewer than `minimumQuantizedSize` values keep fp32 states (biases,
 // norm scales): quantizing them saves nothing and costs accuracy.
+// Checkpoints store the codes and block scales as they are (not decoded values): decode → re-encode is
+// not the identity, and a resumed run must continue bit for bit.
 // Leaves out: paged states, stochastic rounding, the fused GPU kernel.
 import Foundation
 import Kernels
@@ -74,14 +76,47 @@ final class QuantizedState {
         return result
     }
 
-    /// Replaces the state with `values` (quantized per block).
-    func load(_ values: [Float]) {
-        var copy = values
-        copy.withUnsafeMutableBufferPointer { v in
-            for start in stride(from: 0, to: count, by: blockSize) {
-                let range = start ..< min(count, start + blockSize)
-                if let plain { plain.pointer.update(from: v.baseAddress! + start, count: range.count) } else { write(range, from: v.baseAddress! + start) }
+    /// The stored parts, exactly, as Float arrays by slot suffix: fp32 state as "" (the values);
+    /// quantized state as ".codes" (each byte 0…255, exact in Float) and ".absmax" (one per block).
+    /// Saving the parts, not decoded values, is what makes a resume bitwise: decoding and re-encoding
+    /// is not the identity (the signed map has +1 but not −1, so a block whose absmax is negative
+    /// decodes to 0.993·absmax and would get a new, smaller scale).
+    func parts() -> [(suffix: String, values: [Float])] {
+        if let plain { return [("", Array(UnsafeBufferPointer(start: plain.pointer, count: count)))] }
+        let blocks = (count + blockSize - 1) / blockSize
+        return [(".codes", (0..<count).map { Float(codes!.pointer[$0]) }),
+                (".absmax", Array(UnsafeBufferPointer(start: absmax!.pointer, count: blocks)))]
+    }
+
+    /// Checks parts saved by `parts()` (keys `key` + suffix in `saved`) and returns a closure that
+    /// stores them; nothing is changed until the closure runs. Codes must be integers 0…255, block
+    /// scales and fp32 values finite, and ≥ 0 where `nonNegative` (a second moment).
+    func validatedLoad(_ saved: [String: [Float]], key: String, nonNegative: Bool) throws -> () -> Void {
+        func slot(_ suffix: String, count expected: Int) throws -> [Float] {
+            guard let values = saved[key + suffix] else { throw OptimizerStateError(description: "optimizer state: missing \(key + suffix)") }
+            guard values.count == expected else {
+                throw OptimizerStateError(description: "optimizer state: \(key + suffix) has \(values.count) values, expected \(expected)")
             }
+            return values
+        }
+        func check(_ values: [Float], _ name: String, _ valid: (Float) -> Bool, _ rule: String) throws {
+            if let bad = values.firstIndex(where: { !valid($0) }) {
+                throw OptimizerStateError(description: "optimizer state: \(name) holds \(values[bad]) at element \(bad) (\(rule))")
+            }
+        }
+        if let plain {
+            let values = try slot("", count: count)
+            try check(values, key, { $0.isFinite && (!nonNegative || $0 >= 0) }, nonNegative ? "must be finite and ≥ 0" : "must be finite")
+            return { values.withUnsafeBufferPointer { plain.pointer.update(from: $0.baseAddress!, count: values.count) } }
+        }
+        let codeValues = try slot(".codes", count: count)
+        let scales = try slot(".absmax", count: (count + blockSize - 1) / blockSize)
+        try check(codeValues, key + ".codes", { $0 >= 0 && $0 <= 255 && $0.rounded() == $0 }, "must be an integer 0…255")
+        try check(scales, key + ".absmax", { $0.isFinite && $0 >= 0 }, "must be finite and ≥ 0")
+        let (codes, absmax) = (codes!, absmax!)
+        return {
+            for i in 0..<codeValues.count { codes.pointer[i] = UInt8(codeValues[i]) }
+            scales.withUnsafeBufferPointer { absmax.pointer.update(from: $0.baseAddress!, count: scales.count) }
         }
     }
 }
@@ -149,23 +184,37 @@ public final class AdamW8bit: Optimizer {
         }
     }
 
-    /// The states decoded to fp32 (for checkpoints; the optimizer itself never holds them in fp32).
+    /// The states as stored: fp32 states as "<parameter>.exp_avg" / ".exp_avg_sq"; 8-bit ones as
+    /// "<parameter>.exp_avg.codes" (bytes as Floats) and ".exp_avg.absmax" (block scales), so a
+    /// checkpoint holds exactly what the optimizer holds and a resume continues bit for bit.
+    /// `decodedStates()` gives the fp32 values the codes stand for.
     public func stateTensors() -> [(name: String, tensor: Tensor)] {
+        [("exp_avg", firstMoment), ("exp_avg_sq", secondMoment)].flatMap { suffix, states in
+            zip(parameters, states).flatMap { parameter, state in
+                state.parts().map { part in
+                    (parameter.name + "." + suffix + part.suffix, Tensor(part.values, shape: [part.values.count]))
+                }
+            }
+        }
+    }
+
+    /// The states decoded to fp32, "<parameter>.exp_avg" / ".exp_avg_sq", in the parameters' shapes.
+    public func decodedStates() -> [(name: String, tensor: Tensor)] {
         zip(parameters, firstMoment).map { ($0.0.name + ".exp_avg", Tensor($0.1.values(), shape: $0.0.tensor.shape)) }
             + zip(parameters, secondMoment).map { ($0.0.name + ".exp_avg_sq", Tensor($0.1.values(), shape: $0.0.tensor.shape)) }
     }
 
+    /// Restores what `stateTensors()` saved. Every entry is checked before any is stored, so a
+    /// throwing call leaves the optimizer exactly as it was.
     public func loadState(_ tensors: [String: [Float]], stepCount: Int) throws {
+        try OptimizerStateError.checkStepCount(stepCount)
+        var stores: [() -> Void] = []
         for (suffix, states) in [("exp_avg", firstMoment), ("exp_avg_sq", secondMoment)] {
             for (parameter, state) in zip(parameters, states) {
-                let key = parameter.name + "." + suffix
-                guard let values = tensors[key] else { throw OptimizerStateError(description: "optimizer state: missing \(key)") }
-                guard values.count == state.count else {
-                    throw OptimizerStateError(description: "optimizer state: \(key) has \(values.count) values, expected \(state.count)")
-                }
-                state.load(values)
+                stores.append(try state.validatedLoad(tensors, key: parameter.name + "." + suffix, nonNegative: suffix == "exp_avg_sq"))
             }
         }
+        for store in stores { store() }
         self.stepCount = stepCount
     }
 }

@@ -19,8 +19,9 @@ extension NF4Weight: PackedLinearWeight {
 
 /// Packing a Linear layer's weight (caseless namespace).
 public enum QuantizedLinear {
-    /// Stores `weight` as `layer`'s packed weight and frees the fp32 one (an empty frozen placeholder stays).
-    public static func pack(_ layer: Linear, with weight: NF4Weight) {
+    /// Stores `weight` (NF4, a GGUF block matrix, …) as `layer`'s packed weight and frees the fp32 one
+    /// (an empty frozen placeholder stays).
+    public static func pack(_ layer: Linear, with weight: PackedLinearWeight) {
         layer.packedWeight = weight
         // The layer keeps an empty, frozen placeholder: its [out, in] floats are gone.
         layer.weight = makeParameter(Tensor(zeros: [0]), trainable: false)

@@ -7,7 +7,8 @@
 // whitespace — so merges never cross a word boundary. This is GPT-2's regular expression
 //   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
 // written out by hand as a scanner over Unicode scalars.
-// Leaves out: other pre-tokenizers (Llama 3's, splitting digits one by one).
+// Other models' patterns (Llama 3, Qwen 2, SmolLM's digit split) are in PreTokenizer.swift.
+// Leaves out: nothing of GPT-2's pattern; `Kind` is shared by every scanner.
 
 /// GPT-2's byte-level conventions (caseless namespace).
 public enum ByteLevel {
@@ -59,37 +60,56 @@ public enum ByteLevel {
 
     /// Splits text into GPT-2 pre-tokens (concatenating them gives the text back).
     public static func split(_ text: String) -> [String] {
-        let s = Array(text.unicodeScalars)
-        var pieces: [String] = []
-        var i = 0
-        func run(from start: Int, of wanted: Kind) -> Int {
-            var j = start
-            while j < s.count && kind(s[j]) == wanted { j += 1 }
-            return j
-        }
-        while i < s.count {
-            var end = i
+        let scanner = ScalarScanner(text)
+        let s = scanner.scalars
+        return scanner.pieces { i in
             // 1. Contractions: 's 't 're 've 'm 'll 'd.
             if s[i] == "'", let match = contractions.first(where: { c in
                 i + 1 + c.count <= s.count && Array(s[(i + 1)..<(i + 1 + c.count)]) == c }) {
-                end = i + 1 + match.count
-            } else {
-                // 2. An optional single space, then a run of letters, digits, or other symbols.
-                let start = s[i] == " " && i + 1 < s.count && kind(s[i + 1]) != .space ? i + 1 : i
-                let first = kind(s[start])
-                if first != .space {
-                    end = run(from: start, of: first)
-                } else {
-                    // 3. Whitespace: all of it at the end of the text; otherwise all but the last
-                    //    character (which then leads the next word), or the single character.
-                    let runEnd = run(from: i, of: .space)
-                    end = runEnd == s.count || runEnd - i == 1 ? runEnd : runEnd - 1
-                }
+                return i + 1 + match.count
             }
+            // 2. An optional single space, then a run of letters, digits, or other symbols.
+            let start = s[i] == " " && i + 1 < s.count && scanner.kind(i + 1) != .space ? i + 1 : i
+            let first = scanner.kind(start)
+            if first != .space { return scanner.run(from: start) { scanner.kind($0) == first } }
+            // 3. Whitespace.
+            return scanner.whitespaceEnd(from: i)
+        }
+    }
+}
+
+/// Text as an array of Unicode scalars, with what every pattern scanner needs.
+struct ScalarScanner {
+    let scalars: [Unicode.Scalar]
+
+    init(_ text: String) { scalars = Array(text.unicodeScalars) }
+
+    func kind(_ i: Int) -> ByteLevel.Kind { ByteLevel.kind(scalars[i]) }
+
+    /// The first index from `start` where `accept` fails (or the end).
+    func run(from start: Int, while accept: (Int) -> Bool) -> Int {
+        var j = start
+        while j < scalars.count && accept(j) { j += 1 }
+        return j
+    }
+
+    /// `\s+(?!\S)|\s+` at `i`: a whitespace run all of it at the end of the text; otherwise all but its
+    /// last character (which then leads the next word), or the single character.
+    func whitespaceEnd(from i: Int) -> Int {
+        let runEnd = run(from: i) { kind($0) == .space }
+        return runEnd == scalars.count || runEnd - i == 1 ? runEnd : runEnd - 1
+    }
+
+    /// The text cut into consecutive pieces; `end(i)` (> i) is where the piece starting at `i` ends.
+    func pieces(_ end: (Int) -> Int) -> [String] {
+        var pieces: [String] = []
+        var i = 0
+        while i < scalars.count {
+            let next = end(i)
             var piece = String.UnicodeScalarView()
-            piece.append(contentsOf: s[i..<end])
+            piece.append(contentsOf: scalars[i..<next])
             pieces.append(String(piece))
-            i = end
+            i = next
         }
         return pieces
     }

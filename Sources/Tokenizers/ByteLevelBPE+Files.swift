@@ -1,35 +1,60 @@
-// ByteLevelBPE+Files.swift — reading and writing the two common BPE file layouts.
+// ByteLevelBPE+Files.swift — GPT-2's two-file layout (vocab.json + merges.txt), and what all readers share.
 //
 // Teaches: a BPE tokenizer on disk is just its vocabulary and its ranked merges.
 // - GPT-2 layout: `vocab.json` ({"token": id}) and `merges.txt` (one "left right" pair per line,
 //   optionally after a "#version" line).
-// - Hugging Face `tokenizer.json`: the same two tables under "model" (merges as "a b" strings or
-//   ["a", "b"] pairs), plus "added_tokens" for special tokens.
-// Every malformed input is a thrown error naming the file and the problem.
-// Leaves out: normalizers and post-processors in tokenizer.json (we only accept ByteLevel BPE).
+// - Hugging Face's `tokenizer.json` holds the same two tables plus the rest of the pipeline
+//   (ByteLevelBPE+TokenizerJSON.swift); GGUF files hold them as metadata arrays (ByteLevelBPE+GGUF.swift).
+// Every malformed input is a thrown error naming the file and the line or key. Text is read with any
+// line ending (LF or CRLF) and an optional UTF-8 byte-order mark.
 import Foundation
 
 /// A tokenizer file that could not be read, with the file and the problem.
 public struct TokenizerFileError: Error, CustomStringConvertible, Equatable {
     public let file: String
     public let problem: String
+    /// An error about `file` (a path, or a description such as "GGUF metadata").
+    public init(file: String, problem: String) {
+        self.file = file
+        self.problem = problem
+    }
     public var description: String { "\(file): \(problem)" }
+}
+
+/// Lines of a text file, the way every text reader in Tokenizers splits them.
+public enum TextLines {
+    /// The lines of `text`, split at "\n" with a trailing "\r" removed (so CRLF files read like LF ones)
+    /// and a leading byte-order mark dropped. A final line ending does not add an empty line.
+    public static func split(_ text: String) -> [String] {
+        var scalars = Substring(text).unicodeScalars
+        if scalars.first == "\u{FEFF}" { scalars.removeFirst() }
+        var lines = scalars.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            var line = line
+            if line.last == "\r" { line.removeLast() }
+            return String(String.UnicodeScalarView(line))
+        }
+        if lines.last == "" { lines.removeLast() }
+        return lines
+    }
 }
 
 extension ByteLevelBPE {
     /// Loads GPT-2's `vocab.json` and `merges.txt`; `specialTokens` names vocabulary entries to treat
-    /// as special (matched whole), by default "<|endoftext|>" when present.
+    /// as special (matched whole), by default "<|endoftext|>" when present. GPT-2's pre-tokenizer.
     public static func load(vocabulary vocabularyURL: URL, merges mergesURL: URL,
                             specialTokens: [String] = ["<|endoftext|>"]) throws -> ByteLevelBPE {
-        let vocabulary = try readVocabulary(try readData(vocabularyURL), file: vocabularyURL.path)
-        let text = String(decoding: try readData(mergesURL), as: UTF8.self)
+        let fields = JSONFields(file: vocabularyURL.path)
+        let vocabulary = try readVocabulary(fields.object(try JSONValue.parse(try readData(vocabularyURL), file: vocabularyURL.path), "the top level"),
+                                            fields, path: "vocab")
+        guard let text = String(data: try readData(mergesURL), encoding: .utf8) else {
+            throw TokenizerFileError(file: mergesURL.path, problem: "is not UTF-8 text")
+        }
         var merges: [(String, String)] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
-            if trimmed.isEmpty || (index == 0 && trimmed.hasPrefix("#version")) { continue }
-            let parts = trimmed.split(separator: " ", omittingEmptySubsequences: false)
+        for (index, line) in TextLines.split(text).enumerated() {
+            if line.isEmpty || (index == 0 && line.hasPrefix("#version")) { continue }
+            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw TokenizerFileError(file: mergesURL.path, problem: "line \(index + 1): expected two symbols separated by one space, got \"\(trimmed)\"")
+                throw TokenizerFileError(file: mergesURL.path, problem: "line \(index + 1): expected two symbols separated by one space, got \"\(line)\"")
             }
             merges.append((String(parts[0]), String(parts[1])))
         }
@@ -40,50 +65,8 @@ extension ByteLevelBPE {
         return ByteLevelBPE(vocabulary: regular, merges: merges, specialTokens: specials)
     }
 
-    /// Loads a Hugging Face `tokenizer.json` whose model is BPE.
-    public static func load(tokenizerJSON url: URL) throws -> ByteLevelBPE {
-        let file = url.path
-        guard let root = try? JSONSerialization.jsonObject(with: try readData(url)) as? [String: Any] else {
-            throw TokenizerFileError(file: file, problem: "not a JSON object")
-        }
-        guard let model = root["model"] as? [String: Any] else { throw TokenizerFileError(file: file, problem: "missing \"model\"") }
-        guard (model["type"] as? String) == "BPE" else {
-            throw TokenizerFileError(file: file, problem: "model.type is \(model["type"].map { "\"\($0)\"" } ?? "missing"), expected \"BPE\"")
-        }
-        guard let rawVocabulary = model["vocab"] as? [String: Any] else {
-            throw TokenizerFileError(file: file, problem: "model.vocab must be an object of token → id")
-        }
-        var vocabulary: [String: Int] = [:]
-        for (token, value) in rawVocabulary {
-            guard let id = value as? Int, id >= 0 else { throw TokenizerFileError(file: file, problem: "model.vocab[\"\(token)\"] is not a non-negative integer") }
-            vocabulary[token] = id
-        }
-        guard let rawMerges = model["merges"] as? [Any] else { throw TokenizerFileError(file: file, problem: "model.merges must be an array") }
-        var merges: [(String, String)] = []
-        for (index, entry) in rawMerges.enumerated() {
-            if let text = entry as? String {
-                let parts = text.split(separator: " ", omittingEmptySubsequences: false)
-                guard parts.count == 2 else { throw TokenizerFileError(file: file, problem: "model.merges[\(index)] \"\(text)\" is not two symbols") }
-                merges.append((String(parts[0]), String(parts[1])))
-            } else if let pair = entry as? [String], pair.count == 2 {
-                merges.append((pair[0], pair[1]))
-            } else {
-                throw TokenizerFileError(file: file, problem: "model.merges[\(index)] is neither \"a b\" nor [\"a\", \"b\"]")
-            }
-        }
-        try checkMerges(merges, vocabulary: vocabulary, file: file)
-        var specials: [String: Int] = [:]
-        for (index, entry) in ((root["added_tokens"] as? [Any]) ?? []).enumerated() {
-            guard let token = entry as? [String: Any], let content = token["content"] as? String, let id = token["id"] as? Int else {
-                throw TokenizerFileError(file: file, problem: "added_tokens[\(index)] needs \"content\" and \"id\"")
-            }
-            specials[content] = id
-            vocabulary.removeValue(forKey: content)
-        }
-        return ByteLevelBPE(vocabulary: vocabulary, merges: merges, specialTokens: specials)
-    }
-
-    /// Writes `vocab.json` and `merges.txt` into `directory` (atomically each).
+    /// Writes `vocab.json` and `merges.txt` into `directory` (atomically each). This layout has no place
+    /// for a pre-tokenizer, so it is for GPT-2-style tokenizers (`saveTokenizerJSON` keeps everything).
     public func saveGPT2Files(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let all = vocabulary.merging(specialTokens) { a, _ in a }
@@ -93,38 +76,10 @@ extension ByteLevelBPE {
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: directory.appendingPathComponent("merges.txt"), options: .atomic)
     }
 
-    /// Writes a Hugging Face `tokenizer.json` (ByteLevel pre-tokenizer and decoder, BPE model) atomically.
-    public func saveTokenizerJSON(to url: URL) throws {
-        let added = specialTokens.sorted { $0.value < $1.value }.map { token, id -> [String: Any] in
-            ["id": id, "content": token, "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true]
-        }
-        let byteLevel: [String: Any] = ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true]
-        let root: [String: Any] = [
-            "version": "1.0", "truncation": NSNull(), "padding": NSNull(), "added_tokens": added,
-            "normalizer": NSNull(), "pre_tokenizer": byteLevel, "post_processor": NSNull(), "decoder": byteLevel,
-            "model": ["type": "BPE", "dropout": NSNull(), "unk_token": NSNull(), "continuing_subword_prefix": NSNull(),
-                      "end_of_word_suffix": NSNull(), "fuse_unk": false, "byte_fallback": false,
-                      "vocab": vocabulary.merging(specialTokens) { a, _ in a }, "merges": merges.map { [$0.0, $0.1] }] as [String: Any],
-        ]
-        try JSONSerialization.data(withJSONObject: root, options: [.sortedKeys]).write(to: url, options: .atomic)
-    }
-
     static func readData(_ url: URL) throws -> Data {
         do { return try Data(contentsOf: url) } catch {
             throw TokenizerFileError(file: url.path, problem: "cannot read the file")
         }
-    }
-
-    static func readVocabulary(_ data: Data, file: String) throws -> [String: Int] {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw TokenizerFileError(file: file, problem: "not a JSON object of token → id")
-        }
-        var vocabulary: [String: Int] = [:]
-        for (token, value) in object {
-            guard let id = value as? Int, id >= 0 else { throw TokenizerFileError(file: file, problem: "\"\(token)\" has a non-integer id") }
-            vocabulary[token] = id
-        }
-        return vocabulary
     }
 
     /// Every merge's parts and result must be in the vocabulary.

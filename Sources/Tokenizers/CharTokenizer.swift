@@ -63,13 +63,27 @@ public struct CharTokenizer: Tokenizer, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey { case alphabet, endOfText, unknown }
 
+    /// Reads the form `encode(to:)` writes. Throws `DecodingError.dataCorrupted` (naming the key) for a
+    /// repeated character in the alphabet, an `unknown` id outside it, or an `endOfText` other than
+    /// `alphabet.count`.
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let text = try container.decode(String.self, forKey: .alphabet)
-        let unknownID = try container.decodeIfPresent(Int.self, forKey: .unknown)
         let characters = Array(text)
-        self.init(alphabet: characters, endOfText: try container.decodeIfPresent(Int.self, forKey: .endOfText) != nil,
-                  unknownCharacter: unknownID.flatMap { $0 < characters.count ? characters[$0] : nil })
+        guard Set(characters).count == characters.count else {
+            throw DecodingError.dataCorruptedError(forKey: .alphabet, in: container, debugDescription: "the alphabet repeats a character, so ids would shift")
+        }
+        let unknownID = try container.decodeIfPresent(Int.self, forKey: .unknown)
+        if let unknownID, !(0..<characters.count).contains(unknownID) {
+            throw DecodingError.dataCorruptedError(forKey: .unknown, in: container,
+                                                   debugDescription: "unknown id \(unknownID) is outside the alphabet's ids 0..<\(characters.count)")
+        }
+        let endOfTextID = try container.decodeIfPresent(Int.self, forKey: .endOfText)
+        if let endOfTextID, endOfTextID != characters.count {
+            throw DecodingError.dataCorruptedError(forKey: .endOfText, in: container,
+                                                   debugDescription: "endOfText is \(endOfTextID), but it must be the id after the alphabet (\(characters.count))")
+        }
+        self.init(alphabet: characters, endOfText: endOfTextID != nil, unknownCharacter: unknownID.map { characters[$0] })
     }
 
     public func encode(to encoder: Encoder) throws {

@@ -1,7 +1,8 @@
 // Tokenizer.swift — the contract every tokenizer meets: text in, integer ids out, and back.
 //
 // Teaches: a tokenizer is a reversible map between strings and ids in 0..<vocabularySize.
-// Leaves out: normalisation (Unicode NFC, lowercasing) and added special tokens beyond end-of-text.
+// Leaves out: everything model-specific (normalisation, pre-tokenization, BOS, chat formats), which
+// the concrete tokenizers and ChatTemplate add.
 
 /// Maps text to token ids and back.
 public protocol Tokenizer: Sendable {

@@ -14,7 +14,6 @@
 import Foundation
 import Autodiff
 import NN
-import Optim
 import Tokenizers
 import Datasets
 import Training
@@ -88,58 +87,47 @@ public enum Tour {
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) },
                            progress: ((String) -> ProgressReporter)? = nil) throws -> Report {
         output("TinyTune tour — one base model, fine-tuned three ways, then merged\n")
-        let base = try Pretraining.base(config.base, cached: config.useCache, progress: progress?("pretrain"))
-        let tokenizer = CharTokenizer.builtIn
-        let validation = PretrainingBatchSource(tokens: Pretraining.corpus(config.base).validation, batchSize: 16,
-                                                contextLength: config.base.model.contextLength, seed: 0).sequentialBatches(4)
+        let setup = try ExperimentSetup.open(config.base, cached: config.useCache, progress: progress?("pretrain"))
+        let (base, tokenizer) = (setup.base, setup.tokenizer)
+        let validation = Pretraining.validationBatches(config.base, batchSize: 16, count: 4)
         let data = MultiTaskExperiment.TaskData(tasks: (config.taskA, config.taskB), world: base.world,
                                                 trainExamples: config.trainExamples, testExamples: config.testExamples)
         output("Base model: \(base.model.parameterCount()) parameters. Task A: \(config.taskA.rawValue); task B: \(config.taskB.rawValue).")
 
-        /// Scores a model on both tasks and the corpus.
-        func row(_ method: String, _ model: GPT, trained: (trainable: Int, meter: MemoryMeter, log: [TrainingLogEntry])?) -> Row {
-            let times = (trained?.log.map(\.milliseconds) ?? []).sorted()
-            return Row(method: method, trainable: trained?.trainable ?? 0, peakByRole: trained?.meter.peakBreakdown ?? [:],
-                       stepMilliseconds: times.isEmpty ? nil : times[times.count / 2],
-                       accuracyA: TaskEvaluator.score(model, tokenizer: tokenizer, examples: data.testA, check: .teacherForced).accuracy,
-                       accuracyB: TaskEvaluator.score(model, tokenizer: tokenizer, examples: data.testB, check: .teacherForced).accuracy,
-                       corpusLoss: model.meanLoss(on: validation), lossCurve: trained?.log.map(\.loss) ?? [])
+        let tests = [data.testA, data.testB]
+        /// A row for `model`: accuracy on both tasks (from the run when it was trained), corpus loss, and
+        /// what the run measured.
+        func row(_ method: String, _ model: GPT, run: Experiment.Run? = nil) -> Row {
+            let accuracy = run?.scores.map(\.accuracy) ?? Experiment.accuracies(model, tokenizer: tokenizer, tests: tests)
+            return Row(method: method, trainable: run?.trainableParameters ?? 0, peakByRole: run?.peakByRole ?? [:],
+                       stepMilliseconds: run?.medianStepMilliseconds, accuracyA: accuracy[0], accuracyB: accuracy[1],
+                       corpusLoss: model.meanLoss(on: validation), lossCurve: run?.log.map(\.loss) ?? [])
         }
         /// Prepares a copy of `start` (the base unless given), trains it under a fresh memory meter, scores it.
-        func train(_ method: String, from start: GPT? = nil, examples: [SFTExample], recipe: SFTRecipe, eightBit: Bool = false,
-                   prepare: (GPT) throws -> Void = { $0.setTrainable(true) }) throws -> (Row, GPT) {
+        func train(_ method: String, from start: GPT? = nil, examples: [SFTExample], recipe: SFTRecipe,
+                   optimizer: OptimizerChoice = .adamW, prepare: (GPT) throws -> Void = { $0.setTrainable(true) }) throws -> (Row, GPT) {
             output("training: \(method)")
-            let meter = MemoryMeter()
-            let (model, log) = try meter.install { () -> (GPT, [TrainingLogEntry]) in
-                let model = (start ?? base.model).copy()
-                try prepare(model)
-                let result = FineTuning.train(model, tokenizer: tokenizer, examples: examples, recipe: recipe,
-                                              progress: progress?(method)) { parameters in
-                    eightBit ? AdamW8bit(parameters, minimumQuantizedSize: 256) as Optimizer : AdamW(parameters)
-                }
-                return (model, result.log)
-            }
-            return (row(method, model, trained: (model.parameterCount(trainableOnly: true), meter, log)), model)
+            let run = try Experiment.measure(method, start: start ?? base.model, tokenizer: tokenizer, examples: examples, recipe: recipe,
+                                             optimizer: optimizer, tests: tests, check: .teacherForced, progress: progress?(method),
+                                             prepare: prepare)
+            return (row(method, run.model, run: run), run.model)
         }
 
         /// Merges "A" and "B" by the configured method, with `start` as the base model.
         func merge(_ method: String, start: GPT, _ modelA: GPT, _ modelB: GPT) throws -> Row {
             let merge = try MergeConfig(json: Data(config.mergeConfig.utf8), file: "tour merge")
-            let models = ["base": start, "A": modelA, "B": modelB]
-            return row("\(method) (\(merge.method))", try ModelMerge.run(merge) { name in
-                guard let model = models[name] else { throw ModelMerge.Error(description: "tour merge: unknown model \(name)") }
-                return model
-            }, trained: nil)
+            return row("\(method) (\(merge.method))", try MultiTaskExperiment.merge(merge, models: ["base": start, "A": modelA, "B": modelB]))
         }
 
-        var rows = [row("base model (no training)", base.model, trained: nil)]
+        var rows = [row("base model (no training)", base.model)]
         let lora = LoRAConfig(rank: config.rank, alpha: Float(2 * config.rank))
         let (fullRow, modelA) = try train("full fine-tuning on A", examples: data.trainA, recipe: config.fullRecipe)
         rows.append(fullRow)
         rows.append(try train("LoRA r=\(config.rank) on A", examples: data.trainA, recipe: config.adapterRecipe) {
             LoRA.add("default", to: $0, config: lora, seed: 3)
         }.0)
-        rows.append(try train("QLoRA r=\(config.rank) on A (NF4)", examples: data.trainA, recipe: config.adapterRecipe, eightBit: true) {
+        rows.append(try train("QLoRA r=\(config.rank) on A (NF4)", examples: data.trainA, recipe: config.adapterRecipe,
+                                 optimizer: .adamW8bit) {
             try QLoRA.prepare($0, adapter: "default", config: QLoRAConfig(lora: lora), seed: 3)
         }.0)
         let (fullRowB, modelB) = try train("full fine-tuning on B", examples: data.trainB, recipe: config.fullRecipe)

@@ -27,4 +27,11 @@ public protocol BatchSource {
     mutating func nextBatch() -> Batch
     /// Where the source is; restoring it replays the same batches.
     var position: Position { get set }
+    /// Why `position` (read from a checkpoint) is not one this source can continue from, or nil.
+    func problem(with position: Position) -> String?
+}
+
+extension BatchSource {
+    /// By default every decodable position is accepted.
+    public func problem(with position: Position) -> String? { nil }
 }

@@ -72,12 +72,44 @@ public enum FineTuning {
     public static func train(_ model: GPT, tokenizer: some Tokenizer, examples: [SFTExample], validation: [SFTExample] = [],
                              recipe: SFTRecipe, progress: ProgressReporter? = nil,
                              makeOptimizer: ((_ parameters: [(name: String, tensor: Tensor)]) -> Optimizer)? = nil) -> FineTuneResult {
+        var run = preparedRun(model, tokenizer: tokenizer, examples: examples, validation: validation, recipe: recipe,
+                          makeOptimizer: makeOptimizer)
+        // The loop cannot throw here: the after-step hook does nothing.
+        try? run.trainer.run(source: &run.source, validation: run.validation, progress: progress)
+        return run.result
+    }
+
+    /// `train`, resuming from and saving checkpoints as `checkpoints` says (see `CheckpointPlan`);
+    /// throws if the checkpoint to resume from does not fit this run, or a save fails.
+    public static func train(_ model: GPT, tokenizer: some Tokenizer, examples: [SFTExample], validation: [SFTExample] = [],
+                             recipe: SFTRecipe, progress: ProgressReporter? = nil, checkpoints: CheckpointPlan,
+                             makeOptimizer: ((_ parameters: [(name: String, tensor: Tensor)]) -> Optimizer)? = nil) throws -> FineTuneResult {
+        var run = preparedRun(model, tokenizer: tokenizer, examples: examples, validation: validation, recipe: recipe,
+                          makeOptimizer: makeOptimizer)
+        try run.trainer.run(source: &run.source, validation: run.validation, progress: progress, checkpoints: checkpoints)
+        return run.result
+    }
+
+    /// A fine-tune ready to run: trainer, batch source and validation batches.
+    struct PreparedRun {
+        let trainer: Trainer
+        var source: SFTBatchSource
+        let validation: [Batch]
+        let trainable: Int
+        var result: FineTuneResult {
+            FineTuneResult(model: trainer.model, log: trainer.log, trainableParameters: trainable,
+                           stoppedEarly: trainer.step < trainer.options.steps)
+        }
+    }
+
+    static func preparedRun(_ model: GPT, tokenizer: some Tokenizer, examples: [SFTExample], validation: [SFTExample],
+                            recipe: SFTRecipe, makeOptimizer: ((_ parameters: [(name: String, tensor: Tensor)]) -> Optimizer)?) -> PreparedRun {
         let trainable = model.parameterCount(trainableOnly: true)
         let tokenized = examples.map { TokenizedExample($0, tokenizer: tokenizer, promptLossWeight: recipe.promptLossWeight) }
         // Rows only as long as the longest example needs: short SFT examples train much faster.
-        let room = model.config.contextLength - (model.virtualTokens?.shape[0] ?? 0)
+        let room = model.config.contextLength - model.virtualTokenCount
         let context = min(room, (tokenized.map(\.ids.count).max() ?? 2) - 1)
-        var source = SFTBatchSource(examples: tokenized, batchSize: recipe.batchSize, contextLength: context, seed: recipe.seed)
+        let source = SFTBatchSource(examples: tokenized, batchSize: recipe.batchSize, contextLength: context, seed: recipe.seed)
         let validationBatches = SFTBatchSource(
             examples: validation.map { TokenizedExample($0, tokenizer: tokenizer, promptLossWeight: 0) }.nonEmpty ?? tokenized,
             batchSize: recipe.batchSize, contextLength: context, seed: 0).allBatches()
@@ -87,10 +119,7 @@ public enum FineTuning {
                                      decay: recipe.decay, clipNorm: 1, evaluateEvery: validation.isEmpty ? 0 : recipe.evaluateEvery,
                                      earlyStoppingPatience: recipe.patience, seed: recipe.seed)
         let trainer = Trainer(model: model, optimizer: optimizer, options: options)
-        // The loop cannot throw here: the after-step hook does nothing.
-        try? trainer.run(source: &source, validation: validationBatches, progress: progress)
-        return FineTuneResult(model: model, log: trainer.log, trainableParameters: trainable,
-                              stoppedEarly: trainer.step < recipe.steps)
+        return PreparedRun(trainer: trainer, source: source, validation: validationBatches, trainable: trainable)
     }
 }
 

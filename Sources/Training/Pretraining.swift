@@ -82,6 +82,17 @@ public enum Pretraining {
         return (world, Array(ids[..<split]), Array(ids[split...]))
     }
 
+    /// A fixed evaluation set: `count` consecutive [batchSize, contextLength] windows from the start of
+    /// `tokens` (validation text), the same on every call.
+    public static func validationBatches(_ tokens: [Int32], batchSize: Int, contextLength: Int, count: Int) -> [Batch] {
+        PretrainingBatchSource(tokens: tokens, batchSize: batchSize, contextLength: contextLength, seed: 0).sequentialBatches(count)
+    }
+
+    /// The same from the validation text of `recipe`'s corpus, rows of its model's context length.
+    public static func validationBatches(_ recipe: PretrainingRecipe, batchSize: Int, count: Int) -> [Batch] {
+        validationBatches(corpus(recipe).validation, batchSize: batchSize, contextLength: recipe.model.contextLength, count: count)
+    }
+
     /// Trains a base model from scratch.
     public static func train(_ recipe: PretrainingRecipe, progress: ProgressReporter? = nil) -> BaseModel {
         let (world, trainTokens, validationTokens) = corpus(recipe)
@@ -94,8 +105,8 @@ public enum Pretraining {
         let trainer = Trainer(model: model, optimizer: optimizer, options: options)
         var source = PretrainingBatchSource(tokens: trainTokens, batchSize: recipe.batchSize,
                                             contextLength: recipe.model.contextLength, seed: recipe.seed)
-        let validation = PretrainingBatchSource(tokens: validationTokens, batchSize: recipe.batchSize,
-                                                contextLength: recipe.model.contextLength, seed: 0).sequentialBatches(4)
+        let validation = validationBatches(validationTokens, batchSize: recipe.batchSize, contextLength: recipe.model.contextLength,
+                                           count: 4)
         // The loop cannot throw here: the after-step hook does nothing.
         try? trainer.run(source: &source, validation: validation, progress: progress)
         let finalLoss = trainer.evaluate(validation)
@@ -140,17 +151,19 @@ public enum Pretraining {
         return base
     }
 
-    /// Writes the model (HF layout), tokenizer, loss log and summary; the summary goes last, so a
-    /// folder without it is an interrupted save and is simply retrained.
+    /// Writes the model (HF layout), tokenizer, loss log and summary, replacing the folder as a whole
+    /// (AtomicDirectory), so an interrupted save leaves no folder, or the previous one, and is retrained.
     public static func save(_ base: BaseModel, to folder: URL) throws {
-        try ModelCheckpoint.save(base.model, to: folder, metadata: ["tinytune_recipe": base.recipe.fingerprint])
-        try AtomicFile.write(try JSONEncoder().encode(base.tokenizer), to: folder.appendingPathComponent("tokenizer.json"))
-        try TrainingLogFile.write(base.log, to: folder.appendingPathComponent("loss.csv"))
         let summary = PretrainingSummary(recipe: base.recipe, log: base.log, validationLoss: base.validationLoss,
                                          unigramBaseline: base.unigramBaseline)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(summary), to: folder.appendingPathComponent("pretraining.json"))
+        try AtomicDirectory.write(to: folder) { staging in
+            try ModelCheckpoint.save(base.model, to: staging, metadata: ["tinytune_recipe": base.recipe.fingerprint])
+            try AtomicFile.write(try JSONEncoder().encode(base.tokenizer), to: staging.appendingPathComponent("tokenizer.json"))
+            try TrainingLogFile.write(base.log, to: staging.appendingPathComponent("loss.csv"))
+            try AtomicFile.write(try encoder.encode(summary), to: staging.appendingPathComponent("pretraining.json"))
+        }
     }
 }
 

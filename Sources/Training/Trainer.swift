@@ -180,6 +180,14 @@ public final class Trainer {
     public func run<Source: BatchSource>(source: inout Source, validation: [Source.Batch] = [],
                                          progress: ProgressReporter? = nil,
                                          afterStep: (Trainer) throws -> Void = { _ in }) throws {
+        try run(source: &source, validation: validation, progress: progress) { trainer, _ in try afterStep(trainer) }
+    }
+
+    /// `run`, with `afterStep` also given the source's position after the step (what a checkpoint
+    /// saved there must record to continue with the next batch).
+    public func run<Source: BatchSource>(source: inout Source, validation: [Source.Batch] = [],
+                                         progress: ProgressReporter? = nil,
+                                         afterStep: (Trainer, Source.Position) throws -> Void) throws {
         while step < options.steps && !shouldStop {
             let micro = (0..<max(options.gradientAccumulation, 1)).map { _ in source.nextBatch() }
             let entry = trainStep(micro)
@@ -187,7 +195,7 @@ public final class Trainer {
                 recordValidation(evaluate(validation))
             }
             progress?.update(step: step, of: options.steps, entry: log.last ?? entry)
-            try afterStep(self)
+            try afterStep(self, source.position)
         }
         progress?.finish()
     }

@@ -3,6 +3,7 @@
 // Teaches: nothing about fine-tuning — but every command checks its options up front and fails with
 // one clear line and a non-zero exit, never a stack trace.
 import Foundation
+import Training
 
 /// A bad command line, reported as one line.
 struct UsageError: Error, CustomStringConvertible {
@@ -58,6 +59,32 @@ struct Options {
         return number
     }
 
+    /// The checkpoint plan of a training command, from `--resume DIR`, `--save-every N` and
+    /// `--checkpoint DIR` (where to save; default: the `--resume` directory, else `<out>.checkpoint`).
+    /// nil when neither resuming nor saving.
+    func checkpointPlan(out: URL) throws -> CheckpointPlan? {
+        let resume = try existingPath("resume")
+        let every = try int("save-every", default: 0, in: 0...1_000_000)
+        guard resume != nil || every > 0 else {
+            if string("checkpoint") != nil { throw UsageError(description: "--checkpoint DIR needs --save-every N") }
+            return nil
+        }
+        let directory = string("checkpoint").map { URL(fileURLWithPath: $0) } ?? resume
+            ?? out.deletingLastPathComponent().appendingPathComponent(out.lastPathComponent + ".checkpoint")
+        return CheckpointPlan(directory: directory, every: every, resumeFrom: resume)
+    }
+
+    /// The options every training command takes for checkpoints.
+    static let checkpointOptions: Set<String> = ["resume", "save-every", "checkpoint"]
+
+    /// Help lines for `checkpointOptions`.
+    static let checkpointHelp = """
+          --save-every N       save a training checkpoint every N steps and after the last (default: never)
+          --checkpoint DIR     where checkpoints go (default: the --resume DIR, else OUT.checkpoint)
+          --resume DIR         continue the run saved in DIR (same data, base and options): the losses are
+                               bitwise those of a run that never stopped
+        """
+
     /// An existing file or directory path.
     func existingPath(_ name: String) throws -> URL? {
         guard let path = values[name] else { return nil }
@@ -77,7 +104,8 @@ struct Command: Sendable {
 enum CommandLineTool {
     static let commands: [Command] = [TourCommand.command, PretrainCommand.command, FinetuneCommand.command,
                                       LoRACommand.command, QLoRACommand.command, MergeAdapterCommand.command,
-                                      QuantizeCommand.command, MergeCommand.command]
+                                      QuantizeCommand.command, MergeCommand.command,
+                                      GenerateCommand.command, ChatCommand.command, EvalCommand.command]
 
     static let overview = """
     tinytune — fine-tuning language models, explained in code and measured.

@@ -31,12 +31,15 @@ enum FinetuneCommand {
           --prompt-loss-weight W   loss weight of prompt tokens, 0…1 (default 0)
           --train-last N       train only the last N blocks (partial fine-tuning; default: all)
           --seed S             seed for shuffling and dropout (default 1)
+        \(Options.checkpointHelp)
+
+        The output directory is replaced as a whole: an interrupted run leaves the previous one intact.
         """,
         run: run)
 
     static func run(_ arguments: [String]) throws {
-        let options = try Options(arguments, valued: ["data", "base", "out", "steps", "batch", "lr", "prompt-loss-weight",
-                                                      "train-last", "seed"])
+        let options = try Options(arguments, valued: Set(["data", "base", "out", "steps", "batch", "lr", "prompt-loss-weight",
+                                                          "train-last", "seed"]).union(Options.checkpointOptions))
         guard let dataURL = try options.existingPath("data") else { throw UsageError(description: "--data FILE.jsonl is required") }
         let recipe = SFTRecipe(steps: try options.int("steps", default: 300, in: 1...1_000_000),
                                batchSize: try options.int("batch", default: 16, in: 1...4096),
@@ -44,6 +47,7 @@ enum FinetuneCommand {
                                promptLossWeight: try options.float("prompt-loss-weight", default: 0, in: 0...1),
                                seed: UInt64(try options.int("seed", default: 1, in: 0...Int.max)))
         let out = URL(fileURLWithPath: options.string("out") ?? "runs/finetune")
+        let plan = try options.checkpointPlan(out: out)
         // Data first: a malformed file should fail in a second, not after loading (or pretraining) a model.
         let examples = try JSONLines.load(dataURL)
         guard !examples.isEmpty else { throw UsageError(description: "\(dataURL.path): no examples") }
@@ -68,15 +72,29 @@ enum FinetuneCommand {
         }
         print("fine-tuning \(model.parameterCount()) parameters (\(freeze)) on \(train.count) examples, validating on \(validation.count)")
         let before = validation.isEmpty ? nil : TaskEvaluator.responseLoss(model, tokenizer: tokenizer, examples: validation)
-        let result = FineTuning.run(base: model, tokenizer: tokenizer, examples: train, recipe: recipe,
-                                    progress: ProgressReporter(label: "finetune", every: max(recipe.steps / 10, 1))) { freeze.apply(to: $0) }
+        let progress = ProgressReporter(label: "finetune", every: max(recipe.steps / 10, 1))
+        let result: FineTuneResult
+        if let plan {
+            // A copy trained in place, as `run` does, resuming and checkpointing as the plan says.
+            let tuned = model.copy()
+            freeze.apply(to: tuned)
+            result = try FineTuning.train(tuned, tokenizer: tokenizer, examples: train, recipe: recipe, progress: progress,
+                                          checkpoints: plan)
+        } else {
+            result = FineTuning.run(base: model, tokenizer: tokenizer, examples: train, recipe: recipe, progress: progress) {
+                freeze.apply(to: $0)
+            }
+        }
         if let before {
             let after = TaskEvaluator.responseLoss(result.model, tokenizer: tokenizer, examples: validation)
             print(String(format: "validation response loss %.4f → %.4f", before, after))
         }
-        try ModelCheckpoint.save(result.model, to: out)
-        try TrainingLogFile.write(result.log, to: out.appendingPathComponent("loss.csv"))
-        try saveTokenizer(tokenizer, to: out)
+        // One directory, replaced as a whole: the new model never sits next to an old loss.csv.
+        try AtomicDirectory.write(to: out) { staging in
+            try ModelCheckpoint.save(result.model, to: staging)
+            try TrainingLogFile.write(result.log, to: staging.appendingPathComponent("loss.csv"))
+            try saveTokenizer(tokenizer, to: staging)
+        }
         print("wrote \(out.path) (config.json, model.safetensors, tokenizer.json, loss.csv)")
     }
 
@@ -85,6 +103,12 @@ enum FinetuneCommand {
         guard let directory else {
             let base = try Pretraining.loadOrTrain(.standard, progress: ProgressReporter(label: "pretrain", every: 50))
             return (base.model, base.tokenizer)
+        }
+        // A llama.cpp GGUF file: kept packed for the commands that train on a frozen (quantized) base.
+        if directory.pathExtension.lowercased() == "gguf" {
+            let loaded = try GGUFPackedModel.loadBase(directory, packed: allowQuantized)
+            print(loaded.summary)
+            return (loaded.model, try ByteLevelBPE(gguf: loaded.file))
         }
         // A directory written by `tinytune quantize --format nf4` holds packed 4-bit weights.
         let isQuantized = FileManager.default.fileExists(atPath: directory.appendingPathComponent(QuantizedCheckpoint.fileName).path)
@@ -96,8 +120,17 @@ enum FinetuneCommand {
         guard let data = try? Data(contentsOf: tokenizerURL) else {
             throw UsageError(description: "\(tokenizerURL.path): missing tokenizer.json next to the model")
         }
-        if let char = try? JSONDecoder().decode(CharTokenizer.self, from: data) { return (model, char) }
-        return (model, try ByteLevelBPE.load(tokenizerJSON: tokenizerURL))
+        let tokenizer: any Tokenizer
+        if let char = try? JSONDecoder().decode(CharTokenizer.self, from: data) { tokenizer = char } else {
+            tokenizer = try ByteLevelBPE.load(tokenizerJSON: tokenizerURL)
+        }
+        // Every id the tokenizer can produce must have a row in the embedding (a smaller tokenizer is
+        // fine: HF models often pad their vocabulary).
+        guard tokenizer.vocabularySize <= model.config.vocabularySize else {
+            throw UsageError(description: "\(tokenizerURL.path) has \(tokenizer.vocabularySize) tokens but the model's vocabulary has "
+                             + "\(model.config.vocabularySize) (config.json vocab_size): they do not belong together")
+        }
+        return (model, tokenizer)
     }
 
     /// Writes the tokenizer in the format `loadBase` reads back.

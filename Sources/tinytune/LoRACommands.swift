@@ -2,6 +2,7 @@
 // NF4 base) and `tinytune merge-adapter`.
 import Foundation
 import NN
+import Autodiff
 import Tokenizers
 import Datasets
 import Training
@@ -31,13 +32,17 @@ enum LoRACommand {
           --batch N            examples per step (default 32)
           --lr X               peak learning rate (default 1.5e-3)
           --seed S             seed (default 1)
+        \(Options.checkpointHelp)
+
+        The output directory is replaced as a whole: an interrupted run leaves the previous one intact.
         """,
         run: run)
 
     static func run(_ arguments: [String]) throws { try train(arguments, quantized: false) }
 
     /// Options shared by `lora` and `qlora`.
-    static let valued: Set<String> = ["data", "base", "out", "rank", "alpha", "targets", "steps", "batch", "lr", "seed"]
+    static let valued: Set<String> = Set(["data", "base", "out", "rank", "alpha", "targets", "steps", "batch", "lr", "seed"])
+        .union(Options.checkpointOptions)
 
     /// Parses the shared options, prepares the model (QLoRA: NF4 base), trains, saves the adapter.
     static func train(_ arguments: [String], quantized: Bool) throws {
@@ -55,6 +60,7 @@ enum LoRACommand {
                                learningRate: try options.float("lr", default: 1.5e-3, in: 1e-7...1),
                                seed: UInt64(try options.int("seed", default: 1, in: 0...Int.max)))
         let out = URL(fileURLWithPath: options.string("out") ?? (quantized ? "runs/qlora" : "runs/lora"))
+        let plan = try options.checkpointPlan(out: out)
         let (model, tokenizer) = try FinetuneCommand.loadBase(options.existingPath("base"), allowQuantized: true)
         let known = Set(LoRA.linearLayers(of: model).map { $0.path.split(separator: ".").last.map(String.init) ?? $0.path })
         for target in targets where target != "all-linear" && !known.contains(target) {
@@ -75,10 +81,14 @@ enum LoRACommand {
         let frozen = model.parameterCount() - trainable
         print(String(format: "LoRA r=%d on %@: %d trainable parameters", rank, targets.joined(separator: ","), trainable)
               + (quantized ? "" : String(format: " (%.2f%% of %d)", 100 * Double(trainable) / Double(frozen), frozen)))
-        let eightBit = quantized && options.flag("adam8bit")
-        _ = FineTuning.train(model, tokenizer: tokenizer, examples: examples, recipe: recipe,
-                             progress: ProgressReporter(label: quantized ? "qlora" : "lora", every: max(recipe.steps / 10, 1))) {
-            eightBit ? AdamW8bit($0, minimumQuantizedSize: 256) as Optimizer : AdamW($0)
+        let optimizer = OptimizerChoice(eightBit: quantized && options.flag("adam8bit"))
+        let progress = ProgressReporter(label: quantized ? "qlora" : "lora", every: max(recipe.steps / 10, 1))
+        if let plan {
+            _ = try FineTuning.train(model, tokenizer: tokenizer, examples: examples, recipe: recipe, progress: progress,
+                                     checkpoints: plan, makeOptimizer: optimizer.make)
+        } else {
+            _ = FineTuning.train(model, tokenizer: tokenizer, examples: examples, recipe: recipe, progress: progress,
+                                 makeOptimizer: optimizer.make)
         }
         try AdapterFiles.save("default", of: model, to: out, baseModel: options.string("base") ?? "tinytune-base")
         print("wrote \(out.path) (adapter_config.json, adapter_model.safetensors)")
@@ -110,6 +120,7 @@ enum QLoRACommand {
           --batch N            examples per step (default 32)
           --lr X               peak learning rate (default 1.5e-3)
           --seed S             seed (default 1)
+        \(Options.checkpointHelp)
         """,
         run: { try LoRACommand.train($0, quantized: true) })
 }
@@ -139,8 +150,10 @@ enum MergeAdapterCommand {
         LoRA.mergeAndUnload("default", from: model)
         model.setTrainable(true)
         let out = URL(fileURLWithPath: outPath)
-        try ModelCheckpoint.save(model, to: out)
-        try FinetuneCommand.saveTokenizer(tokenizer, to: out)
+        try AtomicDirectory.write(to: out) { staging in
+            try ModelCheckpoint.save(model, to: staging)
+            try FinetuneCommand.saveTokenizer(tokenizer, to: staging)
+        }
         print("wrote \(out.path): the base model with the adapter merged in")
     }
 }

@@ -41,10 +41,11 @@ enum MergeCommand {
             return model
         }
         let out = URL(fileURLWithPath: outPath)
-        try ModelCheckpoint.save(merged, to: out)
         let firstModel = config.baseModel ?? config.models.first?.model ?? config.slices.first?.model
-        if let first = firstModel, let tokenizer = try? Data(contentsOf: URL(fileURLWithPath: first).appendingPathComponent("tokenizer.json")) {
-            try AtomicFile.write(tokenizer, to: out.appendingPathComponent("tokenizer.json"))
+        let tokenizer = firstModel.flatMap { try? Data(contentsOf: URL(fileURLWithPath: $0).appendingPathComponent("tokenizer.json")) }
+        try AtomicDirectory.write(to: out) { staging in
+            try ModelCheckpoint.save(merged, to: staging)
+            if let tokenizer { try AtomicFile.write(tokenizer, to: staging.appendingPathComponent("tokenizer.json")) }
         }
         print("wrote \(out.path): \(config.method) merge, \(merged.parameterCount()) parameters, \(merged.config.layers) blocks")
     }

@@ -37,28 +37,32 @@ enum QuantizeCommand {
         let (model, tokenizer) = try FinetuneCommand.loadBase(options.existingPath("model"))
         let out = URL(fileURLWithPath: outPath)
         let lossBefore = examples.isEmpty ? nil : TaskEvaluator.responseLoss(model, tokenizer: tokenizer, examples: examples)
-        let quantized: GPT
-        if format == "nf4" {
-            let blockSize = try options.int("block-size", default: 64, in: 2...65536)
-            guard blockSize % 2 == 0 else { throw UsageError(description: "--block-size must be even for nf4") }
-            let bytes = try QuantizedCheckpoint.save(model, to: out, blockSize: blockSize, doubleQuantize: !options.flag("no-double-quant"))
-            quantized = try QuantizedCheckpoint.load(directory: out)
-            let weights = QLoRA.quantizedWeights(of: quantized)
-            let fp32 = weights.map { $0.weight.rows * $0.weight.columns * 4 }.reduce(0, +)
-            let packed = weights.map(\.weight.byteCount).reduce(0, +)
-            print(String(format: "NF4: %d linear weights, %.1f KB fp32 → %.1f KB (%.3f bits per weight); file %.1f KB",
-                         weights.count, Double(fp32) / 1e3, Double(packed) / 1e3, Double(packed * 8) / Double(fp32 / 4), Double(bytes) / 1e3))
-        } else {
-            let blockSize = try options.int("block-size", default: 0, in: 0...65536)
-            let config = WeightQuantizationConfig(bits: format == "int8" ? 8 : 4, granularity: blockSize == 0 ? .channel : .block(blockSize))
-            quantized = model
-            let summary = try WeightQuantization.quantize(quantized, config: config)
-            try ModelCheckpoint.save(quantized, to: out, metadata: ["quantization": "\(format) absmax \(config.granularity)"])
-            print(String(format: "%@ %@: %d linear weights, %.1f KB fp32 → %.1f KB if packed; weight error %@", format,
-                         config.granularity.description, summary.layers, Double(summary.fp32Bytes) / 1e3,
-                         Double(summary.packedBytes) / 1e3, summary.error.description))
+        // Everything goes into a staging directory that replaces `out` as a whole at the end.
+        let quantized: GPT = try AtomicDirectory.write(to: out) { staging in
+            let quantized: GPT
+            if format == "nf4" {
+                let blockSize = try options.int("block-size", default: 64, in: 2...65536)
+                guard blockSize % 2 == 0 else { throw UsageError(description: "--block-size must be even for nf4") }
+                let bytes = try QuantizedCheckpoint.save(model, to: staging, blockSize: blockSize, doubleQuantize: !options.flag("no-double-quant"))
+                quantized = try QuantizedCheckpoint.load(directory: staging)
+                let weights = QLoRA.quantizedWeights(of: quantized)
+                let fp32 = weights.map { $0.weight.rows * $0.weight.columns * 4 }.reduce(0, +)
+                let packed = weights.map(\.weight.byteCount).reduce(0, +)
+                print(String(format: "NF4: %d linear weights, %.1f KB fp32 → %.1f KB (%.3f bits per weight); file %.1f KB",
+                             weights.count, Double(fp32) / 1e3, Double(packed) / 1e3, Double(packed * 8) / Double(fp32 / 4), Double(bytes) / 1e3))
+            } else {
+                let blockSize = try options.int("block-size", default: 0, in: 0...65536)
+                let config = WeightQuantizationConfig(bits: format == "int8" ? 8 : 4, granularity: blockSize == 0 ? .channel : .block(blockSize))
+                quantized = model
+                let summary = try WeightQuantization.quantize(quantized, config: config)
+                try ModelCheckpoint.save(quantized, to: staging, metadata: ["quantization": "\(format) absmax \(config.granularity)"])
+                print(String(format: "%@ %@: %d linear weights, %.1f KB fp32 → %.1f KB if packed; weight error %@", format,
+                             config.granularity.description, summary.layers, Double(summary.fp32Bytes) / 1e3,
+                             Double(summary.packedBytes) / 1e3, summary.error.description))
+            }
+            try FinetuneCommand.saveTokenizer(tokenizer, to: staging)
+            return quantized
         }
-        try FinetuneCommand.saveTokenizer(tokenizer, to: out)
         if let lossBefore {
             let after = TaskEvaluator.responseLoss(quantized, tokenizer: tokenizer, examples: examples)
             print(String(format: "response loss on %d examples: %.4f → %.4f", examples.count, lossBefore, after))

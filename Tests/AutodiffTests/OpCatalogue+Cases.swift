@@ -18,7 +18,8 @@ extension OpCase {
         OpCase(op, "\(shape)", [shape], [kind], { function($0[0]) }, reference: { $0[0].map(f) })
     }
 
-    static let catalogue: [OpCase] = arithmetic + linearAlgebra + movement + reductions + activations + normalisation
+    static let catalogue: [OpCase] = arithmetic + linearAlgebra + movement + reductions + activations + attention
+        + normalisation
 
     static let arithmetic: [OpCase] = [
         binary(.add, [3, 4], [3, 4], [3, 4], { $0 + $1 }, +),
@@ -119,6 +120,15 @@ extension OpCase {
                    let p = rows(x[0], width: 4, softmaxRow)
                    return [-(Foundation.log(p[2]) + Foundation.log(p[4]) + Foundation.log(p[9])) / 10]
                }),
+    ]
+
+    static let attention: [OpCase] = [
+        OpCase(.attention, "[1,2,3,4] causal", [[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]], nil,
+               { Tensor.causalAttention($0[0], $0[1], $0[2]) },
+               reference: { attentionReference($0, heads: 2, t: 3, s: 3, d: 4) }),
+        OpCase(.attention, "[2,1,2,3] with 2 prefix keys", [[2, 1, 2, 3], [2, 1, 4, 3], [2, 1, 4, 3]], nil,
+               { Tensor.causalAttention($0[0], $0[1], $0[2]) },
+               reference: { attentionReference($0, heads: 2, t: 2, s: 4, d: 3) }),
     ]
 
     static let normalisation: [OpCase] = [

@@ -103,3 +103,21 @@ func softmaxRow(_ r: [Double]) -> [Double] {
 
 func geluErf(_ x: Double) -> Double { 0.5 * x * (1 + erf(x / 2.0.squareRoot())) }
 func geluTanh(_ x: Double) -> Double { 0.5 * x * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x))) }
+
+/// Causal attention per head in Double: query i of T sees keys 0 ..< (S − T) + i + 1.
+/// x = [q [heads·T·D], k [heads·S·D], v [heads·S·D]] → [heads·T·D].
+func attentionReference(_ x: [[Double]], heads: Int, t: Int, s: Int, d: Int) -> [Double] {
+    let (q, k, v) = (x[0], x[1], x[2])
+    var out = [Double](repeating: 0, count: heads * t * d)
+    for h in 0..<heads {
+        for i in 0..<t {
+            let seen = s - t + i + 1
+            let scores = (0..<seen).map { j in
+                (0..<d).reduce(0.0) { $0 + q[(h * t + i) * d + $1] * k[(h * s + j) * d + $1] } / Double(d).squareRoot()
+            }
+            let p = softmaxRow(scores)
+            for c in 0..<d { out[(h * t + i) * d + c] = (0..<seen).reduce(0.0) { $0 + p[$1] * v[(h * s + $1) * d + c] } }
+        }
+    }
+    return out
+}

@@ -11,8 +11,7 @@ import TestSupport
     @Test func fullFineTuningForgetsMoreThanPartial() {
         let base = TinyModels.pretrainedBase()
         let tokenizer = CharTokenizer.builtIn
-        let (_, _, validationTokens) = Pretraining.corpus(TinyModels.pretrainingRecipe)
-        let corpus = PretrainingBatchSource(tokens: validationTokens, batchSize: 8, contextLength: 32, seed: 0).sequentialBatches(2)
+        let corpus = Pretraining.validationBatches(TinyModels.pretrainingRecipe, batchSize: 8, count: 2)
         let train = SFTTask.reverse.examples(split: .train, count: 200, seed: 1, world: base.world)
         let test = SFTTask.reverse.examples(split: .test, count: 10, seed: 2, world: base.world)
         let taskA = SFTTask.facts.examples(split: .test, count: 10, seed: 3, world: base.world)

@@ -1,6 +1,8 @@
 // GEMMTests.swift — the fast GEMM against the reference triple loop, on awkward sizes.
 import Testing
+import Foundation
 @testable import Kernels
+import TestSupport
 
 /// Deterministic pseudo-random buffers (SplitMix64), so the kernel tests need no other module.
 func seededValues(_ count: Int, seed: UInt64) -> [Float] {
@@ -26,7 +28,7 @@ func gemmDifference(_ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int, al
                   beta: beta, c: &fast, ldc: ldc, threads: threads)
     Reference.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                    beta: beta, c: &slow, ldc: ldc)
-    return zip(fast, slow).map { abs($0 - $1) }.max()! / Float(max(k, 1)).squareRoot()
+    return maxDifference(fast, slow) / Float(max(k, 1)).squareRoot()
 }
 
 @Suite struct GEMMTests {
@@ -77,5 +79,39 @@ func gemmDifference(_ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int, al
             }
             #expect(zip(c[(i * m * n)..<((i + 1) * m * n)], expected).allSatisfy { abs($0 - $1) < 1e-5 })
         }
+    }
+
+    /// Both register tiles run on any x86-64 or arm64 machine (a SIMD16 vector is two ymm registers
+    /// without AVX-512), so the tile this machine does not pick is checked against the reference too.
+    @Test(arguments: [(7, 17, 65), (13, 33, 70), (73, 97, 300), (12, 64, 256)])
+    func bothTilesMatchReference(size: (Int, Int, Int)) {
+        let (m, n, k) = size
+        for (ta, tb) in Self.transposes {
+            let (aRows, aCols) = ta == .none ? (m, k) : (k, m)
+            let (bRows, bCols) = tb == .none ? (k, n) : (n, k)
+            let a = seededValues(aRows * aCols, seed: 11), b = seededValues(bRows * bCols, seed: 12)
+            let start = seededValues(m * n, seed: 13)
+            var expected = start, tile8 = start, tile16 = start
+            Reference.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a, lda: aCols, b: b, ldb: bCols,
+                           beta: 2, c: &expected, ldc: n)
+            PackedGEMM<SIMD8<Float>>.multiply(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a, lda: aCols,
+                                              b: b, ldb: bCols, beta: 2, c: &tile8, ldc: n, threads: 2)
+            PackedGEMM<SIMD16<Float>>.multiply(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a, lda: aCols,
+                                               b: b, ldb: bCols, beta: 2, c: &tile16, ldc: n, threads: 2)
+            let scale = Float(k).squareRoot()
+            #expect(zip(tile8, expected).allSatisfy { abs($0 - $1) < 1e-5 * scale }, "SIMD8 \(ta)\(tb) \(size)")
+            #expect(zip(tile16, expected).allSatisfy { abs($0 - $1) < 1e-5 * scale }, "SIMD16 \(ta)\(tb) \(size)")
+        }
+    }
+
+    /// The build uses `-march=native`, so on Linux x86-64 the tile must follow the CPU's flags:
+    /// 16 floats exactly when the kernel reports AVX-512F, else 8 (AVX2).
+    @Test func tileFollowsTheHostCPU() throws {
+        #if os(Linux) && arch(x86_64)
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flags = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }.map { $0.split(separator: " ") } ?? []
+        #expect(GEMMTile.simdFloats == (flags.contains("avx512f") ? 16 : 8))
+        #endif
+        #expect(GEMMTile.usesSIMD16 == (GEMMTile.simdFloats == 16))
     }
 }

@@ -6,6 +6,7 @@ import Autodiff
 import NN
 import PEFT
 @testable import Merging
+import TestSupport
 
 @Suite struct MergeMathTests {
     @Test func slerpOfOrthogonalUnitVectors() {
@@ -83,8 +84,8 @@ import PEFT
         let soup = try ModelMerge.run(json("""
             {"merge_method": "linear", "models": [{"model": "a"}, {"model": "a", "parameters": {"weight": 3}}]}
             """)) { models[$0]! }
-        let worst = zip(soup.parameters, models["a"]!.parameters).map { zip($0.values, $1.values).map { abs($0 - $1) }.max()! }.max()!
-        #expect(worst < 1e-6)
+        let worst = maxDifference(soup.parameters.map(\.values), models["a"]!.parameters.map(\.values))
+        #expect(worst < Tolerance.identical)
     }
 
     @Test func depthUpscalingStacksBlocks() throws {
@@ -137,7 +138,7 @@ import PEFT
         AdapterMerge.combine(["one", "two"], weights: [1, 1], using: .concatenation, into: "both", model: m)
         LoRA.setActive(["both"], on: m)
         let concatenated = Tensor.withNoGrad { m(ids, batch: 1, steps: 6) }
-        #expect(zip(together.values, concatenated.values).map { abs($0 - $1) }.max()! < 1e-5)
+        #expect(maxDifference(together, concatenated) < Tolerance.rounding)
         #expect(LoRA.loraLayers(of: m)[0].lora.weights("both")!.config.rank == 5)
     }
 
@@ -151,8 +152,8 @@ import PEFT
         let exact = Tensor.withNoGrad { m(ids, batch: 1, steps: 6) }
         LoRA.setActive(["svd1"], on: m)
         let approximate = Tensor.withNoGrad { m(ids, batch: 1, steps: 6) }
-        let exactError = zip(together.values, exact.values).map { abs($0 - $1) }.max()!
-        let approximateError = zip(together.values, approximate.values).map { abs($0 - $1) }.max()!
+        let exactError = maxDifference(together, exact)
+        let approximateError = maxDifference(together, approximate)
         #expect(exactError < 1e-4)
         #expect(approximateError > exactError)
     }

@@ -3,11 +3,11 @@ import Testing
 import Kernels
 @testable import Autodiff
 @testable import NN
+import TestSupport
 
 @Suite struct GPTTests {
-    static let gpt2 = GPTConfig.gpt2(vocabularySize: 11, contextLength: 8, embeddingSize: 12, layers: 2, heads: 3)
-    static let llama = GPTConfig.llama(vocabularySize: 11, contextLength: 8, embeddingSize: 16, layers: 2, heads: 4,
-                                       kvHeads: 2, mlpSize: 24)
+    static let gpt2 = TinyModels.gpt2
+    static let llama = TinyModels.llama
 
     @Test func gpt2ParameterNamesFollowHuggingFace() {
         var rng = RNG(seed: 1)

@@ -7,6 +7,7 @@ import Kernels
 import NN
 import Checkpoints
 @testable import PEFT
+import TestSupport
 
 let loraTestConfig = GPTConfig.gpt2(vocabularySize: 23, contextLength: 8, embeddingSize: 16, layers: 2, heads: 2)
 let loraTestIDs: [Int32] = [1, 5, 7, 2, 9, 3, 4, 8, 11, 0, 6, 12]
@@ -15,8 +16,6 @@ func model(seed: UInt64 = 1) -> GPT {
     var rng = RNG(seed: seed)
     return GPT(config: loraTestConfig, rng: &rng)
 }
-
-func maxDifference(_ a: Tensor, _ b: Tensor) -> Float { zip(a.values, b.values).map { abs($0 - $1) }.max() ?? 0 }
 
 /// Gives every B matrix random values (a fresh adapter is the identity; trained ones are not).
 func randomizeB(_ model: GPT, _ name: String, seed: UInt64) {
@@ -79,8 +78,8 @@ func randomizeB(_ model: GPT, _ name: String, seed: UInt64) {
         #expect(maxDifference(m(loraTestIDs, batch: 2, steps: 6), unmerged) < 1e-5)
         LoRA.remove("a", from: m)
         let restored = m.parameters.map(\.values)
-        let worst = zip(original, restored).map { zip($0, $1).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
-        #expect(worst < 1e-5, "unmerge restores W0: worst |Δ| \(worst)")
+        let worst = maxDifference(original, restored)
+        #expect(worst < Tolerance.rounding, "unmerge restores W0: worst |Δ| \(worst)")
     }
 
     @Test func loraBranchGradientCheck() {
@@ -109,8 +108,8 @@ func randomizeB(_ model: GPT, _ name: String, seed: UInt64) {
             LoRA.setActive(choice.map { [$0] } ?? [], on: m)
             let alone = Tensor.withNoGrad { m(Array(loraTestIDs[(row * 4)..<(row * 4 + 4)]), batch: 1, steps: 4) }
             let slice = Array(mixed.values[(row * 4 * 23)..<((row + 1) * 4 * 23)])
-            let worst = zip(slice, alone.values).map { abs($0 - $1) }.max()!
-            #expect(worst < 1e-5, "row \(row) (\(choice ?? "base")): \(worst)")
+            let worst = maxDifference(slice, alone.values)
+            #expect(worst < Tolerance.rounding, "row \(row) (\(choice ?? "base")): \(worst)")
         }
         #expect(MultiAdapterServing.adapterBytes("math", in: m) == 4 * LoRA.parameterCount("math", in: m))
     }

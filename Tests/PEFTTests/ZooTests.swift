@@ -3,6 +3,7 @@ import Testing
 @testable import Autodiff
 import NN
 @testable import PEFT
+import TestSupport
 
 @Suite struct ZooTests {
     // loraTestConfig: GPT-2 flavour, vocabulary 23, context 8, width 16, 2 blocks, 2 heads, MLP 64.

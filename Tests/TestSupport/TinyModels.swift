@@ -11,6 +11,12 @@ import Training
 
 /// Model configurations and pretrained bases shared by the tests (caseless namespace).
 public enum TinyModels {
+    /// A GPT-2-flavour model small enough to check by hand: vocabulary 11, context 8, width 12, 2 blocks of 3 heads.
+    public static let gpt2 = GPTConfig.gpt2(vocabularySize: 11, contextLength: 8, embeddingSize: 12, layers: 2, heads: 3)
+    /// A Llama-flavour model of the same size: width 16, 4 query heads sharing 2 key/value heads, MLP 24.
+    public static let llama = GPTConfig.llama(vocabularySize: 11, contextLength: 8, embeddingSize: 16, layers: 2, heads: 4,
+                                              kvHeads: 2, mlpSize: 24)
+
     /// The built-in tiny recipe with a wider model (context 32, width 48, 2 blocks, 4 heads), 150 steps
     /// on 60,000 characters: a base that has learned the corpus well enough to fine-tune, in seconds.
     public static var pretrainingRecipe: PretrainingRecipe {
