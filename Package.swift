@@ -160,7 +160,7 @@ let package = Package(
         .testTarget(name: "MergingTests", dependencies: ["Kernels", "Autodiff", "NN", "PEFT", "Merging", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "ExperimentsTests", dependencies: ["Kernels", "NN", "Tokenizers", "Datasets", "Training", "Merging", "Experiments", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "ExerciseTests", dependencies: ["Kernels", "ScalarAutograd", "Autodiff", "NN", "Optim", "FullFineTuning", "PEFT", "Quantization", "Merging", "ExerciseKit", "Workbook", "WorkbookCatalogue",
-                                                    "WorkbookBridge", "Datasets", "Training"]),
+                                                    "WorkbookBridge", "Datasets", "Training", "TestSupport"]),
         .testTarget(name: "ArchitectureTests", dependencies: ["ChapterCatalogue"]),
         .testTarget(name: "ChapterSmokeTests", dependencies: ["Autodiff", "FullFineTuning", "Tour", "Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining", "Chapter04Memory", "Chapter05FineTuning", "Chapter06Tactics", "Chapter07PEFTZoo", "Chapter08LoRA", "Chapter09Serving", "Chapter10Formats", "Chapter11Quantization", "Chapter12QLoRA", "Chapter13Merging", "Chapter14Stacking"],
                     swiftSettings: numericSettings),

@@ -18,6 +18,7 @@ import Training
 import PEFT
 import Quantization
 import Merging
+import TestSupport
 
 /// A one-block GPT with a LoRA adapter (B filled at random, so the adapter changes the output).
 private func modelWithAdapter(seed: UInt64 = 5) -> GPT {
@@ -40,7 +41,6 @@ private func trainedValues(_ model: GPT) -> [Float] {
     return model.namedParameters().filter(\.tensor.requiresGrad).flatMap(\.tensor.values)
 }
 
-private func maxDifference(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? .infinity }
 
 @Suite struct WorkbookBridgeTests {
     @Test func shippedStubsAreNamedAsMissing() throws {

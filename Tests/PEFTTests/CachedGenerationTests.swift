@@ -6,6 +6,7 @@ import Kernels
 @testable import Autodiff
 import NN
 @testable import PEFT
+import TestSupport
 
 @Suite struct CachedGenerationTests {
     static let gpt2 = GPTConfig.gpt2(vocabularySize: 23, contextLength: 12, embeddingSize: 16, layers: 2, heads: 2)
