@@ -53,6 +53,6 @@ public enum ChapterCatalogue {
         Chapter(number: 13, name: "Chapter13Merging", title: "Merging by summing and pruning",
                 claim: "two task models merged without training vs multi-task and sequential training — an accuracy matrix, twice: fine-tunes of the raw base (every merge fails) and of a shared generalist checkpoint (merges keep both skills); ~12 min"),
         Chapter(number: 14, name: "Chapter14Stacking", title: "Merging by stacking and by concatenation",
-                claim: "depth up-scaling with continued pretraining; LoRA adapters concatenated exactly vs combined by SVD"),
+                claim: "depth up-scaling vs the same shape from scratch and vs the base (loss curves); two LoRA adapters from a shared generalist summed, concatenated, weighted, TIES- and SVD-merged, routed per request; the cosine of their updates per layer"),
     ]
 }
