@@ -45,7 +45,7 @@ extension Chapter14Stacking {
     }
 
     /// Trains the generalist and two adapters on it, then scores every combination.
-    static func adapters(_ base: BaseModel, config: Config, output: (String) -> Void) -> AdapterReport {
+    static func adapters(_ base: BaseModel, config: Config, output: (String) -> Void) throws -> AdapterReport {
         let tokenizer = CharTokenizer.builtIn
         let (taskA, taskB) = (config.tasks.0.rawValue, config.tasks.1.rawValue)
         let data = MultiTaskExperiment.TaskData(tasks: config.tasks, world: base.world, trainExamples: config.trainExamples,
@@ -56,7 +56,7 @@ extension Chapter14Stacking {
         let generalist = MultiTaskExperiment.generalist(base: base.model, tokenizer: tokenizer, data: data, recipe: config.generalistRecipe)
         let model = generalist.copy()
         for (index, (name, examples)) in [(taskA, data.trainA), (taskB, data.trainB)].enumerated() {
-            LoRA.add(name, to: model, config: LoRAConfig(rank: config.adapterRank, alpha: Float(2 * config.adapterRank)),
+            try LoRA.add(name, to: model, config: LoRAConfig(rank: config.adapterRank, alpha: Float(2 * config.adapterRank)),
                      seed: 3 + UInt64(index))
             _ = FineTuning.train(model, tokenizer: tokenizer, examples: examples, recipe: config.adapterRecipe,
                                  progress: config.showProgress ? ProgressReporter(label: "   adapter \(name)", every: 100) : nil)

@@ -60,7 +60,7 @@ public enum Chapter14Stacking {
         let base = try Pretraining.base(config.base, cached: config.useCache,
                                         progress: config.showProgress ? ProgressReporter(label: "   pretraining the base (once; then cached)", every: 100) : nil)
         let upScaling = try upScaling(base, config: config, output: output)
-        let adapters = adapters(base, config: config, output: output)
+        let adapters = try adapters(base, config: config, output: output)
         return Report(upScaling: upScaling, adapters: adapters)
     }
 }

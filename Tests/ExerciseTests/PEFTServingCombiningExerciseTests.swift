@@ -22,7 +22,7 @@ import Merging
     @Test func `Task 7.1 — equals the library's IA3 layer on GPT-2's c_attn`() throws {
         var rng = RNG(seed: 4)
         let model = GPT(config: .gpt2(vocabularySize: 10, contextLength: 4, embeddingSize: 8, layers: 1, heads: 2), rng: &rng)
-        PEFTZoo.apply(.ia3, to: model, seed: 1)
+        try PEFTZoo.apply(.ia3, to: model, seed: 1)
         let (_, layer) = try #require(LoRA.linearLayers(of: model).first { $0.path.hasSuffix("c_attn") })
         let scale = try #require(layer.adapter?.adapterParameters.first?.tensor)
         for i in 0..<scale.count { scale.data[i] = 1 + 0.5 * rng.normal() }     // a trained-looking l
@@ -47,11 +47,11 @@ import Merging
 
 @Suite(.implemented("14.1")) struct `Task 14.1 — LoRA concatenation` {
     /// A layer [out 3, in 4] with adapters of ranks 2 and 1 and scalings 2 and 3 (B filled at random).
-    static func fixture() -> (layer: Linear, lora: LoRALayer, model: GPT) {
+    static func fixture() throws -> (layer: Linear, lora: LoRALayer, model: GPT) {
         var rng = RNG(seed: 21)
         let model = GPT(config: .gpt2(vocabularySize: 10, contextLength: 4, embeddingSize: 8, layers: 1, heads: 2), rng: &rng)
-        LoRA.add("one", to: model, config: LoRAConfig(rank: 2, alpha: 4), seed: 1)
-        LoRA.add("two", to: model, config: LoRAConfig(rank: 1, alpha: 3), seed: 2)
+        try LoRA.add("one", to: model, config: LoRAConfig(rank: 2, alpha: 4), seed: 1)
+        try LoRA.add("two", to: model, config: LoRAConfig(rank: 1, alpha: 3), seed: 2)
         for (_, _, lora) in LoRA.loraLayers(of: model) {
             for name in ["one", "two"] { let b = lora.weights(name)!.b; for i in 0..<b.count { b.data[i] = rng.normal() } }
         }
@@ -68,7 +68,7 @@ import Merging
     }
 
     @Test func `Task 14.1 — equals the library's concatenation, and B·A is the weighted sum`() throws {
-        let f = Self.fixture()
+        let f = try Self.fixture()
         let one = f.lora.weights("one")!, two = f.lora.weights("two")!
         let (inFeatures, outFeatures) = (f.layer.inFeatures, f.layer.outFeatures)
         let (a, b) = try concatenateAdapters([(one.a.values, one.b.values, 2, one.config.scaling), (two.a.values, two.b.values, 1, two.config.scaling)],

@@ -21,10 +21,10 @@ import Merging
 import TestSupport
 
 /// A one-block GPT with a LoRA adapter (B filled at random, so the adapter changes the output).
-private func modelWithAdapter(seed: UInt64 = 5) -> GPT {
+private func modelWithAdapter(seed: UInt64 = 5) throws -> GPT {
     var rng = RNG(seed: seed)
     let model = GPT(config: .gpt2(vocabularySize: 12, contextLength: 8, embeddingSize: 8, layers: 1, heads: 2), rng: &rng)
-    LoRA.add("task", to: model, config: LoRAConfig(rank: 2, alpha: 6), seed: 1)
+    try LoRA.add("task", to: model, config: LoRAConfig(rank: 2, alpha: 6), seed: 1)
     for (_, _, lora) in LoRA.loraLayers(of: model) { let b = lora.weights("task")!.b; for i in 0..<b.count { b.data[i] = 0.3 * rng.normal() } }
     return model
 }
@@ -59,9 +59,9 @@ private func trainedValues(_ model: GPT) -> [Float] {
         #expect(ran)
     }
 
-    @Test func aWrongSubstituteChangesTheModel() {
+    @Test func aWrongSubstituteChangesTheModel() throws {
         // The injection point is live: a forward that forgets the α/r factor gives other logits.
-        let model = modelWithAdapter()
+        let model = try modelWithAdapter()
         let wrong = LoRAArithmetic(forward: { x, w, a, b, inFeatures, outFeatures, rank, _ in
             let u = (0..<rank).map { k in (0..<inFeatures).reduce(Float(0)) { $0 + a[k * inFeatures + $1] * x[$1] } }
             return (0..<outFeatures).map { o in
@@ -76,7 +76,7 @@ private func trainedValues(_ model: GPT) -> [Float] {
 
 @Suite(.implemented("8.1")) struct `Task 8.1 — run by the library` {
     @Test func `Task 8.1 — same logits and same training as the library`() throws {
-        let plain = modelWithAdapter(), viaWorkbook = modelWithAdapter()
+        let plain = try modelWithAdapter(), viaWorkbook = try modelWithAdapter()
         let workbookLogits = try WorkbookBridge.withWorkbook(tasks: ["8.1"]) { logits(viaWorkbook) }
         #expect(maxDifference(logits(plain), workbookLogits) < 1e-4)
         let trained = try WorkbookBridge.withWorkbook(tasks: ["8.1"]) { trainedValues(viaWorkbook) }
@@ -86,9 +86,9 @@ private func trainedValues(_ model: GPT) -> [Float] {
 
 @Suite(.implemented("8.3")) struct `Task 8.3 — run by the library` {
     @Test func `Task 8.3 — merging through the workbook gives the library's weights`() throws {
-        let plain = modelWithAdapter(), viaWorkbook = modelWithAdapter()
-        LoRA.merge("task", into: plain)
-        try WorkbookBridge.withWorkbook(tasks: ["8.3"]) { LoRA.merge("task", into: viaWorkbook) }
+        let plain = try modelWithAdapter(), viaWorkbook = try modelWithAdapter()
+        try LoRA.merge("task", into: plain)
+        try WorkbookBridge.withWorkbook(tasks: ["8.3"]) { try LoRA.merge("task", into: viaWorkbook) }
         #expect(maxDifference(plain.namedParameters().flatMap(\.tensor.values), viaWorkbook.namedParameters().flatMap(\.tensor.values)) < 1e-5)
     }
 }
@@ -125,8 +125,8 @@ private func trainedValues(_ model: GPT) -> [Float] {
 
 @Suite(.implemented("14.1")) struct `Task 14.1 — run by the library` {
     @Test func `Task 14.1 — concatenation through the workbook installs the library's adapter`() throws {
-        let model = modelWithAdapter()
-        LoRA.add("other", to: model, config: LoRAConfig(rank: 3, alpha: 4), seed: 2)
+        let model = try modelWithAdapter()
+        try LoRA.add("other", to: model, config: LoRAConfig(rank: 3, alpha: 4), seed: 2)
         AdapterMerge.combine(["task", "other"], weights: [0.5, 1.5], using: .concatenation, into: "library", model: model)
         try WorkbookBridge.withWorkbook(tasks: ["14.1"]) {
             AdapterMerge.combine(["task", "other"], weights: [0.5, 1.5], using: .concatenation, into: "workbook", model: model)
