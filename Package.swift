@@ -115,7 +115,7 @@ let package = Package(
         .target(name: "Chapter12QLoRA", dependencies: ["NN", "Training", "FullFineTuning", "PEFT", "Quantization", "Experiments"],
                 path: "Chapters/Chapter12QLoRA", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter12", dependencies: ["Chapter12QLoRA"], path: "Chapters/Chapter12QLoRA/main"),
-        .target(name: "Chapter13Merging", dependencies: ["NN", "Datasets", "Training", "Experiments"],
+        .target(name: "Chapter13Merging", dependencies: ["NN", "Datasets", "Training", "PEFT", "Experiments"],
                 path: "Chapters/Chapter13Merging", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter13", dependencies: ["Chapter13Merging"], path: "Chapters/Chapter13Merging/main"),
         .target(name: "Chapter14Stacking", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "Tokenizers", "Datasets", "Training", "PEFT", "Merging",
@@ -164,7 +164,7 @@ let package = Package(
         .testTarget(name: "ExerciseTests", dependencies: ["Kernels", "ScalarAutograd", "Autodiff", "NN", "Optim", "FullFineTuning", "PEFT", "Quantization", "Merging", "ExerciseKit", "Workbook", "WorkbookCatalogue",
                                                     "WorkbookBridge", "Datasets", "Training", "TestSupport"]),
         .testTarget(name: "ArchitectureTests", dependencies: ["ChapterCatalogue"]),
-        .testTarget(name: "ChapterSmokeTests", dependencies: ["Autodiff", "FullFineTuning", "Tour", "Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining", "Chapter04Memory", "Chapter05FineTuning", "Chapter06Tactics", "Chapter07PEFTZoo", "Chapter08LoRA", "Chapter09Serving", "Chapter10Formats", "Chapter11Quantization", "Chapter12QLoRA", "Chapter13Merging", "Chapter14Stacking"],
+        .testTarget(name: "ChapterSmokeTests", dependencies: ["Autodiff", "Training", "PEFT", "Experiments", "FullFineTuning", "Tour", "Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining", "Chapter04Memory", "Chapter05FineTuning", "Chapter06Tactics", "Chapter07PEFTZoo", "Chapter08LoRA", "Chapter09Serving", "Chapter10Formats", "Chapter11Quantization", "Chapter12QLoRA", "Chapter13Merging", "Chapter14Stacking"],
                     swiftSettings: numericSettings),
     ]
 )
