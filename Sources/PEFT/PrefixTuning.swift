@@ -66,8 +66,20 @@ final class ReparameterisedPrefix: AttentionPrefix {
         ownsGenerator = layer == 0
     }
 
-    var keys: Tensor { initialKeys + generator.offset(layer: layer, part: 0, heads: heads) }
-    var values: Tensor { initialValues + generator.offset(layer: layer, part: 1, heads: heads) }
+    // The last keys and values handed out stay referenced here until the next access: the cached
+    // generation path reads `keys.data` and must not get a pointer into a tensor already freed.
+    private var lastKeys: Tensor?, lastValues: Tensor?
+
+    var keys: Tensor {
+        let keys = initialKeys + generator.offset(layer: layer, part: 0, heads: heads)
+        lastKeys = keys
+        return keys
+    }
+    var values: Tensor {
+        let values = initialValues + generator.offset(layer: layer, part: 1, heads: heads)
+        lastValues = values
+        return values
+    }
     var prefixParameters: [(name: String, tensor: Tensor)] {
         guard ownsGenerator else { return [] }
         return [("prefix_embeddings", generator.embeddings), ("prefix_mlp.down.weight", generator.down),
