@@ -5,7 +5,8 @@
 // Full fine-tuning trains every parameter; "frozen base" trains only the last block, so backward
 // stops early and the optimizer touches a quarter of the weights; LoRA freezes the whole base and
 // trains rank-8 adapters on every linear layer. Benchmarks/compare/torch_step.py is the PyTorch twin.
-//   bench step [--quick] [--setup full|frozen|lora] [--threads N] [--no-profile]
+//   bench step [--quick] [--setup full|frozen|lora] [--threads N] [--no-profile] [--model=DIR]
+// With --model=DIR, also a LoRA step of that real checkpoint (ModelStepBench.swift).
 import Foundation
 import Autodiff
 import NN
@@ -93,5 +94,8 @@ enum StepBench {
             }
         }
         for table in tables { print("\n" + table) }
+        if let path = GenerateBench.modelPath() {
+            ModelStepBench.run(path: path, threads: threadCounts, quick: quick)
+        }
     }
 }

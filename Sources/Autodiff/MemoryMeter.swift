@@ -114,6 +114,7 @@ public final class MeteredAllocation<T>: @unchecked Sendable {
     public init(count: Int, zero: T, role: MemoryRole = MemoryRole.current) {
         require(count >= 0, "MeteredAllocation: negative element count \(count)")
         self.count = count
+        _ = HeapReuse.isApplied
         let profile = OpProfile.current, start = profile == nil ? 0 : OpProfile.now()
         self.pointer = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
         pointer.initialize(repeating: zero, count: count)
@@ -129,6 +130,7 @@ public final class MeteredAllocation<T>: @unchecked Sendable {
     public init(uninitializedCount count: Int, role: MemoryRole = MemoryRole.current) {
         require(count >= 0, "MeteredAllocation: negative element count \(count)")
         self.count = count
+        _ = HeapReuse.isApplied
         let profile = OpProfile.current, start = profile == nil ? 0 : OpProfile.now()
         self.pointer = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
         if let profile { profile.allocated(nanoseconds: OpProfile.now() - start) }

@@ -1,4 +1,4 @@
-// Ops+LowRank.swift — a Linear layer with a low-rank (LoRA) update, as one fused op.
+// Ops+LowRank.swift — a Linear layer, plain or with a low-rank (LoRA) update, as one fused op.
 //
 // Teaches: why fusion matters for memory. Written as separate ops, x·Wᵀ + b + s·(x·Aᵀ)·Bᵀ would keep
 // five full-width intermediate buffers alive for backward. Fused, it keeps only its input x and the
@@ -13,16 +13,29 @@ import Kernels
 extension Tensor {
     /// y = x·Wᵀ + b + s·(x·Aᵀ)·Bᵀ.  x [..., in], W [out, in], b [out] or nil, A [r, in], B [out, r] → [..., out].
     public static func lowRankLinear(_ x: Tensor, weight: Tensor, bias: Tensor?, a: Tensor, b: Tensor, scaling s: Float) -> Tensor {
+        fusedLinear(.lowRankLinear, x, weight: weight, bias: bias, a: a, b: b, scaling: s)
+    }
+
+    /// y = x·Wᵀ + b as one op: a plain fully connected layer.  x [..., in], W [out, in], b [out] or nil
+    /// → [..., out]. The same as `matmul(x, W, transposeB: true) + b`, without the separate broadcast add
+    /// (and its second full-size buffer and pass over memory); backward: dx = g·W, dW = gᵀ·x, db = Σ_rows g.
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+        fusedLinear(.linear, x, weight: weight, bias: bias, a: nil, b: nil, scaling: 1)
+    }
+
+    /// The dense-weight fused layer behind `linear` and `lowRankLinear` (the branch when A and B are given).
+    private static func fusedLinear(_ op: Op, _ x: Tensor, weight: Tensor, bias: Tensor?, a: Tensor?, b: Tensor?,
+                                    scaling s: Float) -> Tensor {
         let (out, inFeatures) = (weight.shape[0], weight.shape[1])
-        let branch = LowRankBranch(x: x, out: out, inFeatures: inFeatures, bias: bias, a: a, b: b, scaling: s, op: "lowRankLinear")
-        require(weight.shape == [out, inFeatures], "lowRankLinear: W \(weight.shape)")
+        let branch = LowRankBranch(x: x, out: out, inFeatures: inFeatures, bias: bias, a: a, b: b, scaling: s, op: op.rawValue)
+        require(weight.rank == 2, "\(op.rawValue): W \(weight.shape)")
         let rows = branch.rows
-        // y = x·Wᵀ, then the branch and the bias.
-        let y = Tensor(zeros: Array(x.shape.dropLast()) + [out])
+        // y = x·Wᵀ (every element written: no zero fill), then the branch and the bias.
+        let y = Tensor(uninitialized: Array(x.shape.dropLast()) + [out])
         GEMM.multiply(transA: .none, transB: .transposed, m: rows, n: out, k: inFeatures,
                       a: x.data, lda: inFeatures, b: weight.data, ldb: inFeatures, c: y.data, ldc: out)
         let u = branch.addForward(into: y)
-        return record(.lowRankLinear, y, inputs: [x, weight, a, b] + (bias.map { [$0] } ?? [])) { y in
+        return record(op, y, inputs: [x, weight] + [a, b, bias].compactMap { $0 }) { y in
             let g = y.grad!.data
             if x.requiresGrad {
                 GEMM.multiply(transA: .none, transB: .none, m: rows, n: inFeatures, k: out, a: g, lda: out,
@@ -85,7 +98,12 @@ private struct LowRankBranch {
             u = product
         }
         if let bias {
-            for r in 0..<rows { for j in 0..<out { y.data[r * out + j] += bias.data[j] } }
+            // Row by row through local pointers (the inner loop vectorises).
+            let (values, added) = (y.data, UnsafePointer(bias.data))
+            for r in 0..<rows {
+                let row = values + r &* out
+                for j in 0..<out { row[j] += added[j] }
+            }
         }
         return u
     }
@@ -94,7 +112,10 @@ private struct LowRankBranch {
     func addBackward(_ g: UnsafeMutablePointer<Float>, u: Tensor?) {
         if let bias, bias.requiresGrad {
             let db = bias.gradientBuffer()
-            for r in 0..<rows { for j in 0..<out { db[j] += g[r * out + j] } }
+            for r in 0..<rows {
+                let row = g + r &* out
+                for j in 0..<out { db[j] += row[j] }
+            }
         }
         guard let a, let b, let u else { return }
         // gB = g·B [rows, r], needed by dx and dA.

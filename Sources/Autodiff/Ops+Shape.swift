@@ -17,10 +17,9 @@ extension Tensor {
         }
         require(resolved.reduce(1, *) == count, "reshape: shape \(shape) cannot become \(newShape)")
         let out = Tensor(uninitialized: resolved)
-        out.data.update(from: data, count: count)
+        StridedCopy.copy(data, into: out.data, count: count)
         return Tensor.record(.reshape, out, inputs: [self]) { out in
-            let g = self.gradientBuffer(), dOut = out.grad!.data
-            for i in 0..<self.count { g[i] += dOut[i] }
+            StridedCopy.accumulate(out.grad!.data, into: self.gradientBuffer(), count: self.count)
         }
     }
 
@@ -34,14 +33,11 @@ extension Tensor {
         Tensor.copyStrided(from: data, strides: order.map { inStrides[$0] }, to: out.data, shape: outShape)
         return Tensor.record(.permute, out, inputs: [self]) { out in
             // The inverse movement: output position i came from input position given by `order`.
+            // Added straight into the input's gradient (no temporary).
             let inverse = (0..<order.count).map { order.firstIndex(of: $0)! }
-            let back = [Float](unsafeUninitializedCapacity: self.count) { buffer, initialized in
-                Tensor.copyStrided(from: out.grad!.data, strides: inverse.map { Shapes.strides(outShape)[$0] },
-                                   to: buffer.baseAddress!, shape: self.shape)
-                initialized = self.count
-            }
-            let g = self.gradientBuffer()
-            for i in 0..<self.count { g[i] += back[i] }
+            let outStrides = Shapes.strides(outShape)
+            StridedCopy.gather(from: out.grad!.data, strides: inverse.map { outStrides[$0] }, shape: self.shape,
+                               into: self.gradientBuffer(), accumulate: true)
         }
     }
 
@@ -58,11 +54,7 @@ extension Tensor {
     /// Copies `shape`-many elements read at `strides` from `source` into contiguous `destination`.
     static func copyStrided(from source: UnsafePointer<Float>, strides: [Int], to destination: UnsafeMutablePointer<Float>,
                             shape: [Int]) {
-        let zeroStrides = [Int](repeating: 0, count: shape.count)
-        // A broadcasting "add 0" reads a through arbitrary strides — reuse that kernel as a strided copy.
-        var zero: Float = 0
-        Elementwise.binary(.add, a: source, aStrides: strides, b: &zero, bStrides: zeroStrides,
-                           out: destination, shape: shape)
+        StridedCopy.gather(from: source, strides: strides, shape: shape, into: destination)
     }
 
     /// Elements `range` along `axis` (other axes whole).

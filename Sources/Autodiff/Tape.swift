@@ -17,7 +17,7 @@ public enum Op: String, CaseIterable, Sendable {
     case exp, log, sqrt, relu, geluTanh, geluErf, silu, sigmoid, tanh
     case softmax, logSoftmax, crossEntropy, attention
     case layerNorm, rmsNorm, dropout, rope
-    case lowRankLinear, quantizedLinear, fakeQuantize
+    case linear, lowRankLinear, quantizedLinear, fakeQuantize
     case checkpoint
 }
 

@@ -72,9 +72,10 @@ public enum MemoryEstimator {
     ///
     /// Every op writes a fresh buffer that the next op's backward keeps (no views), so the count is
     /// the sum of op outputs. Per block, with N = B·T·C, S = B·H·T² (attention probabilities), M = B·T·mlpSize:
-    /// - GPT-2: norm N, qkv 3N + bias 3N, slices 3N, head split 3N reshape + 3N permute, fused causal attention
-    ///   S (the probabilities it keeps for backward) + its output N, permute N + reshape N, c_proj 2N, residual N,
-    ///   norm N, MLP M (matmul) + M (bias) + M (GELU) + 2N (down + bias), residual N → 26N + 3M + S.
+    /// - GPT-2: norm N, qkv 3N (a Linear with its bias is one fused op, one output), slices 3N, head split
+    ///   3N reshape + 3N permute, fused causal attention S (the probabilities it keeps for backward) + its
+    ///   output N, permute N + reshape N, c_proj N, residual N, norm N, MLP M (fc) + M (GELU) + N (down),
+    ///   residual N → 21N + 2M + S.
     /// - Llama: norm N, q N, k/v 2Nkv, head split 2N + 4Nkv, RoPE N + Nkv, KV repeat (when grouped)
     ///   2·(Nkv + 2N), fused attention S + output N, permute and reshape 2N, o_proj N, residual N, norm N, gate/up/SiLU/product 4M,
     ///   down N, residual N.
@@ -97,7 +98,7 @@ public enum MemoryEstimator {
         var perBlock: Double
         switch config.flavour {
         case .gpt2:
-            perBlock = 26 * n + 3 * m + s + 2 * (2 * rows)    // + mean/rstd of two LayerNorms
+            perBlock = 21 * n + 2 * m + s + 2 * (2 * rows)    // + mean/rstd of two LayerNorms
         case .llama:
             let repeatKV = config.kvHeads == config.heads ? 0 : 2 * (nkv + 2 * n)
             perBlock = n + n + 2 * nkv + 2 * n + 4 * nkv + n + nkv + repeatKV + s + 3 * n + n + n + n + 4 * m + n + n

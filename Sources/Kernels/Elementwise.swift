@@ -57,14 +57,21 @@ public enum Elementwise {
         dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int
     ) {
         Parallelism.forEachBlock(count: count, blockSize: blockSize, workPerItem: 2 * cost(op)) { block in
-            let (x, y, dy, dx, n) = (x + block.lowerBound, y + block.lowerBound, dy + block.lowerBound,
-                                     dx + block.lowerBound, block.count)
-            switch op {
-            case .geluTanh: for i in 0..<n { dx[i] += dy[i] * derivative(.geluTanh, x: x[i], y: y[i]) }
-            case .silu: for i in 0..<n { dx[i] += dy[i] * derivative(.silu, x: x[i], y: y[i]) }
-            case .tanh: for i in 0..<n { dx[i] += dy[i] * derivative(.tanh, x: x[i], y: y[i]) }
-            default: for i in 0..<n { dx[i] += dy[i] * derivative(op, x: x[i], y: y[i]) }
-            }
+            let start = block.lowerBound
+            backwardBlock(op, x: x + start, y: y + start, dy: dy + start, dx: dx + start, count: block.count)
+        }
+    }
+
+    /// One block of `unaryBackward`, one loop per op. Kept out of line: inlined into the single-thread
+    /// path next to every other op's loop, the compiler left these loops scalar (8x slower for GELU).
+    @inline(never)
+    static func backwardBlock(_ op: UnaryOp, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
+                              dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count n: Int) {
+        switch op {
+        case .geluTanh: for i in 0..<n { dx[i] += dy[i] * derivative(.geluTanh, x: x[i], y: y[i]) }
+        case .silu: for i in 0..<n { dx[i] += dy[i] * derivative(.silu, x: x[i], y: y[i]) }
+        case .tanh: for i in 0..<n { dx[i] += dy[i] * derivative(.tanh, x: x[i], y: y[i]) }
+        default: for i in 0..<n { dx[i] += dy[i] * derivative(op, x: x[i], y: y[i]) }
         }
     }
 

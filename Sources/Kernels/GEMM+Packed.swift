@@ -15,6 +15,7 @@
 //     same k order, so results are bitwise identical for any thread count.
 // Leaves out: prefetch hints, assembly, taller AVX-512 tiles (12×32 would use all 32 zmm registers).
 import Foundation
+import SIMDWidth
 
 /// The blocked driver and its micro-kernel, for register vectors `V` (SIMD8 or SIMD16 of Float).
 enum PackedGEMM<V: SIMD> where V.Scalar == Float {
@@ -41,6 +42,7 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
         let (rsB, csB) = transB == .none ? (ldb, 1) : (1, ldb)
         // Sized for this product, not the largest block: a small GEMM then needs a small buffer (a
         // 1.5 MB allocation per call is an mmap and page faults every time).
+        _ = HeapReuse.isApplied
         let packedB = UnsafeMutablePointer<Float>.allocate(capacity: min(kc, k) * ((min(nc, n) + nr - 1) / nr) * nr)
         defer { packedB.deallocate() }
         let shared = Shared(a: a, b: b, c: c, packedB: packedB)
@@ -63,15 +65,16 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
                 Parallelism.noteSplit(packers)
                 if packers > 1 { DispatchQueue.concurrentPerform(iterations: packers, execute: pack) } else { pack(0) }
                 // Work items: row blocks of A × column chunks of the B panel.
-                let rowBlocks = (m + mc - 1) / mc
+                let rowBlock = balancedRowBlock(m: m, threads: threads)
+                let rowBlocks = (m + rowBlock - 1) / rowBlock
                 let columnChunks = rowBlocks >= 2 * threads ? 1 : min(threads * 2, panels)
                 let items = rowBlocks * columnChunks
                 let work: @Sendable (Int) -> Void = { item in
                     let (ib, chunk) = (item / columnChunks, item % columnChunks)
-                    let ic = ib * mc, mcBlock = min(mc, m - ic)
+                    let ic = ib * rowBlock, mcBlock = min(rowBlock, m - ic)
                     let firstPanel = panels * chunk / columnChunks, endPanel = panels * (chunk + 1) / columnChunks
                     if firstPanel == endPanel { return }
-                    let packedA = UnsafeMutablePointer<Float>.allocate(capacity: mc * kcBlock)
+                    let packedA = UnsafeMutablePointer<Float>.allocate(capacity: rowBlock * kcBlock)
                     defer { packedA.deallocate() }
                     packA(shared.a + ic * rsA + pc * csA, rowStride: rsA, colStride: csA, m: mcBlock, k: kcBlock, into: packedA)
                     macroKernel(packedA: packedA, packedB: shared.packedB + firstPanel * nr * kcBlock,
@@ -89,22 +92,56 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
         }
     }
 
+    /// Rows of A per work item: at most MC, a multiple of MR, and — when the rows split into only a few
+    /// blocks — sized so the block count is a multiple of the thread count with nearly equal blocks
+    /// (m = 256 on 2 threads: 4 blocks of 66, 66, 66, 58 rows instead of 72, 72, 72, 40, where one thread
+    /// would do 144 rows and the other 112). Results do not depend on it: a block's rows are computed
+    /// the same way whichever block they are in.
+    static func balancedRowBlock(m: Int, threads: Int) -> Int {
+        let blocks = (m + mc - 1) / mc
+        guard threads > 1, blocks < 8 * threads else { return mc }
+        let evenBlocks = (blocks + threads - 1) / threads * threads
+        let panels = (m + mr - 1) / mr
+        return max(mr, (panels + evenBlocks - 1) / evenBlocks * mr)
+    }
+
     /// Packs op(B)[0..<k, 0..<n] into NR-wide panels: panel q holds, for each p, the NR values
     /// op(B)[p, q·NR ..< q·NR+NR] (zero-padded past n).   packed: [ceil(n/NR), k, NR]
     static func packB(_ b: UnsafePointer<Float>, rowStride: Int, colStride: Int, k: Int, n: Int,
                       into packed: UnsafeMutablePointer<Float>) {
+        let width = MemoryLayout<V>.size
         var out = packed
         for j0 in stride(from: 0, to: n, by: nr) {
-            let width = min(nr, n - j0)
-            for p in 0..<k {
-                let row = b + p &* rowStride + j0 &* colStride
-                if colStride == 1 && width == nr {
-                    out.update(from: row, count: nr)
-                } else {
-                    for j in 0..<width { out[j] = row[j &* colStride] }
-                    for j in width..<nr { out[j] = 0 }
+            let columns = min(nr, n - j0)
+            let first = b + j0 &* colStride
+            if colStride == 1 && columns == nr {
+                // B as stored: each panel row is NR contiguous floats, two vector copies.
+                for p in 0..<k {
+                    let row = UnsafeRawPointer(first + p &* rowStride)
+                    let to = UnsafeMutableRawPointer(out)
+                    to.storeBytes(of: row.loadUnaligned(as: V.self), as: V.self)
+                    to.storeBytes(of: row.loadUnaligned(fromByteOffset: width, as: V.self), toByteOffset: width, as: V.self)
+                    out += nr
                 }
-                out += nr
+            } else if rowStride == 1 {
+                // Bᵀ as stored: column j of the panel is contiguous in memory. Walk each such
+                // column (a sequential read) and scatter it into the panel with stride NR.
+                for j in 0..<nr {
+                    if j < columns {
+                        let column = first + j &* colStride
+                        for p in 0..<k { out[p &* nr &+ j] = column[p] }
+                    } else {
+                        for p in 0..<k { out[p &* nr &+ j] = 0 }
+                    }
+                }
+                out += k &* nr
+            } else {
+                for p in 0..<k {
+                    let row = first + p &* rowStride
+                    for j in 0..<columns { out[j] = row[j &* colStride] }
+                    for j in columns..<nr { out[j] = 0 }
+                    out += nr
+                }
             }
         }
     }
@@ -116,11 +153,26 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
         var out = packed
         for i0 in stride(from: 0, to: m, by: mr) {
             let height = min(mr, m - i0)
-            for p in 0..<k {
-                let column = a + i0 &* rowStride + p &* colStride
-                for i in 0..<height { out[i] = column[i &* rowStride] }
-                for i in height..<mr { out[i] = 0 }
-                out += mr
+            let top = a + i0 &* rowStride
+            if height == mr {
+                // A full panel: six fixed row pointers, one value of each per step of p (the loop the
+                // compiler unrolls; a variable-height inner loop here cost ~15% of the GEMM).
+                let r0 = top, r1 = top + rowStride, r2 = top + 2 &* rowStride
+                let r3 = top + 3 &* rowStride, r4 = top + 4 &* rowStride, r5 = top + 5 &* rowStride
+                var offset = 0
+                for _ in 0..<k {
+                    out[0] = r0[offset]; out[1] = r1[offset]; out[2] = r2[offset]
+                    out[3] = r3[offset]; out[4] = r4[offset]; out[5] = r5[offset]
+                    offset &+= colStride
+                    out += mr
+                }
+            } else {
+                for p in 0..<k {
+                    let column = top + p &* colStride
+                    for i in 0..<height { out[i] = column[i &* rowStride] }
+                    for i in height..<mr { out[i] = 0 }
+                    out += mr
+                }
             }
         }
     }
@@ -158,6 +210,14 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
     static func microKernel(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, k: Int, alpha: Float, beta: Float,
                             c: UnsafeMutablePointer<Float>, ldc: Int) {
         let width = MemoryLayout<V>.size    // bytes of one vector: 32 (SIMD8) or 64 (SIMD16)
+        // Start fetching the C tile now: it is read (β ≠ 0) or written only after the k loop, and a
+        // cache miss there would stall the whole tile (C is large and was last touched long ago).
+        let lastColumn: Int = nr &- 1
+        for row in 0..<mr {
+            let start: UnsafeMutablePointer<Float> = c + row &* ldc
+            tinytune_prefetch_for_write(start)
+            tinytune_prefetch_for_write(start + lastColumn)
+        }
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
         var pa = a, pb = UnsafeRawPointer(b)
@@ -174,14 +234,16 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
         }
         @inline(__always) func store(_ row: Int, _ lo: V, _ hi: V) {
             let raw = UnsafeMutableRawPointer(c + row &* ldc)
+            // Vector-times-vector: `vector * scalar` compiled to one scalar multiply per lane here.
+            let (a, b) = (V(repeating: alpha), V(repeating: beta))
             if beta == 0 {
-                raw.storeBytes(of: lo * alpha, as: V.self)
-                raw.storeBytes(of: hi * alpha, toByteOffset: width, as: V.self)
+                raw.storeBytes(of: lo * a, as: V.self)
+                raw.storeBytes(of: hi * a, toByteOffset: width, as: V.self)
             } else {
                 let oldLo = UnsafeRawPointer(raw).loadUnaligned(as: V.self)
                 let oldHi = UnsafeRawPointer(raw).loadUnaligned(fromByteOffset: width, as: V.self)
-                raw.storeBytes(of: lo * alpha + oldLo * beta, as: V.self)
-                raw.storeBytes(of: hi * alpha + oldHi * beta, toByteOffset: width, as: V.self)
+                raw.storeBytes(of: (lo * a).addingProduct(oldLo, b), as: V.self)
+                raw.storeBytes(of: (hi * a).addingProduct(oldHi, b), toByteOffset: width, as: V.self)
             }
         }
         store(0, c00, c01); store(1, c10, c11); store(2, c20, c21)

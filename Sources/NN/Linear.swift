@@ -78,8 +78,7 @@ public final class Linear: Module {
                 "Linear(\(inFeatures)→\(outFeatures)): input shape \(x.shape), weight \(weight.shape)")
         // A rank-1 input is a single row.
         let input = x.rank == 1 ? x.reshaped([1, inFeatures]) : x
-        var y = Tensor.matmul(input, weight, transposeB: true)
-        if let bias { y = y + bias }
+        let y = Tensor.linear(input, weight: weight, bias: bias)
         return x.rank == 1 ? y.reshaped([outFeatures]) : y
     }
 }

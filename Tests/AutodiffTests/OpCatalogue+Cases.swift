@@ -148,6 +148,12 @@ extension OpCase {
                reference: { ropeReference($0[0], steps: 3, width: 4, offset: 0) }),
         OpCase(.rope, "[1,2,3,6] offset 2", [[1, 2, 3, 6]], nil, { $0[0].rope(theta: 100, positionOffset: 2) },
                reference: { ropeReference($0[0], steps: 3, width: 6, offset: 2, theta: 100) }),
+        OpCase(.linear, "[2,3,5]: W [4,5], b [4]", [[2, 3, 5], [4, 5], [4]], nil,
+               { Tensor.linear($0[0], weight: $0[1], bias: $0[2]) },
+               reference: { (x: [[Double]]) -> [Double] in
+                   let product = referenceMatmul(x[0][...], 6, 5, transA: false, x[1][...], 4, 5, transB: true)
+                   return (0..<24).map { (i: Int) -> Double in product[i] + x[2][i % 4] }
+               }),
         OpCase(.lowRankLinear, "[2,3,5]: W [4,5], b, A [2,5], B [4,2]", [[2, 3, 5], [4, 5], [4], [2, 5], [4, 2]], nil,
                { Tensor.lowRankLinear($0[0], weight: $0[1], bias: $0[2], a: $0[3], b: $0[4], scaling: 1.5) },
                reference: { (x: [[Double]]) -> [Double] in

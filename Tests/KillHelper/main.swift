@@ -6,6 +6,8 @@
 //                                         train a tiny GPT for STEPS steps, checkpointing every step into
 //                                         DIR/checkpoint and resuming from it if present; at the end write
 //                                         every step's loss (bit pattern) to DIR/losses.txt
+//   kill-helper page-faults heap-reuse|default
+//                                         print the page faults of a second 256 MB "step" (HeapReuseTests)
 import Foundation
 import Kernels
 import Autodiff
@@ -55,16 +57,39 @@ func train(_ directory: URL, optimizer kind: String, steps: Int) throws {
     try AtomicFile.write(Data(losses.utf8), to: directory.appendingPathComponent("losses.txt"))
 }
 
+/// Two "training steps" of 64 buffers × 4 MB each (allocate, write every page, free), on the main thread;
+/// prints the minor page faults of the second. With `heap-reuse` HeapReuse is applied first; with
+/// `default` glibc keeps its own policy (the comparison Tests/TrainingTests/HeapReuseTests.swift makes).
+func pageFaultsOfSecondStep(policy: String) -> Int {
+    if policy == "heap-reuse" { _ = HeapReuse.isApplied }
+    func faults() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_minflt
+    }
+    func step() -> Int {
+        let floats = 1 << 20, start = faults()
+        let buffers = (0..<64).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: floats) }
+        for buffer in buffers { buffer.initialize(repeating: 1, count: floats) }
+        let taken = faults() - start
+        for buffer in buffers { buffer.deallocate() }
+        return taken
+    }
+    _ = step()
+    return step()
+}
+
 let arguments = CommandLine.arguments.dropFirst()
 do {
     switch (arguments.first, arguments.count) {
     case ("directory", 2): try replaceForever(URL(fileURLWithPath: arguments[arguments.startIndex + 1]))
+    case ("page-faults", 2): print(pageFaultsOfSecondStep(policy: arguments[arguments.startIndex + 1]))
     case ("train", 4):
         let rest = Array(arguments.dropFirst())
         guard let steps = Int(rest[2]) else { throw CocoaError(.formatting) }
         try train(URL(fileURLWithPath: rest[0]), optimizer: rest[1], steps: steps)
     default:
-        FileHandle.standardError.write(Data("usage: kill-helper directory DIR | train DIR adamw|adamw8bit STEPS\n".utf8))
+        FileHandle.standardError.write(Data("usage: kill-helper directory DIR | train DIR adamw|adamw8bit STEPS | page-faults heap-reuse|default\n".utf8))
         exit(2)
     }
 } catch {

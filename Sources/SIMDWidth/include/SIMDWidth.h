@@ -6,6 +6,7 @@
 // host, and a macro in an imported header is evaluated under those same flags. Kernels reads
 // `TINYTUNE_SIMD_FLOATS` and picks its GEMM register tile from it (a compile-time constant, so the
 // branch not taken is removed).
+// It also carries the one instruction Swift cannot spell, a cache prefetch hint (used by the GEMM).
 // Leaves out: run-time CPU detection (SwiftPM builds from source on the machine that runs the code).
 #ifndef TINYTUNE_SIMD_WIDTH_H
 #define TINYTUNE_SIMD_WIDTH_H
@@ -23,5 +24,13 @@
 /// Unknown target: assume 128-bit vectors.
 #define TINYTUNE_SIMD_FLOATS 4
 #endif
+
+/// Asks the CPU to start bringing the cache line at `address` into L1, for writing, without waiting for
+/// it (a hint: it never faults and has no visible effect). Swift has no prefetch instruction of its
+/// own; the GEMM micro-kernel calls this on the C tile it will update, so that the load of C after its
+/// long k loop does not stall on a cache miss.
+static inline void tinytune_prefetch_for_write(const void *address) {
+    __builtin_prefetch(address, 1, 3);
+}
 
 #endif
