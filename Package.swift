@@ -74,6 +74,9 @@ let package = Package(
                 path: workbookPath, swiftSettings: numericSettings),
         .target(name: "WorkbookCatalogue", dependencies: ["ExerciseKit", "Workbook"]),
         .executableTarget(name: "exercises", dependencies: ["ExerciseKit", "WorkbookCatalogue"]),
+        // The workbook's solutions run by the library (`chapterNN --use-workbook`); only chapter executables import it.
+        .target(name: "WorkbookBridge", dependencies: ["ExerciseKit", "Workbook", "WorkbookCatalogue", "Training", "PEFT",
+                                                      "Quantization", "Merging"]),
 
         // MARK: - Chapters (a library with `run(_:)` each, and a thin executable)
         .target(name: "Chapter01Autograd", dependencies: ["ScalarAutograd"],
@@ -101,7 +104,7 @@ let package = Package(
         .executableTarget(name: "chapter07", dependencies: ["Chapter07PEFTZoo"], path: "Chapters/Chapter07PEFTZoo/main"),
         .target(name: "Chapter08LoRA", dependencies: ["Kernels", "Autodiff", "NN", "Training", "PEFT", "Experiments"],
                 path: "Chapters/Chapter08LoRA", exclude: ["main"], swiftSettings: numericSettings),
-        .executableTarget(name: "chapter08", dependencies: ["Chapter08LoRA"], path: "Chapters/Chapter08LoRA/main"),
+        .executableTarget(name: "chapter08", dependencies: ["Chapter08LoRA", "WorkbookBridge"], path: "Chapters/Chapter08LoRA/main"),
         .target(name: "Chapter09Serving", dependencies: ["Autodiff", "NN", "Datasets", "Training", "PEFT", "Experiments"],
                 path: "Chapters/Chapter09Serving", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter09", dependencies: ["Chapter09Serving"], path: "Chapters/Chapter09Serving/main"),
@@ -114,12 +117,13 @@ let package = Package(
         .target(name: "Chapter12QLoRA", dependencies: ["NN", "Training", "FullFineTuning", "PEFT", "Quantization", "Experiments"],
                 path: "Chapters/Chapter12QLoRA", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter12", dependencies: ["Chapter12QLoRA"], path: "Chapters/Chapter12QLoRA/main"),
-        .target(name: "Chapter13Merging", dependencies: ["NN", "Datasets", "Training", "Experiments"],
+        .target(name: "Chapter13Merging", dependencies: ["NN", "Datasets", "Training", "PEFT", "Experiments"],
                 path: "Chapters/Chapter13Merging", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter13", dependencies: ["Chapter13Merging"], path: "Chapters/Chapter13Merging/main"),
-        .target(name: "Chapter14Stacking", dependencies: ["Autodiff", "NN", "Optim", "Datasets", "Training", "PEFT", "Merging", "Experiments"],
+        .target(name: "Chapter14Stacking", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "Tokenizers", "Datasets", "Training", "PEFT", "Merging",
+                                                          "Experiments"],
                 path: "Chapters/Chapter14Stacking", exclude: ["main"], swiftSettings: numericSettings),
-        .executableTarget(name: "chapter14", dependencies: ["Chapter14Stacking"], path: "Chapters/Chapter14Stacking/main"),
+        .executableTarget(name: "chapter14", dependencies: ["Chapter14Stacking", "WorkbookBridge"], path: "Chapters/Chapter14Stacking/main"),
         .target(name: "Chapter15RealThing", dependencies: ["Autodiff", "NN", "Tokenizers", "Datasets", "Training", "FullFineTuning", "PEFT", "Quantization", "Experiments"],
                 path: "Chapters/Chapter15RealThing", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter15", dependencies: ["Chapter15RealThing"], path: "Chapters/Chapter15RealThing/main"),
@@ -163,9 +167,10 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: numericSettings),
         .testTarget(name: "ExperimentsTests", dependencies: ["Kernels", "NN", "Tokenizers", "Datasets", "Training", "Merging", "Experiments",
                                                        "TestSupport"], swiftSettings: numericSettings),
-        .testTarget(name: "ExerciseTests", dependencies: ["Kernels", "ScalarAutograd", "Autodiff", "NN", "Optim", "FullFineTuning", "PEFT", "Quantization", "Merging", "ExerciseKit", "Workbook", "WorkbookCatalogue"]),
+        .testTarget(name: "ExerciseTests", dependencies: ["Kernels", "ScalarAutograd", "Autodiff", "NN", "Optim", "FullFineTuning", "PEFT", "Quantization", "Merging", "ExerciseKit", "Workbook", "WorkbookCatalogue",
+                                                    "WorkbookBridge", "Datasets", "Training", "TestSupport"]),
         .testTarget(name: "ArchitectureTests", dependencies: ["ChapterCatalogue"]),
-        .testTarget(name: "ChapterSmokeTests", dependencies: ["Autodiff", "FullFineTuning", "Tour", "Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining", "Chapter04Memory", "Chapter05FineTuning", "Chapter06Tactics", "Chapter07PEFTZoo", "Chapter08LoRA", "Chapter09Serving", "Chapter10Formats", "Chapter11Quantization", "Chapter12QLoRA", "Chapter13Merging", "Chapter14Stacking", "Chapter15RealThing"],
+        .testTarget(name: "ChapterSmokeTests", dependencies: ["Autodiff", "Training", "PEFT", "Experiments", "FullFineTuning", "Tour", "Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining", "Chapter04Memory", "Chapter05FineTuning", "Chapter06Tactics", "Chapter07PEFTZoo", "Chapter08LoRA", "Chapter09Serving", "Chapter10Formats", "Chapter11Quantization", "Chapter12QLoRA", "Chapter13Merging", "Chapter14Stacking", "Chapter15RealThing"],
                     swiftSettings: numericSettings),
     ]
 )

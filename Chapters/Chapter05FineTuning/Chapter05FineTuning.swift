@@ -3,9 +3,12 @@
 // The claims, measured on our base model:
 // 1. Supervised fine-tuning teaches a task the base model cannot do (accuracy from ~0 to high) —
 //    it is pretraining continued, on formatted examples, with a smaller learning rate.
-// 2. It costs something: the model forgets. Full fine-tuning forgets more than partial fine-tuning.
+// 2. It costs something: the model forgets. Full fine-tuning forgets more than partial fine-tuning,
+//    and the recipe decides how much: a gentler rate, early stopping on general text and replay keep
+//    the base (Chapter05FineTuning+Control.swift).
 // 3. It is the right tool for *form* (a format, a skill, a style) and the wrong one for *facts that
 //    change*: retrieval answers those without retraining.
+// The sentences about the results are computed from them (and say so when they contradict the claims).
 // Leaves out: PEFT (Chapters 7–9), which changes the cost side of this trade.
 import Foundation
 import Autodiff
@@ -26,6 +29,7 @@ public enum Chapter05FineTuning {
         public var recipe: SFTRecipe
         public var trainExamples: Int, testExamples: Int
         public var retrieval: FineTuneVsRetrievalConfig
+        public var control: ControlConfig
 
         /// The book's run (fine-tunes the cached standard base model).
         public static let standard = Config(
@@ -33,20 +37,26 @@ public enum Chapter05FineTuning {
             recipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 5e-4),
             trainExamples: 3000, testExamples: 100,
             retrieval: FineTuneVsRetrievalConfig(recipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 2e-3),
-                                                 formTrain: 3000, formTest: 50, contextWorlds: 12, movedFraction: 0.4, seed: 5))
+                                                 formTrain: 3000, formTest: 50, contextWorlds: 12, movedFraction: 0.4, seed: 5),
+            control: ControlConfig(gentleLearningRate: 1e-4, evaluateEvery: 25, patience: 2, validationExamples: 100,
+                                   generalValidationExamples: 100, replayShare: 0.25, replayCharacters: 32))
         /// Seconds-long smoke configuration.
         public static let tiny = Config(
             base: .tiny, useCache: false,
             recipe: SFTRecipe(steps: 30, batchSize: 8, learningRate: 3e-3),
             trainExamples: 100, testExamples: 10,
             retrieval: FineTuneVsRetrievalConfig(recipe: SFTRecipe(steps: 10, batchSize: 8, learningRate: 3e-3),
-                                                 formTrain: 40, formTest: 5, contextWorlds: 2, movedFraction: 0.4, seed: 5))
+                                                 formTrain: 40, formTest: 5, contextWorlds: 2, movedFraction: 0.4, seed: 5),
+            control: ControlConfig(gentleLearningRate: 1e-3, evaluateEvery: 5, patience: 2, validationExamples: 8,
+                                   generalValidationExamples: 8, replayShare: 0.25, replayCharacters: 24))
     }
 
     /// The chapter's numbers.
     public struct Report: Sendable {
         public var taskBefore: TaskScore, taskAfter: TaskScore
         public var forgetting: [ForgettingReport]
+        /// The recipes of "forgetting under control", the chapter's first.
+        public var control: [ControlRow]
         public var retrieval: FineTuneVsRetrievalReport
     }
 
@@ -79,7 +89,8 @@ public enum Chapter05FineTuning {
                                                   r.trainableParameters, r.corpusLossBefore, r.corpusLossAfter, r.corpusForgetting,
                                                   r.taskABefore.accuracy * 100, r.taskAAfter.accuracy * 100, r.taskBAfter.accuracy * 100))
         }
-        output("Freezing the early blocks protects what they store; the price is some task-B accuracy.\n")
+        output(freezingVerdict(report) + "\n")
+        let control = forgettingUnderControl(setup, config: config, chapterRecipe: report[0], taskA: taskA, corpus: corpus, output: output)
 
         // 3. Fine-tuning vs retrieval.
         output("Fine-tuning vs retrieval (40% of the world's people move to another town after training):")
@@ -94,11 +105,38 @@ public enum Chapter05FineTuning {
         output("""
         Decision table
           need                                   fine-tune   retrieve   why
-          a new output format or skill           yes         no         form lives in the weights (\(pct(rag.formFineTuned)) vs \(pct(rag.formBase)))
-          facts that change after training       no          yes        retrieval reads today's document (\(pct(rag.movedWithRetrieval)) vs stale \(pct(rag.movedClosedBook)))
+          a new output format or skill           \(rag.formFineTuned > rag.formBase + 0.2 ? "yes         no " : "NOT HERE    no ")        form lives in the weights (\(pct(rag.formFineTuned)) vs \(pct(rag.formBase)))
+          facts that change after training       no          \(rag.movedWithRetrieval > rag.movedClosedBook + 0.2 ? "yes" : "NOT HERE")        retrieval reads today's document (\(pct(rag.movedWithRetrieval)) vs stale \(pct(rag.movedClosedBook)))
           new facts, rarely changing             maybe       yes        fine-tuning learns the facts it sees (\(pct(rag.movedAfterFineTuning))), once per change
-          keep general ability intact            partial     yes        full fine-tuning forgets most (see the table above)
+          keep general ability intact            \(keepVerdict(control, baseline: base.unigramBaseline))
         """)
-        return Report(taskBefore: before, taskAfter: after, forgetting: report, retrieval: rag)
+        return Report(taskBefore: before, taskAfter: after, forgetting: report, control: control, retrieval: rag)
     }
+
+    /// What the freeze rows show, computed: does freezing early blocks forget less, and at what task cost?
+    static func freezingVerdict(_ rows: [ForgettingReport]) -> String {
+        guard let full = rows.first, rows.count > 1 else { return "" }
+        let partial = rows.dropFirst()
+        let lessForgetting = partial.filter { $0.corpusForgetting < full.corpusForgetting }
+        let lowerTask = partial.filter { $0.taskBAfter.accuracy < full.taskBAfter.accuracy }
+        let forgetting = lessForgetting.count == partial.count
+            ? "Freezing the early blocks forgot less in every row (corpus loss \(signed(full.corpusForgetting)) for full vs "
+              + partial.map { signed($0.corpusForgetting) }.joined(separator: ", ") + ")"
+            : "Freezing did NOT always forget less: " + partial.filter { $0.corpusForgetting >= full.corpusForgetting }.map(\.setup).joined(separator: ", ")
+              + " forgot as much as full fine-tuning or more"
+        let cost = lowerTask.isEmpty ? "and cost no task-B accuracy" : "and cost task-B accuracy in " + lowerTask.map(\.setup).joined(separator: ", ")
+        return forgetting + ", " + cost + "."
+    }
+
+    /// The decision table's last row, from the control recipes: can fine-tuning keep general ability?
+    static func keepVerdict(_ rows: [ControlRow], baseline: Double) -> String {
+        guard let first = rows.first else { return "" }
+        if let kept = rows.first(where: { Double($0.corpusLoss) <= baseline && $0.taskB.accuracy >= 0.9 * first.taskB.accuracy }) {
+            return "with care   yes        \"\(kept.recipe)\" kept the corpus loss at \(fmt(kept.corpusLoss)) (unigram \(String(format: "%.3f", baseline)))"
+        }
+        return "no          yes        no recipe above kept the corpus loss below the unigram baseline"
+    }
+
+    static func fmt(_ x: Float) -> String { String(format: "%.3f", x) }
+    static func signed(_ x: Float) -> String { String(format: "%+.3f", x) }
 }

@@ -1,9 +1,23 @@
-// Chapter07PEFTZoo.swift — Chapter 7: the PEFT zoo on one base model and one task.
+// Chapter07PEFTZoo.swift — Chapter 7: the PEFT zoo on one base model and one task, compared fairly.
 //
 // The claim: parameter-efficient methods train a tiny fraction of the parameters, and they differ in
-// how well they learn and in what they cost at inference. One table, measured: method, trainable
-// parameters, task accuracy, extra inference work per token.
-// Leaves out: tuning each method's hyperparameters to its best (each gets one reasonable setting).
+// how well they learn and in what they cost at inference. A fair table needs three things a naive one
+// skips, and this chapter does all three:
+// 1. Each method at its own learning rate. Adapters, scaling vectors and soft prompts want rates 3–100x
+//    above full fine-tuning's (the literature: LoRA 1e-3–3e-3, IA3 ~3e-3, BitFit 1e-3–1e-2, prompt
+//    tuning up to 0.3). Every method sweeps 3–4 rates around its paper's; the rate is chosen on a
+//    validation split (drawn from the training distribution, disjoint from the test set), and the test
+//    score is reported for that choice only. The whole sweep is printed.
+// 2. The same budget for every method: the same steps × batch over the same examples, so the same tokens.
+// 3. Each method started as its paper starts it: Houlsby adapters near the identity, prefix tuning
+//    through its MLP reparameterisation from real tokens' activations (Sources/PEFT).
+// Per method: trainable share, test accuracy, ms/step, extra inference work per token. Where a method
+// still trails full fine-tuning by more than 20 points, the chapter measures whether the gap shrinks
+// with model width (the book's claim that soft prompts catch up at scale), on the built-in bases.
+// The closing sentences are computed from the table, including when it contradicts the book.
+// Chapter07PEFTZoo+Width.swift holds that width check and the conclusions.
+// Leaves out: per-method rank / bottleneck / prefix-length search; the real 135M model (a short zoo on
+// it is future work); repeated seeds and error bars.
 import Foundation
 import Training
 import PEFT
@@ -15,69 +29,145 @@ public enum Chapter07PEFTZoo {
     public struct Config: Sendable {
         public var base: PretrainingRecipe
         public var useCache: Bool
-        /// (method, learning rate) pairs; full fine-tuning is added first as the reference.
-        public var methods: [(method: PEFTMethod, learningRate: Float)]
-        public var fullLearningRate: Float
+        /// Full fine-tuning's learning rates (it is swept like the rest: the reference must be fair too).
+        public var fullLearningRates: [Float]
+        /// Each method with the learning rates it sweeps.
+        public var methods: [(method: PEFTMethod, learningRates: [Float])]
+        /// The budget every run gets: steps × batch examples.
         public var steps: Int, batchSize: Int
-        public var trainExamples: Int, testExamples: Int
+        public var trainExamples: Int, validationExamples: Int, testExamples: Int
+        /// Bases on which trailing methods are re-run against full fine-tuning (empty: skip).
+        public var widthBases: [PretrainingRecipe]
+        /// Report training progress (every 100 steps) while the sweep runs.
+        public var showProgress: Bool
 
         public static let standard = Config(
-            base: .standard, useCache: true,
-            methods: [(.lora(LoRAConfig(rank: 8, alpha: 16)), 1.5e-3), (.houlsby(bottleneck: 16), 1.5e-3), (.ia3, 1e-2),
-                      (.bitFit, 1e-2), (.prefixTuning(tokens: 8), 1e-2), (.promptTuning(tokens: 8), 3e-2)],
-            fullLearningRate: 5e-4, steps: 500, batchSize: 32, trainExamples: 3000, testExamples: 100)
+            base: .standard, useCache: true, fullLearningRates: [2e-4, 5e-4, 1e-3],
+            methods: [(.lora(LoRAConfig(rank: 8, alpha: 16)), [1e-3, 2e-3, 4e-3]),
+                      (.houlsby(bottleneck: 16), [1e-3, 3e-3, 1e-2]),
+                      (.ia3, [3e-3, 1e-2, 3e-2]),
+                      (.bitFit, [1e-3, 3e-3, 1e-2]),
+                      (.prefixTuning(tokens: 8), [1e-3, 3e-3, 1e-2]),
+                      (.promptTuning(tokens: 8), [3e-2, 1e-1, 3e-1])],
+            steps: 400, batchSize: 32, trainExamples: 3000, validationExamples: 100, testExamples: 100,
+            widthBases: [.standard, .wide], showProgress: true)
         public static let tiny = Config(
-            base: .tiny, useCache: false,
-            methods: [(.lora(LoRAConfig(rank: 2)), 3e-3), (.houlsby(bottleneck: 4), 3e-3), (.ia3, 1e-2), (.bitFit, 1e-2),
-                      (.prefixTuning(tokens: 2), 1e-2), (.promptTuning(tokens: 2), 1e-2)],
-            fullLearningRate: 3e-3, steps: 10, batchSize: 8, trainExamples: 40, testExamples: 4)
+            base: .tiny, useCache: false, fullLearningRates: [3e-3],
+            methods: [(.lora(LoRAConfig(rank: 2)), [3e-3, 1e-2]), (.houlsby(bottleneck: 4), [3e-3]), (.ia3, [1e-2]),
+                      (.bitFit, [1e-2]), (.prefixTuning(tokens: 2), [1e-2]), (.promptTuning(tokens: 2), [1e-1])],
+            steps: 10, batchSize: 8, trainExamples: 40, validationExamples: 6, testExamples: 4, widthBases: [],
+            showProgress: false)
     }
 
-    /// One row of the table.
+    /// One learning rate of one method's sweep.
+    public struct SweepPoint: Sendable {
+        public var learningRate: Float
+        public var validation: TaskScore
+        public var test: TaskScore
+        public var medianStepMilliseconds: Double
+    }
+
+    /// One row of the table: a method at the learning rate its validation score chose.
     public struct Row: Sendable {
         public var method: String
+        public var peft: PEFTMethod?
         public var trainable: Int
         public var fraction: Double
-        public var score: TaskScore
+        public var sweep: [SweepPoint]
+        /// The chosen point (best validation accuracy, then lowest validation loss).
+        public var chosen: SweepPoint
+        public var score: TaskScore { chosen.test }
         /// Extra multiply-adds per generated token at inference (0 when merged or absent).
         public var extraInferenceMultiplyAdds: Int
         public var seconds: Double
     }
 
+    /// The chapter's numbers.
+    public struct Report: Sendable {
+        public var rows: [Row]
+        /// For each trailing method: its gap to full fine-tuning (points) on each width base.
+        public var widthTrend: [WidthTrend]
+        public var conclusions: [String]
+    }
+
     /// Runs the chapter, printing through `output`.
     @discardableResult
-    public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> [Row] {
+    public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> Report {
         output("Chapter 7 — The PEFT zoo\n")
-        let setup = try ExperimentSetup.open(config.base, cached: config.useCache, trainExamples: config.trainExamples,
-                                             testExamples: config.testExamples)
+        let setup = try ExperimentSetup.open(config.base, cached: config.useCache,
+                                             trainExamples: config.trainExamples + config.validationExamples,
+                                             testExamples: config.testExamples,
+                                             progress: config.showProgress ? ProgressReporter(label: "  pretraining the base (once; then cached)", every: 100) : nil)
+        let train = Array(setup.train.prefix(config.trainExamples)), validation = Array(setup.train.suffix(config.validationExamples))
         let total = setup.model.parameterCount()
-        output("Task: reverse a word. Base model: \(total) parameters. \(config.steps) steps, batch \(config.batchSize) for every method.\n")
-        output("method                         trainable    share     accuracy  response loss  extra MACs/token   time")
-        var rows: [Row] = []
-        let setups: [(String, PEFTMethod?, Float)] = [("full fine-tuning", nil, config.fullLearningRate)]
-            + config.methods.map { ($0.method.description, $0.method, $0.learningRate) }
-        for (label, method, rate) in setups {
-            let recipe = SFTRecipe(steps: config.steps, batchSize: config.batchSize, learningRate: rate)
-            let run = try Experiment.measure(label, start: setup.model, tokenizer: setup.tokenizer, examples: setup.train, recipe: recipe,
-                                         tests: [setup.test]) { model in
-                if let method { try PEFTZoo.apply(method, to: model, seed: 3) } else { model.setTrainable(true) }
-            }
-            let row = Row(method: label, trainable: run.trainableParameters, fraction: run.trainableFraction, score: run.scores[0],
-                          extraInferenceMultiplyAdds: method.map { PEFTZoo.extraInferenceMultiplyAdds($0, model: run.model, contextLength: 32) } ?? 0,
-                          seconds: run.seconds)
-            rows.append(row)
-            output(label.padding(toLength: 30, withPad: " ", startingAt: 0)
-                   + String(format: " %9d   %6.2f%%   %7.1f%%   %12.3f   %16d   %5.1f s", row.trainable, row.fraction * 100,
-                            row.score.accuracy * 100, row.score.loss, row.extraInferenceMultiplyAdds, row.seconds))
-        }
-        output("""
+        output("Task: reverse a word. Base model: \(total) parameters. Budget for every run: \(config.steps) steps × batch "
+               + "\(config.batchSize) = \(config.steps * config.batchSize) examples (the same examples, so the same tokens).")
+        output("Each method sweeps its learning rates; the rate with the best validation score (\(validation.count) held-out training-"
+               + "distribution examples) is kept, and only its test score (\(setup.test.count) examples) goes in the table.\n")
 
-        Reading the table: reversing a word needs new attention patterns. LoRA, which can change every projection,
-        learns most of it within the budget; methods that only rescale (IA3) or shift (BitFit) existing features, or
-        only add context (prompt and prefix tuning), learn far less at this scale — compare their response losses, which
-        move even where exact-match accuracy stays at zero. Each method got one learning rate, not a tuned one.
-        LoRA alone costs nothing at inference once merged; the others keep their extra work per token.
-        """)
-        return rows
+        var rows: [Row] = []
+        let setups: [(String, PEFTMethod?, [Float])] = [("full fine-tuning", nil, config.fullLearningRates)]
+            + config.methods.map { ($0.method.description, $0.method, $0.learningRates) }
+        if let empty = setups.first(where: { $0.2.isEmpty }) { throw ZooError(description: "chapter 7: \(empty.0) has no learning rate to sweep") }
+        output("sweep (validation accuracy / response loss at each learning rate):")
+        for (label, method, rates) in setups {
+            let begin = Date()
+            var points: [SweepPoint] = [], trainable = 0, fraction = 0.0, extra = 0
+            for rate in rates {
+                let recipe = SFTRecipe(steps: config.steps, batchSize: config.batchSize, learningRate: rate)
+                let run = try Experiment.measure(label, start: setup.model, tokenizer: setup.tokenizer, examples: train, recipe: recipe,
+                                                 tests: [validation, setup.test], check: .teacherForced,
+                                                 progress: config.showProgress ? ProgressReporter(label: "  \(label), lr \(formatRate(rate))", every: 100) : nil) { model in
+                    if let method { try PEFTZoo.apply(method, to: model, seed: 3) } else { model.setTrainable(true) }
+                }
+                points.append(SweepPoint(learningRate: rate, validation: run.scores[0], test: run.scores[1],
+                                         medianStepMilliseconds: run.medianStepMilliseconds ?? 0))
+                (trainable, fraction) = (run.trainableParameters, run.trainableFraction)
+                extra = method.map { PEFTZoo.extraInferenceMultiplyAdds($0, model: run.model, contextLength: 32) } ?? 0
+            }
+            let chosen = choose(points)
+            output("  " + label.padding(toLength: 30, withPad: " ", startingAt: 0) + points.map { point in
+                "lr " + formatRate(point.learningRate).padding(toLength: 6, withPad: " ", startingAt: 0)
+                    + String(format: " %5.1f%% / %.3f", point.validation.accuracy * 100, point.validation.loss)
+                    + (point.learningRate == chosen.learningRate ? " ←" : "  ")
+            }.joined(separator: "   "))
+            rows.append(Row(method: label, peft: method, trainable: trainable, fraction: fraction, sweep: points, chosen: chosen,
+                            extraInferenceMultiplyAdds: extra, seconds: Date().timeIntervalSince(begin)))
+        }
+
+        output("\nmethod                         trainable    share   chosen lr   test accuracy  response loss   ms/step   extra MACs/token")
+        for row in rows {
+            output(row.method.padding(toLength: 30, withPad: " ", startingAt: 0)
+                   + String(format: " %9d   %6.2f%%   ", row.trainable, row.fraction * 100)
+                   + formatRate(row.chosen.learningRate).leftPadded(to: 9)
+                   + String(format: "   %12.1f%%   %12.3f   %7.1f   %16d", row.score.accuracy * 100, row.score.loss,
+                            row.chosen.medianStepMilliseconds, row.extraInferenceMultiplyAdds))
+        }
+        let trend = try widthTrend(rows, config: config, output: output)
+        let conclusions = conclusions(rows, trend: trend)
+        output("")
+        conclusions.forEach(output)
+        return Report(rows: rows, widthTrend: trend, conclusions: conclusions)
     }
+
+    /// A configuration the chapter cannot run.
+    public struct ZooError: Error, CustomStringConvertible { public let description: String }
+
+    /// The sweep point with the best validation accuracy; ties go to the lower validation loss.
+    static func choose(_ points: [SweepPoint]) -> SweepPoint {
+        points.dropFirst().reduce(points[0]) { best, point in
+            if point.validation.accuracy != best.validation.accuracy { return point.validation.accuracy > best.validation.accuracy ? point : best }
+            return point.validation.loss < best.validation.loss ? point : best
+        }
+    }
+
+    /// A learning rate as the literature writes it (3e-3, 0.1).
+    static func formatRate(_ rate: Float) -> String {
+        rate >= 0.01 ? String(format: "%g", rate) : String(format: "%.0e", rate).replacingOccurrences(of: "e-0", with: "e-")
+    }
+}
+
+extension String {
+    /// The string right-aligned in `width` characters.
+    func leftPadded(to width: Int) -> String { String(repeating: " ", count: Swift.max(width - count, 0)) + self }
 }

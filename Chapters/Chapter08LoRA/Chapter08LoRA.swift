@@ -4,9 +4,12 @@
 // 1. A full fine-tune's weight update ΔW is nearly low-rank: a few singular directions carry most of
 //    it (a random matrix of the same shape has no such structure).
 // 2. So a rank-r update B·A learns the task about as well as full fine-tuning, training a few percent
-//    of the parameters, with less training memory (no gradients or Adam states for the base).
+//    of the parameters, with less training memory (no gradients or Adam states for the base). The two
+//    get the same budget (steps × batch over the same examples), each at its own learning rate, and
+//    the table states it; the corpus loss shows what each kept of the base.
 // 3. Rank and target layers trade parameters for accuracy.
 // 4. Merging B·A into W gives the same outputs with zero inference overhead; unmerging restores W.
+// Every sentence about the results is computed from them, and says so when they contradict the claim.
 // Leaves out: the PEFT zoo (Chapter 7) and serving many adapters (Chapter 9).
 import Foundation
 import Kernels
@@ -32,8 +35,8 @@ public enum Chapter08LoRA {
         public var wideBase: PretrainingRecipe?
 
         public static let standard = Config(base: .standard, useCache: true,
-                                            full: SFTRecipe(steps: 400, batchSize: 32, learningRate: 5e-4),
-                                            lora: SFTRecipe(steps: 700, batchSize: 32, learningRate: 1.5e-3),
+                                            full: SFTRecipe(steps: 600, batchSize: 32, learningRate: 5e-4),
+                                            lora: SFTRecipe(steps: 600, batchSize: 32, learningRate: 1.5e-3),
                                             sweepSettings: [(2, ["c_attn"]), (8, ["c_attn"]), (2, ["all-linear"]), (4, ["all-linear"])],
                                             sweep: SFTRecipe(steps: 400, batchSize: 32, learningRate: 1.5e-3),
                                             trainExamples: 3000, testExamples: 100, wideBase: .wide)
@@ -53,6 +56,10 @@ public enum Chapter08LoRA {
         /// Peak bytes of all tensors during training (weights, gradients, optimizer state, activations).
         public var peakBytes: Int
         public var seconds: Double
+        /// The budget: optimizer steps × examples per step.
+        public var steps: Int, batchSize: Int
+        /// Loss on the pretraining corpus's validation text after the fine-tune (what the base kept).
+        public var corpusLoss: Float
     }
 
     /// The chapter's numbers.
@@ -65,6 +72,8 @@ public enum Chapter08LoRA {
         public var wideFull: Run?, wideLoRA: Run?
         public var sweep: [Run]
         public var mergeDifference: Float, unmergeDifference: Float
+        /// The computed closing sentences of parts 1 and 2.
+        public var conclusions: [String]
     }
 
     /// Runs the chapter, printing through `output`.
@@ -75,13 +84,18 @@ public enum Chapter08LoRA {
                                              testExamples: config.testExamples)
         let (base, tokenizer) = (setup.base, setup.tokenizer)
         let total = base.model.parameterCount()
+        // The corpus text the runs are scored on (switched to the wide base's text for its runs).
+        var corpus = Pretraining.validationBatches(config.base, batchSize: 16, count: 4)
+        var conclusions: [String] = []
+        func say(_ line: String) { conclusions.append(line.trimmingCharacters(in: .whitespacesAndNewlines)); output(line) }
 
         /// Trains one setup under a memory meter.
         func measure(_ label: String, recipe: SFTRecipe, on baseModel: GPT? = nil, prepare: (GPT) throws -> Void) rethrows -> (Run, GPT) {
             let run = try Experiment.measure(label, start: baseModel ?? base.model, tokenizer: tokenizer, examples: setup.train,
                                          recipe: recipe, tests: [setup.test], prepare: prepare)
             return (Run(label: label, trainable: run.trainableParameters, fraction: run.trainableFraction, score: run.scores[0],
-                        peakBytes: run.peakBytes, seconds: run.seconds), run.model)
+                        peakBytes: run.peakBytes, seconds: run.seconds, steps: run.log.count, batchSize: recipe.batchSize,
+                        corpusLoss: run.model.meanLoss(on: corpus)), run.model)
         }
 
         // 1. Full fine-tuning, and the rank structure of its update.
@@ -108,7 +122,14 @@ public enum Chapter08LoRA {
         for (i, r) in ranks.enumerated() {
             output(String(format: "   %4d   %8.3f   %12.3f", r, updateError[i], randomError[i]))
         }
-        output("   The update concentrates in a few directions: that is the bet LoRA makes.\n")
+        if let r8 = ranks.firstIndex(of: 8) {
+            let (tuned, random) = (updateError[r8], randomError[r8])
+            say(tuned < random - 0.1
+                ? String(format: "   At rank 8 the update keeps all but %.0f%% of its norm, a random matrix all but %.0f%%: ΔW concentrates in a few "
+                         + "directions, the bet LoRA makes.\n", tuned * 100, random * 100)
+                : String(format: "   At rank 8 the update loses %.0f%% of its norm, about as much as a random matrix (%.0f%%): this ΔW is NOT "
+                         + "low-rank, contrary to the bet LoRA makes.\n", tuned * 100, random * 100))
+        }
 
         // 2. LoRA r = 8 on every linear layer vs full fine-tuning.
         let (lora, loraModel) = try measure("LoRA r=8, all linear", recipe: config.lora) {
@@ -117,32 +138,50 @@ public enum Chapter08LoRA {
         output("2. LoRA vs full fine-tuning (task: reverse a word; base has \(total) parameters):")
         func show(_ run: Run) {
             output("   " + run.label.padding(toLength: 24, withPad: " ", startingAt: 0)
-                   + String(format: "trainable %7d (%5.2f%%)   accuracy %5.1f%%   peak memory %7.2f MB   %5.1f s",
-                            run.trainable, run.fraction * 100, run.score.accuracy * 100, Double(run.peakBytes) / 1e6, run.seconds))
+                   + String(format: "budget %4d × %-3d  trainable %7d (%5.2f%%)   accuracy %5.1f%%   corpus loss %6.3f   peak memory %7.2f MB   %5.1f s",
+                            run.steps, run.batchSize, run.trainable, run.fraction * 100, run.score.accuracy * 100, run.corpusLoss,
+                            Double(run.peakBytes) / 1e6, run.seconds))
+        }
+        /// LoRA against full fine-tuning, in words computed from the two runs.
+        func compare(_ full: Run, _ lora: Run) -> String {
+            let budget = full.steps * full.batchSize == lora.steps * lora.batchSize
+                ? "at the same budget (\(full.steps) steps × \(full.batchSize))"
+                : "at UNEQUAL budgets (full \(full.steps) × \(full.batchSize), LoRA \(lora.steps) × \(lora.batchSize)): not a fair comparison"
+            guard full.score.accuracy > 0 else { return "   Full fine-tuning scored 0% \(budget): nothing to compare LoRA against." }
+            let ratio = lora.score.accuracy / full.score.accuracy
+            let forgetting = lora.corpusLoss < full.corpusLoss
+                ? String(format: "and it kept more of the base (corpus loss %.3f vs %.3f)", lora.corpusLoss, full.corpusLoss)
+                : String(format: "but it did NOT keep more of the base (corpus loss %.3f vs full's %.3f)", lora.corpusLoss, full.corpusLoss)
+            let verdict = ratio >= 0.9 ? "about as well as full fine-tuning" : "clearly less well than full fine-tuning — short of the claim"
+            return String(format: "   LoRA reaches %.0f%% of full fine-tuning's accuracy with %.1f%% of the parameters trainable %@: it learns the task %@, %@.",
+                          ratio * 100, lora.fraction * 100, budget, verdict, forgetting)
         }
         show(full)
         show(lora)
-        let ratio = full.score.accuracy > 0 ? lora.score.accuracy / full.score.accuracy : 0
-        output(String(format: "   LoRA reaches %.0f%% of full fine-tuning's accuracy with %.1f%% of the parameters trainable.", ratio * 100, lora.fraction * 100))
-        output("   (At width 128, r = 8 on every layer is 8% of the parameters; the fraction r·(in+out)/(in·out) falls as models widen.)")
+        say(compare(full, lora))
         var wideFull: Run?, wideLoRA: Run?
         if let wide = config.wideBase {
             let wideBase = try Pretraining.base(wide, cached: config.useCache)
             output("   The same comparison on a width-256 base (\(wideBase.model.parameterCount()) parameters, pretrained once and cached):")
+            let baseCorpus = corpus
+            corpus = Pretraining.validationBatches(wide, batchSize: 16, count: 4)
+            defer { corpus = baseCorpus }
             wideFull = measure("full fine-tuning, w256", recipe: config.full, on: wideBase.model) { $0.setTrainable(true) }.0
             wideLoRA = try measure("LoRA r=8, all, w256", recipe: config.lora, on: wideBase.model) {
                 try LoRA.add("default", to: $0, config: LoRAConfig(rank: 8, alpha: 16), seed: 3)
             }.0
-            show(wideFull!)
-            show(wideLoRA!)
-            let wideRatio = wideFull!.score.accuracy > 0 ? wideLoRA!.score.accuracy / wideFull!.score.accuracy : 0
-            output(String(format: "   LoRA reaches %.0f%% of full fine-tuning's accuracy with %.1f%% of the parameters trainable.",
-                          wideRatio * 100, wideLoRA!.fraction * 100))
+            if let wideFull, let wideLoRA {
+                show(wideFull)
+                show(wideLoRA)
+                say(compare(wideFull, wideLoRA))
+                say(String(format: "   The trainable share r·(in+out)/(in·out) fell from %.1f%% at width %d to %.1f%% at width %d.",
+                           lora.fraction * 100, config.base.model.embeddingSize, wideLoRA.fraction * 100, wide.model.embeddingSize))
+            }
         }
         output("")
 
         // 3. Rank × targets.
-        output("3. Rank × target layers (\(config.sweep.steps) steps each):")
+        output("3. Rank × target layers (budget \(config.sweep.steps) steps × \(config.sweep.batchSize) each):")
         var sweep: [Run] = []
         for (rank, targets) in config.sweepSettings {
             let label = "r=\(rank), \(targets.joined(separator: "+"))"
@@ -166,6 +205,6 @@ public enum Chapter08LoRA {
         output(String(format: "\n4. Merge: max |logits merged − unmerged| = %.2e; unmerge restores W to within %.2e.", mergeDifference, unmergeDifference))
         return Report(ranks: ranks, updateError: updateError, randomError: randomError, full: full, lora: lora,
                       wideFull: wideFull, wideLoRA: wideLoRA, sweep: sweep,
-                      mergeDifference: mergeDifference, unmergeDifference: unmergeDifference)
+                      mergeDifference: mergeDifference, unmergeDifference: unmergeDifference, conclusions: conclusions)
     }
 }

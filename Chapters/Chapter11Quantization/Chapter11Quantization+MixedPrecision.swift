@@ -77,7 +77,11 @@ extension Chapter11Quantization {
             output("   " + label.padding(toLength: 40, withPad: " ", startingAt: 0)
                    + String(format: "%7.4f   %7d   %@", row.1, row.2, row.3.map { String(format: "2^%d", Int(log2($0))) } ?? "—"))
         }
-        output("   The scaler starts too high (2^24), skips the overflowing steps and settles below overflow.\n")
+        let scaled = runs.filter { $0.finalScale != nil }
+        output(scaled.allSatisfy { $0.skipped > 0 && ($0.finalScale ?? 0) < 0x1p24 }
+               ? "   The scaler starts too high (2^24), skips the overflowing steps (" + scaled.map { "\($0.skipped)" }.joined(separator: ", ")
+                 + ") and settles lower.\n"
+               : "   The scaler did not skip and lower its scale in every run: " + scaled.map { "\($0.label): \($0.skipped) skipped" }.joined(separator: ", ") + ".\n")
         return MixedPrecisionReport(fp16OnePlusSmall: fp16Sum, bf16OnePlusSmall: bf16Sum, underflow: underflow, runs: runs)
     }
 }

@@ -97,8 +97,7 @@ public enum Chapter11Quantization {
             output("   " + row.scheme.padding(toLength: 24, withPad: " ", startingAt: 0)
                    + String(format: "%8.3f   %12.4f   %11.3f", row.bitsPerWeight, row.weightError, row.loss))
         }
-        output("   One scale per tensor lets the largest weight set the step for all; per-channel and per-block")
-        output("   scales follow the data. NF4 spends its 16 levels where normal weights are dense.\n")
+        output(ptqVerdict(ptq, fp32Loss: fp32Loss) + "\n")
 
         // 2. LLM.int8 on activations with outlier features.
         let (plainError, decomposedError) = outlierDemo(output: output)
@@ -128,7 +127,7 @@ public enum Chapter11Quantization {
             qat.append(row)
             output(String(format: "   %4d                 %10.1f%%   %11.1f%%", bits, row.ptqAccuracy * 100, row.qatAccuracy * 100))
         }
-        output("   QAT's weights end exactly on the grid they were trained on, so the final rounding costs nothing.\n")
+        output(qatVerdict(qat, tunedAccuracy: tunedAccuracy) + "\n")
 
         // 4. Mixed precision.
         let mixed = try mixedPrecision(base: base, train: train, steps: config.mixedPrecisionSteps, output: output)
@@ -174,5 +173,35 @@ public enum Chapter11Quantization {
                       plainError, mixed.outlierColumns.count, mixedError))
         output("   (Our 1M-parameter model has no such outliers; they emerge in transformers past ~6B parameters.)\n")
         return (plainError, mixedError)
+    }
+}
+
+extension Chapter11Quantization {
+    /// What the PTQ table shows, computed: does a finer scale help at 8 and 4 bits, and where does NF4 land?
+    static func ptqVerdict(_ rows: [PTQRow], fp32Loss: Float) -> String {
+        func loss(_ scheme: String) -> Float? { rows.first { $0.scheme == scheme }?.loss }
+        var lines: [String] = []
+        for bits in [8, 4] {
+            guard let tensor = loss("int\(bits) per tensor"), let channel = loss("int\(bits) per channel") else { continue }
+            lines.append(channel < tensor
+                ? String(format: "   int%d: one scale per tensor costs %.3f nats of corpus loss, one per channel %.3f — the largest weight no "
+                         + "longer sets the step for all.", bits, tensor - fp32Loss, channel - fp32Loss)
+                : String(format: "   int%d: per-channel scales did NOT beat one scale per tensor here (%.3f vs %.3f).", bits, channel, tensor))
+        }
+        if let nf4 = rows.first(where: { $0.scheme.hasPrefix("NF4") }), let block = loss("int4 blocks of 64") {
+            lines.append(nf4.loss <= block
+                ? String(format: "   NF4 (%.3f) is at or below int4 in blocks of 64 (%.3f): its 16 levels sit where normal weights are dense.", nf4.loss, block)
+                : String(format: "   NF4 (%.3f) is worse than int4 in blocks of 64 (%.3f) on this model.", nf4.loss, block))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// What the QAT table shows, computed per bit width.
+    static func qatVerdict(_ rows: [QATRow], tunedAccuracy: Double) -> String {
+        rows.map { row in
+            let verb = row.qatAccuracy > row.ptqAccuracy ? "beats" : row.qatAccuracy == row.ptqAccuracy ? "ties" : "does NOT beat"
+            return String(format: "   %d bits: QAT %@ PTQ (%.0f%% vs %.0f%%; fp32 %.0f%%).", row.bits, verb, row.qatAccuracy * 100,
+                          row.ptqAccuracy * 100, tunedAccuracy * 100)
+        }.joined(separator: "\n") + "\n   (QAT's weights end on the grid they were trained on, so its final rounding changes nothing; PTQ's rounding is new.)"
     }
 }

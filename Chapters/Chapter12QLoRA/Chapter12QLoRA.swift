@@ -6,6 +6,9 @@
 // 2. QLoRA learns the task as well as LoRA on the fp32 base (same seed, same steps), while the frozen
 //    weights take ~0.13x the bytes — measured by the memory meter, not computed.
 // 3. 8-bit AdamW cuts the optimizer state ~3.9x more.
+// Next to them, full fine-tuning at the same budget (at its own learning rate), with every row's corpus
+// loss: the known result is that LoRA learns less and forgets less — the chapter prints whether it
+// did here. Every sentence about the results is computed from them.
 // 4. At 7B–65B parameters (estimated with the memory equation) this is what fits a 65B fine-tune on
 //    one 48 GB GPU.
 // Leaves out: paged optimizers, a GPU, models big enough for the savings to dominate activations.
@@ -25,14 +28,16 @@ public enum Chapter12QLoRA {
         public var useCache: Bool
         /// Training recipe shared by LoRA and QLoRA (the same steps, batches and seed).
         public var recipe: SFTRecipe
+        /// Full fine-tuning's learning rate (same steps and batch as `recipe`).
+        public var fullLearningRate: Float
         public var rank: Int
         public var trainExamples: Int, testExamples: Int
 
         public static let standard = Config(base: .standard, useCache: true,
                                             recipe: SFTRecipe(steps: 700, batchSize: 32, learningRate: 1.5e-3),
-                                            rank: 8, trainExamples: 3000, testExamples: 100)
+                                            fullLearningRate: 2e-4, rank: 8, trainExamples: 3000, testExamples: 100)
         public static let tiny = Config(base: .tiny, useCache: false, recipe: SFTRecipe(steps: 12, batchSize: 8, learningRate: 3e-3),
-                                        rank: 2, trainExamples: 40, testExamples: 4)
+                                        fullLearningRate: 1e-3, rank: 2, trainExamples: 40, testExamples: 4)
     }
 
     /// One trained setup, measured.
@@ -46,6 +51,8 @@ public enum Chapter12QLoRA {
         /// Optimizer-state bytes at the end of training, and the peak of everything during training.
         public var optimizerBytes: Int, peakBytes: Int
         public var seconds: Double
+        /// Loss on the pretraining corpus's validation text after the fine-tune (what the base kept).
+        public var corpusLoss: Float
     }
 
     /// The chapter's numbers.
@@ -54,7 +61,10 @@ public enum Chapter12QLoRA {
         public var nf4Error: Double, int4Error: Double
         /// Bits per weight, without and with double quantization.
         public var bitsPlain: Double, bitsDoubleQuantized: Double
-        public var lora: Run, qlora: Run, qlora8bit: Run
+        public var full: Run, lora: Run, qlora: Run, qlora8bit: Run
+        /// The unigram baseline of the corpus (a corpus loss above it: the base's knowledge is gone).
+        public var unigramBaseline: Double
+        public var conclusions: [String]
         /// Estimated GB for (model, full, LoRA, QLoRA) rows.
         public var estimates: [(model: String, full: Double, lora: Double, qlora: Double)]
     }
@@ -81,21 +91,30 @@ public enum Chapter12QLoRA {
         let nf4Error = QuantizationErrorMetrics(original: weights, approximation: nf4Values).relativeRMSError
         let int4Error = QuantizationErrorMetrics(original: weights, approximation: int4.dequantized()).relativeRMSError
         output("1. The base's \(weights.count) linear weights in 4 bits (blocks of 64):")
-        output(String(format: "   relative RMS error: NF4 %.4f   int4 absmax %.4f   (NF4's levels follow the bell curve)", nf4Error, int4Error))
+        output(String(format: "   relative RMS error: NF4 %.4f   int4 absmax %.4f   (%@)", nf4Error, int4Error,
+                      nf4Error < int4Error ? "NF4 is closer: its levels follow the bell curve" : "NF4 is NOT closer on these weights"))
         output(String(format: "   bits per weight: %.3f with fp32 block scales, %.3f with double quantization\n", plainBits, dqBits))
 
         // 2. LoRA on the fp32 base vs QLoRA (and QLoRA with 8-bit AdamW), each under its own memory meter.
         let lora = LoRAConfig(rank: config.rank, alpha: Float(2 * config.rank))
         /// One setup under its own meter; `prepare` returns the frozen linear weights' bytes. The peak is
         /// training's alone (after preparing), the same for every setup.
-        func measure(_ label: String, optimizer: OptimizerChoice = .adamW, prepare: (GPT) throws -> Int) throws -> Run {
-            var frozen = 0
+        let corpus = Pretraining.validationBatches(config.base, batchSize: 16, count: 4)
+        func measure(_ label: String, optimizer: OptimizerChoice = .adamW, learningRate: Float? = nil,
+                     prepare: (GPT) throws -> Int) throws -> Run {
+            var frozen = 0, recipe = config.recipe
+            recipe.learningRate = learningRate ?? recipe.learningRate
             let run = try Experiment.measure(label, start: base.model, tokenizer: setup.tokenizer, examples: setup.train,
-                                             recipe: config.recipe, optimizer: optimizer, tests: [setup.test]) { frozen = try prepare($0) }
+                                             recipe: recipe, optimizer: optimizer, tests: [setup.test]) { frozen = try prepare($0) }
             return Run(label: label, score: run.scores[0], weightBytes: run.weightBytes, frozenLinearBytes: frozen,
-                       optimizerBytes: run.optimizerStateBytes, peakBytes: run.trainingPeakBytes, seconds: run.seconds)
+                       optimizerBytes: run.optimizerStateBytes, peakBytes: run.trainingPeakBytes, seconds: run.seconds,
+                       corpusLoss: run.model.meanLoss(on: corpus))
         }
         let fp32Linear = linears.map(\.layer.weight.byteCount).reduce(0, +)
+        let fullRun = try measure("full fine-tuning", learningRate: config.fullLearningRate) { model in
+            model.setTrainable(true)
+            return fp32Linear
+        }
         let loraRun = try measure("LoRA, fp32 base") { model in
             try LoRA.add("default", to: model, config: lora, seed: 3)
             return fp32Linear
@@ -106,19 +125,24 @@ public enum Chapter12QLoRA {
         let qlora8Run = try measure("QLoRA + 8-bit AdamW", optimizer: .adamW8bit) { model in
             try QLoRA.prepare(model, adapter: "default", config: QLoRAConfig(lora: lora), seed: 3).quantizedBytes
         }
-        output("2. LoRA r=\(config.rank) on every linear layer, same seed and \(config.recipe.steps) steps (task: reverse a word):")
-        output("   setup                  accuracy   frozen linear   all weights   optimizer     peak      time")
-        for run in [loraRun, qloraRun, qlora8Run] {
+        output("2. LoRA r=\(config.rank) on every linear layer, same seed and budget (\(config.recipe.steps) steps × \(config.recipe.batchSize); "
+               + "task: reverse a word; LoRA lr \(config.recipe.learningRate), full lr \(config.fullLearningRate)):")
+        output("   setup                  accuracy   corpus loss   frozen linear   all weights   optimizer     peak      time")
+        for run in [fullRun, loraRun, qloraRun, qlora8Run] {
             output("   " + run.label.padding(toLength: 22, withPad: " ", startingAt: 0)
-                   + String(format: " %6.1f%%   %9.1f KB   %8.1f KB   %7.1f KB   %6.2f MB   %5.1f s", run.score.accuracy * 100,
-                            Double(run.frozenLinearBytes) / 1e3, Double(run.weightBytes) / 1e3, Double(run.optimizerBytes) / 1e3,
-                            Double(run.peakBytes) / 1e6, run.seconds))
+                   + String(format: " %6.1f%%   %11.3f   %9.1f KB   %8.1f KB   %7.1f KB   %6.2f MB   %5.1f s", run.score.accuracy * 100,
+                            run.corpusLoss, Double(run.frozenLinearBytes) / 1e3, Double(run.weightBytes) / 1e3,
+                            Double(run.optimizerBytes) / 1e3, Double(run.peakBytes) / 1e6, run.seconds))
         }
+        let conclusions = forgettingConclusions(full: fullRun, adapters: [loraRun, qloraRun], baseline: base.unigramBaseline)
+        conclusions.forEach { output("   " + $0) }
         output(String(format: "   frozen linear weights: %.3fx of fp32; accuracy QLoRA − LoRA: %+.1f points",
                       Double(qloraRun.frozenLinearBytes) / Double(loraRun.frozenLinearBytes),
                       (qloraRun.score.accuracy - loraRun.score.accuracy) * 100))
         output(String(format: "   8-bit AdamW states: %.1fx smaller than fp32 AdamW's", Double(qloraRun.optimizerBytes) / Double(qlora8Run.optimizerBytes)))
-        output("   (At this size activations and the fp32 embeddings dominate the peak; the weight column is what scales.)\n")
+        let peakShare = Double(qloraRun.weightBytes) / Double(max(qloraRun.peakBytes, 1))
+        output(String(format: "   Weights are %.0f%% of QLoRA's training peak here%@\n", peakShare * 100,
+                      peakShare < 0.5 ? " — activations and the fp32 embeddings dominate at this size; the weight column is what scales." : "."))
 
         // 3. The same choice at the sizes people fine-tune.
         let estimates = estimatedTable(rank: 16)
@@ -130,9 +154,30 @@ public enum Chapter12QLoRA {
             output("   " + row.model.padding(toLength: 6, withPad: " ", startingAt: 0)
                    + String(format: "%8.1f %8.1f %8.1f", row.full, row.lora, row.qlora))
         }
-        output("   QLoRA brings a 65B fine-tune under 48 GB; the paper's measured figure, with activations, is ~41 GB.")
+        if let big = estimates.first(where: { $0.model == "65B" }) {
+            output(String(format: "   By this estimate a 65B QLoRA fine-tune needs %.1f GB without activations — %@ 48 GB (the paper's measured "
+                          + "figure, with activations, is ~41 GB).", big.qlora, big.qlora < 48 ? "under" : "NOT under"))
+        }
         return Report(nf4Error: nf4Error, int4Error: int4Error, bitsPlain: plainBits, bitsDoubleQuantized: dqBits,
-                      lora: loraRun, qlora: qloraRun, qlora8bit: qlora8Run, estimates: estimates)
+                      full: fullRun, lora: loraRun, qlora: qloraRun, qlora8bit: qlora8Run,
+                      unigramBaseline: base.unigramBaseline, conclusions: conclusions, estimates: estimates)
+    }
+
+    /// Full fine-tuning against the adapters, in sentences computed from the runs: task score, corpus loss,
+    /// and whether any run left the corpus loss above the unigram baseline.
+    static func forgettingConclusions(full: Run, adapters: [Run], baseline: Double) -> [String] {
+        var lines: [String] = []
+        for run in adapters {
+            let task = String(format: "%.0f%% vs full's %.0f%%", run.score.accuracy * 100, full.score.accuracy * 100)
+            let kept = run.corpusLoss < full.corpusLoss
+                ? String(format: "forgot less (corpus loss %.3f vs %.3f)", run.corpusLoss, full.corpusLoss)
+                : String(format: "did NOT forget less (corpus loss %.3f vs full's %.3f)", run.corpusLoss, full.corpusLoss)
+            lines.append("\(run.label): task \(task); it \(kept).")
+        }
+        let above = ([full] + adapters).filter { Double($0.corpusLoss) > baseline }.map(\.label)
+        lines.append(above.isEmpty ? String(format: "Every run kept the corpus loss below the unigram baseline (%.3f).", baseline)
+                     : String(format: "Above the unigram baseline (%.3f), i.e. the base's knowledge wrecked: ", baseline) + above.joined(separator: ", ") + ".")
+        return lines
     }
 
     /// Full / LoRA / QLoRA training bytes (GB, no activations) for the Llama presets of 7B–65B.

@@ -2,20 +2,16 @@
 //
 // The claims, measured:
 // 1. Depth up-scaling (SOLAR): stack two copies of the base, dropping m blocks at the seam, then
-//    continue pretraining: the deeper model starts close to the base's loss (it is mostly the same
-//    computation) and continued training improves it.
-// 2. Concatenating two LoRA adapters gives one adapter of rank r₁ + r₂ that does both tasks exactly as
-//    the two adapters together would; squeezing the sum back to rank r with an SVD loses some of it.
+//    continue pretraining. Compared with a freshly initialised model of the same shape trained for the
+//    same steps, and with the base trained for the same steps (Chapter14Stacking+UpScaling.swift).
+// 2. Two LoRA adapters trained from a shared generalist checkpoint, combined by summing, concatenation
+//    (exact), a weight sweep, TIES, an SVD squeeze and per-request routing — and why summing can fail,
+//    from the cosine of the two updates per layer (Chapter14Stacking+Adapters.swift).
+// Every sentence about results is computed from the numbers; when they contradict the book, it says so.
 // Leaves out: frankenmerges across different models (the passthrough config supports them).
 import Foundation
-import Autodiff
-import NN
-import Optim
 import Datasets
 import Training
-import PEFT
-import Merging
-import Experiments
 
 /// Chapter 14 — stacking and concatenation.
 public enum Chapter14Stacking {
@@ -24,95 +20,47 @@ public enum Chapter14Stacking {
         public var useCache: Bool
         /// Blocks dropped at the seam of each copy.
         public var dropped: Int
-        /// Continued-pretraining steps for the stacked model (and, for comparison, the base).
-        public var continuedSteps: Int
+        /// Steps of each part-1 run (stacked, from scratch, base), the stacked and base runs' learning rate,
+        /// and how often the curves are measured.
+        public var continuedSteps: Int, continuedLearningRate: Float, curveEvery: Int
+        /// The two tasks of part 2, and the multi-task fine-tune that makes their shared checkpoint.
+        public var tasks: (SFTTask, SFTTask)
+        public var generalistRecipe: SFTRecipe
+        /// Each adapter's rank and training recipe.
+        public var adapterRank: Int
         public var adapterRecipe: SFTRecipe
+        /// The weighted sums tried (weight of adapter A, weight of adapter B).
+        public var sumWeights: [(Float, Float)]
         public var trainExamples: Int, testExamples: Int
+        /// Progress bars for the training runs.
+        public var showProgress: Bool
 
-        public static let standard = Config(base: .standard, useCache: true, dropped: 1, continuedSteps: 200,
-                                            adapterRecipe: SFTRecipe(steps: 500, batchSize: 32, learningRate: 1.5e-3),
-                                            trainExamples: 3000, testExamples: 50)
-        public static let tiny = Config(base: .tiny, useCache: false, dropped: 1, continuedSteps: 5,
-                                        adapterRecipe: SFTRecipe(steps: 5, batchSize: 8, learningRate: 3e-3), trainExamples: 20, testExamples: 3)
+        public static let standard = Config(
+            base: .standard, useCache: true, dropped: 1, continuedSteps: 200, continuedLearningRate: 3e-4, curveEvery: 25,
+            tasks: (.reverse, .record), generalistRecipe: SFTRecipe(steps: 300, batchSize: 32, learningRate: 5e-4),
+            adapterRank: 8, adapterRecipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 2e-3),
+            sumWeights: [(0.75, 0.75), (0.5, 0.5), (1, 0.5), (0.5, 1)], trainExamples: 3000, testExamples: 50, showProgress: true)
+        public static let tiny = Config(
+            base: .tiny, useCache: false, dropped: 1, continuedSteps: 6, continuedLearningRate: 3e-4, curveEvery: 3,
+            tasks: (.reverse, .arithmetic), generalistRecipe: SFTRecipe(steps: 5, batchSize: 8, learningRate: 3e-3),
+            adapterRank: 4, adapterRecipe: SFTRecipe(steps: 5, batchSize: 8, learningRate: 3e-3),
+            sumWeights: [(0.5, 0.5)], trainExamples: 20, testExamples: 3, showProgress: false)
     }
 
+    /// Both parts' measurements.
     public struct Report: Sendable {
-        public var baseLayers: Int, stackedLayers: Int
-        /// Validation loss: base, stacked before and after continued training, base after the same training.
-        public var baseLoss: Float, stackedBefore: Float, stackedAfter: Float, baseAfter: Float
-        /// Accuracy on (reverse, record): each adapter alone, both active, concatenated, SVD-combined.
-        public var adapterRows: [(setup: String, reverse: Double, record: Double)]
-        /// Largest logit difference on one test prompt between "both active" and "concatenated" (≈ 0:
-        /// the same update), and between "both active" and the first adapter alone (clearly not 0).
-        public var concatenationDifference: Float = 0, bothVersusFirstDifference: Float = 0
+        public var upScaling: UpScalingReport
+        public var adapters: AdapterReport
     }
 
     /// Runs the chapter, printing through `output`.
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> Report {
         output("Chapter 14 — Stacking and concatenation\n")
-        let setup = try ExperimentSetup.open(config.base, cached: config.useCache)
-        let base = setup.base
-        let (_, trainTokens, validationTokens) = Pretraining.corpus(config.base)
-        let context = config.base.model.contextLength
-        let validation = Pretraining.validationBatches(validationTokens, batchSize: 8, contextLength: context, count: 4)
-
-        // 1. Depth up-scaling.
-        let n = base.model.config.layers, m = config.dropped
-        let stacked = try ModelMerge.stack([(MergeConfig.Slice(model: "base", start: 0, end: n - m), base.model),
-                                            (MergeConfig.Slice(model: "base", start: m, end: n), base.model)])
-        func continued(_ model: GPT) -> GPT {
-            let trainer = Trainer(model: model, optimizer: AdamW(model.namedParameters(), beta2: 0.99, weightDecay: 0.1),
-                                  options: TrainerOptions(steps: config.continuedSteps, learningRate: 3e-4, seed: 9))
-            var source = PretrainingBatchSource(tokens: trainTokens, batchSize: config.base.batchSize, contextLength: context, seed: 77)
-            try? trainer.run(source: &source)
-            return model
-        }
-        let baseLoss = base.model.meanLoss(on: validation), stackedBefore = stacked.meanLoss(on: validation)
-        let stackedAfter = continued(stacked).meanLoss(on: validation)
-        let baseAfter = continued(base.model.copy()).meanLoss(on: validation)
-        output("1. Depth up-scaling: two copies of the \(n)-block base, \(m) block\(m == 1 ? "" : "s") dropped at the seam → \(stacked.config.layers) blocks "
-               + "(\(stacked.parameterCount()) parameters vs \(base.model.parameterCount())).")
-        output(String(format: "   validation loss: base %.3f; stacked %.3f before and %.3f after %d steps of continued pretraining "
-                      + "(the base after the same steps: %.3f).\n", baseLoss, stackedBefore, stackedAfter, config.continuedSteps, baseAfter))
-
-        // 2. Two adapters, combined.
-        let tokenizer = setup.tokenizer
-        let model = base.model.copy()
-        let tasks: [SFTTask] = config.useCache ? [.reverse, .record] : [.reverse, .arithmetic]
-        for task in tasks {
-            try LoRA.add(task.rawValue, to: model, config: LoRAConfig(rank: 8, alpha: 16), seed: 3)
-            _ = FineTuning.train(model, tokenizer: tokenizer, examples: task.examples(split: .train, count: config.trainExamples, seed: 1, world: base.world),
-                                 recipe: config.adapterRecipe)
-        }
-        let names = tasks.map(\.rawValue)
-        AdapterMerge.combine(names, weights: [1, 1], using: .concatenation, into: "concatenated", model: model)
-        AdapterMerge.combine(names, weights: [1, 1], using: .svd(rank: 8), into: "svd-8", model: model)
-        let tests = tasks.map { $0.examples(split: .test, count: config.testExamples, seed: 2, world: base.world) }
-        var rows: [(String, Double, Double)] = []
-        output("2. Two LoRA adapters (r = 8 each: \(names[0]), \(names[1])) and their combinations — accuracy:")
-        output("   setup                               \(names[0].padding(toLength: 10, withPad: " ", startingAt: 0))\(names[1])")
-        for (label, active) in [("\(names[0]) adapter only", [names[0]]), ("\(names[1]) adapter only", [names[1]]),
-                                ("both active (sum of updates)", names), ("concatenated (rank 16)", ["concatenated"]),
-                                ("SVD-combined (rank 8)", ["svd-8"])] {
-            LoRA.setActive(active, on: model)
-            let scores = tests.map { TaskEvaluator.score(model, tokenizer: tokenizer, examples: $0).accuracy }
-            rows.append((label, scores[0], scores[1]))
-            output("   " + label.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%5.0f%%    %5.0f%%", scores[0] * 100, scores[1] * 100))
-        }
-        // The same comparison on raw logits, where a 0% = 0% accuracy tie cannot hide a difference.
-        let probe = tokenizer.encode(tests[0][0].prompt).prefix(model.config.contextLength).map(Int32.init)
-        func logits(_ active: [String]) -> [Float] {
-            LoRA.setActive(active, on: model)
-            return model(Array(probe), batch: 1, steps: probe.count).values
-        }
-        let both = logits(names)
-        let concatenationDifference = zip(both, logits(["concatenated"])).map { abs($0 - $1) }.max() ?? 0
-        let bothVersusFirstDifference = zip(both, logits([names[0]])).map { abs($0 - $1) }.max() ?? 0
-        output("   Concatenation reproduces \"both active\" exactly (it is the same sum); both differ from each adapter alone")
-        output("   because each update now also acts on the other task's inputs.")
-        return Report(baseLayers: n, stackedLayers: stacked.config.layers, baseLoss: baseLoss, stackedBefore: stackedBefore,
-                      stackedAfter: stackedAfter, baseAfter: baseAfter, adapterRows: rows,
-                      concatenationDifference: concatenationDifference, bothVersusFirstDifference: bothVersusFirstDifference)
+        let base = try Pretraining.base(config.base, cached: config.useCache,
+                                        progress: config.showProgress ? ProgressReporter(label: "   pretraining the base (once; then cached)", every: 100) : nil)
+        let upScaling = try upScaling(base, config: config, output: output)
+        let adapters = try adapters(base, config: config, output: output)
+        return Report(upScaling: upScaling, adapters: adapters)
     }
 }

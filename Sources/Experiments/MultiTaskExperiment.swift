@@ -27,6 +27,9 @@ public struct MultiTaskRow: Sendable {
     public var accuracyUnion: Double { (accuracyA + accuracyB) / 2 }
     /// Whether the row is a merge of the two single-task models (as opposed to a trained model).
     public var isMerge: Bool
+    /// Mean next-token loss on the pretraining corpus's validation text (nil when no corpus was given):
+    /// what the model kept of its general ability.
+    public var corpusLoss: Float? = nil
 }
 
 /// The multi-task experiment (caseless namespace).
@@ -75,22 +78,31 @@ public enum MultiTaskExperiment {
         }
     }
 
+    /// How one fine-tune of the matrix is made: from a start, on examples, with a recipe, returning a
+    /// plain model (a LoRA fine-tune merges and unloads its adapter so that model merges can use it).
+    public typealias FineTune = (_ start: GPT, _ examples: [SFTExample], _ recipe: SFTRecipe) throws -> GPT
+
     /// Runs the experiment from `start`: every fine-tune uses `recipe` (the multi-task one twice the
-    /// steps on both sets), and the merges use `start` as their base model.
-    public static func run(start: GPT, tokenizer: some Tokenizer, data: TaskData, recipe: SFTRecipe,
-                           progress: (String) -> Void = { _ in }) throws -> [MultiTaskRow] {
+    /// steps on both sets) through `fineTune` (default: full fine-tuning), and the merges use `start`
+    /// as their base model. With a `corpus`, every row also carries its corpus loss.
+    public static func run(start: GPT, tokenizer: some Tokenizer, data: TaskData, recipe: SFTRecipe, corpus: [Batch] = [],
+                           fineTune: FineTune? = nil, progress: (String) -> Void = { _ in }) throws -> [MultiTaskRow] {
         func row(_ setup: String, _ model: GPT, isMerge: Bool = false) -> MultiTaskRow {
             let accuracy = Experiment.accuracies(model, tokenizer: tokenizer, tests: [data.testA, data.testB])
             progress(setup)
-            return MultiTaskRow(setup: setup, accuracyA: accuracy[0], accuracyB: accuracy[1], isMerge: isMerge)
+            return MultiTaskRow(setup: setup, accuracyA: accuracy[0], accuracyB: accuracy[1], isMerge: isMerge,
+                                corpusLoss: corpus.isEmpty ? nil : model.meanLoss(on: corpus))
+        }
+        let train: FineTune = fineTune ?? { start, examples, recipe in
+            FineTuning.run(base: start, tokenizer: tokenizer, examples: examples, recipe: recipe).model
         }
         // The trained models: one per task, both tasks at once, and one task after the other.
-        let modelA = FineTuning.run(base: start, tokenizer: tokenizer, examples: data.trainA, recipe: recipe).model
-        let modelB = FineTuning.run(base: start, tokenizer: tokenizer, examples: data.trainB, recipe: recipe).model
+        let modelA = try train(start, data.trainA, recipe)
+        let modelB = try train(start, data.trainB, recipe)
         var twice = recipe
         twice.steps = recipe.steps * 2
-        let multiTask = FineTuning.run(base: start, tokenizer: tokenizer, examples: data.mixedTraining, recipe: twice).model
-        let sequential = FineTuning.run(base: modelA, tokenizer: tokenizer, examples: data.trainB, recipe: recipe).model
+        let multiTask = try train(start, data.mixedTraining, twice)
+        let sequential = try train(modelA, data.trainB, recipe)
         var rows = [row("starting checkpoint", start), row("fine-tuned on A", modelA), row("fine-tuned on B", modelB),
                     row("multi-task (A ∪ B together)", multiTask), row("sequential (A, then B)", sequential)]
         // Merges of the two single-task models, through the same config path as `tinytune merge`.

@@ -24,6 +24,16 @@ public enum AdapterCombination: Sendable, Equatable {
     case dare(rank: Int, dropProbability: Float, seed: UInt64)
 }
 
+/// How two adapters' updates overlap on one layer (see `AdapterMerge.overlap`).
+public struct UpdateOverlap: Sendable, Equatable {
+    /// The layer, e.g. "h.0.attn.c_attn".
+    public var path: String
+    /// ‖ΔW‖ (Frobenius) of the first and the second adapter.
+    public var normFirst: Double, normSecond: Double
+    /// ⟨ΔW₁, ΔW₂⟩ / (‖ΔW₁‖‖ΔW₂‖), 0 when either update is zero.
+    public var cosine: Double
+}
+
 /// Combining the LoRA adapters of a model (caseless namespace).
 public enum AdapterMerge {
     /// Adds adapter `into` to every layer that carries all of `names`, combining them with `weights`.
@@ -37,6 +47,16 @@ public enum AdapterMerge {
             switch method {
             case .concatenation:
                 let rank = parts.map(\.config.rank).reduce(0, +)
+                if let substitute = MergeArithmetic.current.concatenation {
+                    // A caller's concatenation (the workbook's task 14.1; see MergeArithmetic.swift).
+                    let (a, b) = substitute(parts.map { ($0.a.values, $0.b.values, $0.config.rank, $0.config.scaling) }, weights,
+                                            inFeatures, outFeatures)
+                    require(a.count == rank * inFeatures && b.count == outFeatures * rank,
+                            "MergeArithmetic.concatenation returned A of \(a.count) and B of \(b.count) values for rank \(rank), [\(outFeatures), \(inFeatures)]")
+                    lora.install(newName, config: LoRAConfig(rank: rank, alpha: Float(rank)), a: Tensor(a, shape: [rank, inFeatures]),
+                                 b: Tensor(b, shape: [outFeatures, rank]))
+                    continue
+                }
                 let a = Tensor(zeros: [rank, inFeatures]), b = Tensor(zeros: [outFeatures, rank])
                 var offset = 0
                 for (part, weight) in zip(parts, weights) {
@@ -49,13 +69,7 @@ public enum AdapterMerge {
                 lora.install(newName, config: LoRAConfig(rank: rank, alpha: Float(rank)), a: a, b: b)
             case .svd(let rank), .ties(let rank, _), .dare(let rank, _, _):
                 // Each adapter's full update wᵢsᵢBᵢAᵢ [out, in].
-                let deltas = zip(parts, weights).map { part, weight -> [Float] in
-                    let r = part.config.rank
-                    return (0..<(outFeatures * inFeatures)).map { index in
-                        let (o, i) = (index / inFeatures, index % inFeatures)
-                        return weight * part.config.scaling * (0..<r).reduce(Float(0)) { $0 + part.b.data[o * r + $1] * part.a.data[$1 * inFeatures + i] }
-                    }
-                }
+                let deltas = zip(parts, weights).map { delta($0, weight: $1, inFeatures: inFeatures, outFeatures: outFeatures) }
                 let combined: [Float]
                 switch method {
                 case .ties(_, let density): combined = MergeMath.ties(deltas, density: density)
@@ -66,6 +80,30 @@ public enum AdapterMerge {
                 let (a, b) = factor(combined, rows: outFeatures, columns: inFeatures, rank: rank)
                 lora.install(newName, config: LoRAConfig(rank: rank, alpha: Float(rank)), a: a, b: b)
             }
+        }
+    }
+
+    /// One adapter's full update w·s·B·A as a row-major [out, in] matrix.
+    public static func delta(_ part: LoRAWeights, weight: Float = 1, inFeatures: Int, outFeatures: Int) -> [Float] {
+        let r = part.config.rank, factor = weight * part.config.scaling
+        return (0..<(outFeatures * inFeatures)).map { index in
+            let (o, i) = (index / inFeatures, index % inFeatures)
+            return factor * (0..<r).reduce(Float(0)) { $0 + part.b.data[o * r + $1] * part.a.data[$1 * inFeatures + i] }
+        }
+    }
+
+    /// Per layer carrying both adapters: the Frobenius norms of their updates ΔW₁ = s₁B₁A₁, ΔW₂ = s₂B₂A₂
+    /// and the cosine ⟨ΔW₁, ΔW₂⟩ / (‖ΔW₁‖‖ΔW₂‖) — how much summing the two adapters makes them act on
+    /// the same directions (cos ≈ 0: orthogonal updates; |cos| near 1: the sum doubles or cancels them).
+    public static func overlap(_ first: String, _ second: String, in model: GPT) -> [UpdateOverlap] {
+        LoRA.loraLayers(of: model).compactMap { path, layer, lora in
+            guard let one = lora.weights(first), let two = lora.weights(second) else { return nil }
+            let d1 = delta(one, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures)
+            let d2 = delta(two, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures)
+            let dot = zip(d1, d2).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let n1 = d1.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            let n2 = d2.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            return UpdateOverlap(path: path, normFirst: n1, normSecond: n2, cosine: n1 == 0 || n2 == 0 ? 0 : dot / (n1 * n2))
         }
     }
 

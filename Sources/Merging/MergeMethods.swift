@@ -108,14 +108,21 @@ public enum MergeMath {
     public static func ties(_ taskVectors: [[Float]], density: Double, weights: [Float]? = nil) -> [Float] {
         let w = weights ?? [Float](repeating: 1, count: taskVectors.count)
         let trimmed = zip(taskVectors, w).map { tau, weight in trim(tau, density: density).map { $0 * weight } }
-        return disjointMean(trimmed, weights: w)
+        return disjointMean(trimmed, weights: weights)   // nil weights: each agreeing entry counts 1
     }
 
     /// Sign election (sign of Σᵢ xᵢ, ≥ 0 counting as +) and the sum of the entries that agree with it
     /// (zeros never agree), divided — when `normalize` — by the sum of their weights (1 each when
     /// `weights` is nil; a zero divisor counts as 1).
+    /// A caller may substitute its own election for the unweighted, normalised case (the workbook's
+    /// task 13.2; see MergeArithmetic.swift).
     public static func disjointMean(_ xs: [[Float]], weights: [Float]? = nil, normalize: Bool = true) -> [Float] {
-        (0..<(xs.first?.count ?? 0)).map { i in
+        if weights == nil, normalize, let substitute = MergeArithmetic.current.signElection {
+            let elected = substitute(xs)
+            require(elected.count == (xs.first?.count ?? 0), "MergeArithmetic.signElection returned \(elected.count) values for \(xs.first?.count ?? 0)")
+            return elected
+        }
+        return (0..<(xs.first?.count ?? 0)).map { i in
             let positive = xs.reduce(Float(0)) { $0 + $1[i] } >= 0
             var total: Float = 0, divisor: Float = 0
             for (index, x) in xs.enumerated() where x[i] != 0 && (x[i] > 0) == positive {

@@ -27,7 +27,11 @@ extension LoRALayer {
         guard let w = weights(name), !w.merged else { return }
         require(layer.packedWeight == nil, "LoRA.merge: layer's base weight is packed (quantized); dequantize it before merging \(name)")
         Tensor.withNoGrad {
-            var adapted = LoRALayer.adaptedWeight(layer.weight, a: w.a, b: w.b, scaling: w.config.scaling)
+            // W + s·B·A — by the library's GEMM, or by a substitute (the workbook's task 8.3; LoRAArithmetic.swift).
+            var adapted = LoRAArithmetic.current.merge.map {
+                $0(layer.weight.values, w.a.values, w.b.values, layer.inFeatures, layer.outFeatures, w.config.rank, w.config.scaling)
+            } ?? LoRALayer.adaptedWeight(layer.weight, a: w.a, b: w.b, scaling: w.config.scaling)
+            require(adapted.count == layer.weight.count, "LoRAArithmetic.merge returned \(adapted.count) values for a weight of shape \(layer.weight.shape)")
             if let magnitude = w.magnitude {
                 // DoRA: rescale each row to its learned magnitude; keep W to restore it on unmerge.
                 savedWeights[name] = layer.weight.values

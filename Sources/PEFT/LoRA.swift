@@ -166,7 +166,11 @@ public final class LoRALayer: LinearAdapter {
             && (running[0].config.dropout == 0 || !Tensor.gradientsEnabled)
         if fusable {
             let w = running[0]
-            return layer.lowRankForward(x, a: w.a, b: w.b, scaling: w.config.scaling)
+            let y = layer.lowRankForward(x, a: w.a, b: w.b, scaling: w.config.scaling)
+            // A caller may have substituted its own forward (the workbook's task 8.1; see LoRAArithmetic.swift);
+            // a packed (QLoRA) base has no dense W to hand it, and keeps the library's path.
+            guard let substitute = LoRAArithmetic.current.forward, layer.packedWeight == nil else { return y }
+            return substituting(y, x: x, layer: layer, weights: w, forward: substitute)
         }
         // A packed base (QLoRA) has no dense W for DoRA's row norms.
         require(layer.packedWeight == nil || !running.contains { $0.config.useDoRA }, "LoRA: DoRA needs a dense base weight")

@@ -5,16 +5,18 @@
 // - IA3: learn vectors that rescale activations — keys and values in attention, the MLP's hidden
 //   units — initialised to 1 (Liu et al., 2022).
 // - Houlsby adapters: a bottleneck MLP (down, nonlinearity, up) added after the attention and MLP
-//   outputs, with `up` initialised to 0 (Houlsby et al., 2019).
+//   outputs, both projections drawn N(0, 0.01²) clipped at 2σ so the adapter starts near the identity
+//   (Houlsby et al., 2019, §3.6).
 // - Prompt tuning: P learned "virtual token" embeddings before every input (Lester et al., 2021).
-// - Prefix tuning: P learned keys and values in every attention layer (Li & Liang, 2021).
+// - Prefix tuning: P learned keys and values in every attention layer (Li & Liang, 2021), trained
+//   through their MLP reparameterisation and started from real tokens' activations (PrefixTuning.swift).
 // Each reaches the model through one of NN's hooks: a `LinearAdapter` on a Linear layer (IA3,
 // adapters, LoRA), a `PromptPrefix` on the GPT (prompt tuning), an `AttentionPrefix` on each
 // attention layer (prefix tuning) — the model never knows which method is installed.
-// BitFit, IA3 and adapters start as the identity; prompt and prefix tuning change the model from
-// step 0 (the extra positions take part in attention).
-// Leaves out: reparameterised prefixes (an MLP generating them), P-tuning v2 details, (IA)³'s own
-// loss terms.
+// BitFit, IA3 and LoRA start as the identity, Houlsby adapters within ~1e-3 of it; prompt and prefix
+// tuning change the model from step 0 (the extra positions take part in attention), as a real text
+// prefix would.
+// Leaves out: P-tuning v2 details, (IA)³'s own loss terms.
 import Kernels
 import Autodiff
 import NN
@@ -35,7 +37,7 @@ public enum PEFTMethod: Sendable, Equatable, CustomStringConvertible {
         case .ia3: return "IA3"
         case .houlsby(let m): return "Houlsby adapters (m=\(m))"
         case .promptTuning(let p): return "prompt tuning (\(p) tokens)"
-        case .prefixTuning(let p): return "prefix tuning (\(p) tokens)"
+        case .prefixTuning(let p): return "prefix tuning (\(p) tokens, MLP)"
         }
     }
 }
@@ -81,14 +83,15 @@ public enum PEFTZoo {
             model.promptPrefix = VirtualTokens(makeParameter(Tensor.withNoGrad { model.tokenEmbedding.weight.indexSelect(rows) }))
         case .prefixTuning(let tokens):
             model.setTrainable(false)
-            let (h, d) = (model.config.heads, model.config.headSize)
-            for block in model.blocks {
-                block.attention.prefix = LearnedPrefix(keys: makeParameter(Tensor.randomNormal([h, tokens, d], std: 0.5, rng: &rng)),
-                                                       values: makeParameter(Tensor.randomNormal([h, tokens, d], std: 0.5, rng: &rng)))
-            }
+            // Real tokens to start from: random vocabulary entries, as for prompt tuning.
+            let ids = (0..<tokens).map { _ in Int32(rng.below(model.config.vocabularySize)) }
+            try installPrefix(on: model, ids: ids, hidden: prefixHiddenWidth(model.config), rng: &rng)
         }
         return model.parameterCount(trainableOnly: true)
     }
+
+    /// The width m of prefix tuning's reparameterising MLP: C/4 (at least 8).
+    public static func prefixHiddenWidth(_ config: GPTConfig) -> Int { max(config.embeddingSize / 4, 8) }
 
     /// Multiply-adds per token the method adds at inference, beyond the base model (merged LoRA: 0).
     public static func extraInferenceMultiplyAdds(_ method: PEFTMethod, model: GPT, contextLength t: Int) -> Int {
@@ -129,13 +132,20 @@ final class InputScale: LinearAdapter {
     func forward(_ x: Tensor, layer: Linear) -> Tensor { layer.baseForward(x * scale) }
 }
 
-/// A Houlsby bottleneck after a layer: y = h + up(gelu(down(h))), h = base(x); `up` starts at 0.
+/// A Houlsby bottleneck after a layer: y = h + up(gelu(down(h))), h = base(x). Both projections are
+/// drawn N(0, σ²) with σ = 0.01, clipped at ±2σ (the paper's near-identity start), biases 0.
 final class BottleneckAdapter: LinearAdapter {
+    static let initialStd: Float = 0.01
     let down: Tensor, downBias: Tensor, up: Tensor, upBias: Tensor
     init(width: Int, bottleneck: Int, rng: inout RNG) {
-        down = makeParameter(Tensor.randomNormal([bottleneck, width], std: 0.02, rng: &rng))
+        func nearZero(_ shape: [Int]) -> Tensor {
+            let std = Self.initialStd
+            let drawn = Tensor.randomNormal(shape, std: std, rng: &rng)
+            return Tensor(drawn.values.map { Swift.min(Swift.max($0, -2 * std), 2 * std) }, shape: shape)
+        }
+        down = makeParameter(nearZero([bottleneck, width]))
         downBias = makeParameter(Tensor(zeros: [bottleneck]))
-        up = makeParameter(Tensor(zeros: [width, bottleneck]))
+        up = makeParameter(nearZero([width, bottleneck]))
         upBias = makeParameter(Tensor(zeros: [width]))
     }
     var adapterParameters: [(name: String, tensor: Tensor)] {
@@ -155,9 +165,3 @@ final class VirtualTokens: PromptPrefix {
     var prefixParameters: [(name: String, tensor: Tensor)] { [("virtual_tokens", embeddings)] }
 }
 
-/// Prefix tuning: trainable keys and values [H, P, D] one attention layer attends to before the sequence.
-final class LearnedPrefix: AttentionPrefix {
-    let keys: Tensor, values: Tensor
-    init(keys: Tensor, values: Tensor) { (self.keys, self.values) = (keys, values) }
-    var prefixParameters: [(name: String, tensor: Tensor)] { [("prefix_keys", keys), ("prefix_values", values)] }
-}

@@ -107,6 +107,17 @@ public final class NF4Weight: DequantizingWeight, @unchecked Sendable {
         var absmax = [Float](repeating: 0, count: blocks)
         for block in 0..<blocks {
             let range = block * blockSize ..< min(count, (block + 1) * blockSize)
+            if let substitute = NF4Arithmetic.current.quantizeBlock {
+                // A caller's block quantizer (the workbook's task 12.1; see NF4Arithmetic.swift). Blocks have an
+                // even size, so every block starts on a byte boundary.
+                let (bytes, scale) = try substitute(Array(values[range]))
+                guard bytes.count == (range.count + 1) / 2 else {
+                    throw QuantizationError("NF4Arithmetic.quantizeBlock returned \(bytes.count) bytes for a block of \(range.count) values")
+                }
+                for (j, byte) in bytes.enumerated() { packed.pointer[range.lowerBound / 2 + j] = byte }
+                absmax[block] = scale
+                continue
+            }
             let scale = values[range].reduce(Float(0)) { Swift.max($0, abs($1)) }
             absmax[block] = scale
             let inverse: Float = scale > 0 ? 1 / scale : 0

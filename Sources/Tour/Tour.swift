@@ -41,7 +41,7 @@ public enum Tour {
         public static let standard = Config(
             base: .standard, useCache: true, taskA: .reverse, taskB: .record,
             fullRecipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 5e-4),
-            adapterRecipe: SFTRecipe(steps: 700, batchSize: 32, learningRate: 1.5e-3), rank: 8,
+            adapterRecipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 2e-3), rank: 8,
             trainExamples: 3000, testExamples: 50,
             generalistRecipe: SFTRecipe(steps: 300, batchSize: 32, learningRate: 5e-4), mergeConfig: Tour.slerpMerge)
         public static let tiny = Config(
@@ -143,7 +143,10 @@ public enum Tour {
                  try merge("merge of the last two", start: generalist, generalistA, generalistB)]
         let report = Report(config: config, baseParameters: base.model.parameterCount(), rows: rows)
         output("")
+        output(report.budget)
         report.table.forEach(output)
+        output("")
+        report.conclusions.forEach(output)
         return report
     }
 }

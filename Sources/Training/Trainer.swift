@@ -110,10 +110,14 @@ public final class Trainer {
         let totalWeight = microBatches.map { $0.weights.reduce(0, +) }.reduce(0, +)
         optimizer.zeroGrad()
         var lossSum: Float = 0
-        for batch in microBatches {
-            let loss = self.loss(batch, normalizer: totalWeight, training: true)
-            lossSum += loss.item
-            loss.backward()
+        if let combine = GradientAccumulation.current.combine {
+            lossSum = accumulate(microBatches, totalWeight: totalWeight, combine: combine)
+        } else {
+            for batch in microBatches {
+                let loss = self.loss(batch, normalizer: totalWeight, training: true)
+                lossSum += loss.item
+                loss.backward()
+            }
         }
         let trainable = optimizer.parameters.map(\.tensor)
         let norm = options.clipNorm.map { GradientClipping.clip(trainable, maxNorm: $0) }
@@ -144,6 +148,34 @@ public final class Trainer {
         }
         validationsWithoutImprovement += 1
         return false
+    }
+
+    /// The substituted accumulation (GradientAccumulation.swift): each micro-batch's mean gradient is kept
+    /// apart, then `combine` turns them into the step's gradient, parameter by parameter. Returns the
+    /// step's mean loss.
+    func accumulate(_ microBatches: [some LanguageModelBatch], totalWeight: Float, combine: GradientAccumulation.Combine) -> Float {
+        let parameters = optimizer.parameters.map(\.tensor)
+        var gradients = [[[Float]]](repeating: [], count: parameters.count)
+        var weights: [Float] = [], lossSum: Float = 0
+        for batch in microBatches {
+            let weight = batch.weights.reduce(0, +)
+            optimizer.zeroGrad()
+            let loss = self.loss(batch, normalizer: weight, training: true)
+            lossSum += loss.item * weight / totalWeight
+            loss.backward()
+            weights.append(weight)
+            for (index, parameter) in parameters.enumerated() {
+                gradients[index].append(parameter.grad?.values ?? [Float](repeating: 0, count: parameter.count))
+            }
+        }
+        optimizer.zeroGrad()
+        for (index, parameter) in parameters.enumerated() {
+            let combined = combine(gradients[index], weights)
+            require(combined.count == parameter.count,
+                    "GradientAccumulation.combine returned \(combined.count) values for \(parameter.name ?? "a parameter") of \(parameter.count)")
+            parameter.setGrad(Tensor(combined, shape: parameter.shape, role: .gradients))
+        }
+        return lossSum
     }
 
     /// Trains until `options.steps` (or early stopping), drawing micro-batches from `source`,

@@ -36,6 +36,8 @@ public enum Catalogue {
             _ = try accumulatedGradient([[1]], tokenCounts: [1]) },
         Exercise(id: "6.2", title: "warmup + cosine schedule", file: "Exercises/Ch06/TrainingTactics.swift") {
             _ = try cosineLearningRate(step: 1, peak: 1, warmup: 1, total: 2, minimum: 0) },
+        Exercise(id: "7.1", title: "IA3's rescaling of keys and values", file: "Exercises/Ch07/PEFTByHand.swift") {
+            _ = try ia3Attention(x: [1], w: [1, 1, 1], bias: [0, 0, 0], scales: [1, 1], inFeatures: 1, width: 1) },
         Exercise(id: "8.1", title: "the LoRA forward pass", file: "Exercises/Ch08/LoRAByHand.swift") {
             _ = try loraForward(x: [1], w: [1], a: [1], b: [1], inFeatures: 1, outFeatures: 1, rank: 1, scaling: 1) },
         Exercise(id: "8.2", title: "LoRA's parameter count", file: "Exercises/Ch08/LoRAByHand.swift") {
@@ -44,6 +46,8 @@ public enum Catalogue {
             _ = try mergedWeight(w: [1], a: [1], b: [1], inFeatures: 1, outFeatures: 1, rank: 1, scaling: 1) },
         Exercise(id: "8.4", title: "a mixed-adapter batch", file: "Exercises/Ch08/LoRAByHand.swift") {
             _ = try mixedBatch(x: [1], w: [1], adapters: [], choices: [nil], inFeatures: 1, outFeatures: 1, rank: 1) },
+        Exercise(id: "9.1", title: "segments of a mixed-adapter batch", file: "Exercises/Ch09/ServingByHand.swift") {
+            _ = try adapterSegments([nil]) },
         Exercise(id: "10.1", title: "bf16 rounding", file: "Exercises/Ch10/FormatsByHand.swift") {
             _ = try bf16Round(1) },
         Exercise(id: "10.2", title: "absmax int8 quantize/dequantize", file: "Exercises/Ch10/FormatsByHand.swift") {
@@ -61,6 +65,8 @@ public enum Catalogue {
             _ = try dareRescale([1], keep: [true], dropProbability: 0.5) },
         Exercise(id: "13.4", title: "task-vector negation", file: "Exercises/Ch13/MergingByHand.swift") {
             _ = try subtractTask(other: [1], tuned: [1], base: [1], lambda: 1) },
+        Exercise(id: "14.1", title: "LoRA concatenation", file: "Exercises/Ch14/CombiningByHand.swift") {
+            _ = try concatenateAdapters([([1], [1], 1, 1)], weights: [1], inFeatures: 1, outFeatures: 1) },
     ]
 
     /// Whether the learner has attempted task `id` (its stub no longer throws `Unimplemented`).

@@ -1,6 +1,7 @@
 // Chapter05And06SmokeTests.swift — chapters 5 and 6 run end to end on their tiny configurations.
 import Testing
 import FullFineTuning
+@testable import Training
 @testable import Chapter05FineTuning
 @testable import Chapter06Tactics
 
@@ -12,8 +13,28 @@ import FullFineTuning
         #expect(report.forgetting.map(\.setup) == ["full", "last 2 blocks", "last 1 block"])
         #expect(report.forgetting[0].trainableParameters > report.forgetting[1].trainableParameters)
         #expect(lines.contains { $0.hasPrefix("Decision table") })
+        // Forgetting under control: the chapter recipe and three changes of it, each row printed.
+        #expect(report.control.map(\.recipe) == ["chapter recipe (lr 0.003)", "lr 0.001", "+ early stopping", "+ 25% replay"])
+        #expect(report.control[0].corpusLoss == report.forgetting[0].corpusLossAfter)
+        #expect(report.control.allSatisfy { $0.stepsRun <= 30 && $0.stepsRun > 0 })
+        for row in report.control { #expect(lines.contains { $0.hasPrefix("  " + row.recipe) }, "\(row.recipe)") }
         // Retrieval finds the right sentence: it is the only one with the person's name and "live".
         #expect(report.retrieval.retrievalHitRate == 1)
+    }
+
+    static func row(_ name: String, task: Double, corpus: Float) -> Chapter05FineTuning.ControlRow {
+        .init(recipe: name, stepsRun: 10, taskB: TaskScore(accuracy: task, loss: 0, count: 10), taskA: TaskScore(accuracy: 0, loss: 0, count: 10),
+              corpusLoss: corpus)
+    }
+
+    @Test func theControlVerdictNamesTheFirstRecipeThatKeepsBoth() {
+        // Baseline 3.0: the first recipe wrecks the base, the second forgets less but loses the task, the third keeps both.
+        let rows = [Self.row("a", task: 1, corpus: 5), Self.row("b", task: 0.5, corpus: 2), Self.row("c", task: 0.95, corpus: 2.5)]
+        let verdict = Chapter05FineTuning.controlVerdict(rows, baseline: 3)
+        #expect(verdict.contains("above the unigram baseline 3.000: it wrecks the base"))
+        #expect(verdict.contains("Recommended: \"c\""))
+        let none = Chapter05FineTuning.controlVerdict(Array(rows.prefix(2)), baseline: 3)
+        #expect(none.contains("No recipe here") && none.contains("above it: a"))
     }
 
     @Test func chapter06RunsAndAccumulationMatches() throws {

@@ -1,14 +1,59 @@
-// Chapter07SmokeTests.swift — chapter 7 runs every method on its tiny configuration.
+// Chapter07SmokeTests.swift — chapter 7 runs every method's sweep on its tiny configuration; its
+// learning-rate choice and its closing sentences follow the numbers (hand-made rows).
 import Testing
+@testable import Training
+import PEFT
 @testable import Chapter07PEFTZoo
 
 @Suite struct Chapter07SmokeTests {
-    @Test func everyMethodRunsAndTrainsFewerParametersThanFullFineTuning() throws {
+    @Test func everyMethodSweepsAndTrainsFewerParametersThanFullFineTuning() throws {
         var lines: [String] = []
-        let rows = try Chapter07PEFTZoo.run(.tiny) { lines.append($0) }
+        let report = try Chapter07PEFTZoo.run(.tiny) { lines.append($0) }
+        let rows = report.rows
         #expect(rows.count == 7)
         #expect(rows[0].fraction == 1)
         #expect(rows.dropFirst().allSatisfy { $0.trainable < rows[0].trainable && $0.trainable > 0 })
         #expect(rows[1].extraInferenceMultiplyAdds == 0)   // LoRA, merged
+        // LoRA sweeps two rates in the tiny config; both are printed and one is marked as chosen.
+        #expect(rows[1].sweep.map(\.learningRate) == [3e-3, 1e-2])
+        let loraLine = try #require(lines.first { $0.hasPrefix("  LoRA r=2") })
+        #expect(loraLine.contains("lr 3e-3") && loraLine.contains("lr 0.01") && loraLine.contains("←"))
+        #expect(!report.conclusions.isEmpty && report.conclusions.allSatisfy { lines.contains($0) })
+    }
+
+    static func point(_ rate: Float, validation: Double, loss: Float = 1, test: Double) -> Chapter07PEFTZoo.SweepPoint {
+        .init(learningRate: rate, validation: TaskScore(accuracy: validation, loss: loss, count: 10),
+              test: TaskScore(accuracy: test, loss: loss, count: 10), medianStepMilliseconds: 1)
+    }
+
+    static func row(_ name: String, _ points: [Chapter07PEFTZoo.SweepPoint], extra: Int = 0) -> Chapter07PEFTZoo.Row {
+        .init(method: name, peft: name == "full" ? nil : .bitFit, trainable: 1, fraction: name == "full" ? 1 : 0.01, sweep: points,
+              chosen: Chapter07PEFTZoo.choose(points), extraInferenceMultiplyAdds: extra, seconds: 0)
+    }
+
+    @Test func theRateIsChosenOnValidationNotOnTest() {
+        // Test accuracy would pick 1e-3; validation picks 3e-3; a validation tie goes to the lower loss.
+        let chosen = Chapter07PEFTZoo.choose([Self.point(1e-3, validation: 0.5, test: 0.9), Self.point(3e-3, validation: 0.7, test: 0.6)])
+        #expect(chosen.learningRate == 3e-3)
+        let tie = Chapter07PEFTZoo.choose([Self.point(1e-3, validation: 0.5, loss: 0.4, test: 0), Self.point(3e-3, validation: 0.5, loss: 0.3, test: 0)])
+        #expect(tie.learningRate == 3e-3)
+    }
+
+    @Test func conclusionsFollowTheNumbersAndSayWhenTheBookIsContradicted() {
+        let rows = [Self.row("full", [Self.point(5e-4, validation: 1, test: 1)]),
+                    Self.row("close", [Self.point(1e-3, validation: 0.9, test: 0.95), Self.point(3e-3, validation: 0.8, test: 0.9)]),
+                    Self.row("behind", [Self.point(1e-2, validation: 0.1, test: 0.1)], extra: 64)]
+        let grows = Chapter07PEFTZoo.WidthTrend(method: "behind", widths: [128, 256], fullAccuracy: [1, 1], methodAccuracy: [0.3, 0.1])
+        let lines = Chapter07PEFTZoo.conclusions(rows, trend: [grows])
+        #expect(lines.contains("close reached 95% of full fine-tuning's test accuracy (95% vs 100%) training 1.00% of the parameters, at lr 1e-3."))
+        #expect(lines.contains("At ≥ 90% of full fine-tuning at the same budget: close."))
+        #expect(lines.contains { $0.hasPrefix("More than 20 points behind: behind") })
+        #expect(lines.contains { $0.contains("from 70 points at width 128 to 90 at width 256") && $0.contains("contradicts the book") })
+        #expect(lines.contains("Chosen at the edge of its sweep (a wider sweep might do better): close."))
+        let shrinks = Chapter07PEFTZoo.WidthTrend(method: "behind", widths: [128, 256], fullAccuracy: [1, 1], methodAccuracy: [0.1, 0.5])
+        #expect(Chapter07PEFTZoo.conclusions(rows, trend: [shrinks]).contains { $0.contains("shrinks, as the book claims") })
+        // Nothing to compare against when full fine-tuning failed.
+        let failed = [Self.row("full", [Self.point(5e-4, validation: 0, test: 0)]), rows[1]]
+        #expect(Chapter07PEFTZoo.conclusions(failed, trend: []).count == 1)
     }
 }

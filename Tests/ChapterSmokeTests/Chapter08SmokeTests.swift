@@ -12,5 +12,9 @@ import Testing
         #expect(zip(report.updateError, report.randomError).allSatisfy { $0 <= $1 + 1e-9 })
         #expect(report.lora.trainable < report.full.trainable)
         #expect(report.mergeDifference < 1e-4 && report.unmergeDifference < 1e-5)
+        // LoRA and full fine-tuning get the same budget, and the printed comparison says so.
+        #expect(report.full.steps * report.full.batchSize == report.lora.steps * report.lora.batchSize)
+        #expect(report.conclusions.contains { $0.contains("same budget (20 steps × 8)") })
+        #expect(report.conclusions.allSatisfy { line in lines.contains { $0.contains(line) } })
     }
 }

@@ -15,5 +15,13 @@ import Testing
         let last = report.estimates.last!
         #expect(last.model == "65B" && last.qlora < 48 && last.full > 700)
         #expect(lines.contains { $0.contains("QLoRA + 8-bit AdamW") })
+        // Full fine-tuning sits next to the adapters with every corpus loss, and the sentences about
+        // forgetting are the ones computed from those rows.
+        #expect(report.full.weightBytes > report.lora.frozenLinearBytes && lines.contains { $0.hasPrefix("   full fine-tuning") })
+        let expected = Chapter12QLoRA.forgettingConclusions(full: report.full, adapters: [report.lora, report.qlora],
+                                                            baseline: report.unigramBaseline)
+        #expect(report.conclusions == expected && expected.count == 3)
+        #expect(expected.allSatisfy { line in lines.contains("   " + line) })
+        #expect(expected[0].contains(report.lora.corpusLoss < report.full.corpusLoss ? "forgot less" : "did NOT forget less"))
     }
 }

@@ -1,12 +1,13 @@
 // Chapter13SmokeTests.swift — chapter 13 runs its tiny configuration and prints both whole matrices.
 import Testing
+@testable import Experiments
 @testable import Chapter13Merging
 
 @Suite struct Chapter13SmokeTests {
     @Test func bothAccuracyMatricesHaveEverySetup() throws {
         var lines: [String] = []
         let result = try Chapter13Merging.run(.tiny) { lines.append($0) }
-        for rows in [result.fromBase, result.fromGeneralist] {
+        for rows in [result.fromBase, result.fromGeneralist, result.loraFromGeneralist] {
             #expect(rows.map(\.setup) == ["starting checkpoint", "fine-tuned on A", "fine-tuned on B", "multi-task (A ∪ B together)",
                                           "sequential (A, then B)", "soup (linear 0.5/0.5)", "task arithmetic (λ = 1)",
                                           "TIES (density 0.5)", "DARE-TIES (p = 0.5)", "SLERP (t = 0.5)"])
@@ -20,11 +21,37 @@ import Testing
                     #expect(count >= 0 && count <= n && abs(count - count.rounded()) < 1e-9, "\(row.setup): \(accuracy) of \(n)")
                 }
                 #expect(lines.contains { $0.hasPrefix(row.setup) }, "\(row.setup) is not printed")
+                // Every row carries its corpus loss, printed next to the scores.
+                let corpus = try #require(row.corpusLoss)
+                #expect(corpus.isFinite && corpus > 0)
             }
         }
         let best = lines.filter { $0.contains("Best merge:") }
-        #expect(best.count == 2)
+        #expect(best.count == 3)
+        #expect(lines.filter { $0.hasPrefix("From the ") }.count == 3)
         let merges = result.fromBase.filter(\.isMerge).map(\.setup)
         #expect(best.allSatisfy { line in merges.contains { line.contains("Best merge: \($0) with") } }, "\(best)")
+    }
+
+    static func row(_ setup: String, _ a: Double, _ b: Double, merge: Bool = false) -> MultiTaskRow {
+        MultiTaskRow(setup: setup, accuracyA: a, accuracyB: b, isMerge: merge)
+    }
+
+    @Test func theConclusionSaysWhetherTheWinIsHonest() {
+        // Single-task models that kept the other skill, and a merge that beats both: an honest win.
+        let kept = [Self.row("starting checkpoint", 0.6, 0.4), Self.row("fine-tuned on A", 0.9, 0.4), Self.row("fine-tuned on B", 0.6, 0.9),
+                    Self.row("multi-task (A ∪ B together)", 1, 1), Self.row("soup (linear 0.5/0.5)", 0.9, 0.85, merge: true)]
+        let honest = Chapter13Merging.conclusion(kept)
+        #expect(honest.hasPrefix("neither single-task model forgot the other task"))
+        #expect(honest.contains("beats the better single-task model on A ∪ B (88% vs 75%), and those models did not forget: an honest win"))
+        #expect(honest.contains("multi-task training does better still (100%)"))
+        // Single-task models that forgot: the same merge's win is flagged as partly forgetting's.
+        var forgot = kept
+        forgot[1] = Self.row("fine-tuned on A", 0.9, 0.0)
+        #expect(Chapter13Merging.conclusion(forgot).contains("but partly because a single-task model forgot"))
+        // A merge below its parts says that merging did not keep both skills.
+        var failed = kept
+        failed[4] = Self.row("soup (linear 0.5/0.5)", 0.1, 0.1, merge: true)
+        #expect(Chapter13Merging.conclusion(failed).contains("no merge reaches the better single-task model"))
     }
 }

@@ -194,7 +194,8 @@ struct LoRAFixture {
         var rng = RNG(seed: 11)
         layer = Linear(5, 3, bias: false, rng: &rng)
         lora = LoRALayer()
-        for (name, alpha) in [("one", Float(4)), ("two", Float(2))] {
+        // Scalings 2 and 1.5: neither is 1, so a merge or forward that forgets α/r fails the tests.
+        for (name, alpha) in [("one", Float(4)), ("two", Float(3))] {
             lora.add(name, config: LoRAConfig(rank: 2, alpha: alpha), layer: layer, rng: &rng)
             let b = lora.weights(name)!.b
             for i in 0..<b.count { b.data[i] = rng.normal() }
@@ -228,11 +229,19 @@ struct LoRAFixture {
 
 @Suite(.implemented("8.3")) struct `Task 8.3 — merging` {
     @Test func `Task 8.3 — equals the library's merge`() throws {
-        let f = LoRAFixture()
-        let (a, b, s) = f.adapter("two")
-        let got = try mergedWeight(w: f.layer.weight.values, a: a, b: b, inFeatures: 5, outFeatures: 3, rank: 2, scaling: s)
-        f.lora.merge("two", layer: f.layer)
-        #expect(zip(got, f.layer.weight.values).allSatisfy { abs($0 - $1) < 1e-5 })
+        for name in ["one", "two"] {
+            let f = LoRAFixture()
+            let (a, b, s) = f.adapter(name)
+            #expect(s != 1, "the fixture must tell a merge that forgets the α/r factor from a correct one")
+            let got = try mergedWeight(w: f.layer.weight.values, a: a, b: b, inFeatures: 5, outFeatures: 3, rank: 2, scaling: s)
+            f.lora.merge(name, layer: f.layer)
+            #expect(zip(got, f.layer.weight.values).allSatisfy { abs($0 - $1) < 1e-5 }, "adapter \(name), scaling \(s)")
+        }
+    }
+
+    @Test func `Task 8.3 — the scaling multiplies B·A (hand-computed)`() throws {
+        // W = [[1, 2]], A = [[1, -1]], B = [[3]]: B·A = [[3, -3]]; with s = 0.5: [[2.5, 0.5]].
+        #expect(try mergedWeight(w: [1, 2], a: [1, -1], b: [3], inFeatures: 2, outFeatures: 1, rank: 1, scaling: 0.5) == [2.5, 0.5])
     }
 }
 
@@ -267,6 +276,13 @@ struct LoRAFixture {
     @Test func `Task 13.2 — majority sign, disjoint mean`() throws {
         #expect(try electAndAverage([[1, -2, 0], [3, 1, 0], [-1, -1, 0]]) == [2, -1.5, 0])
         #expect(try electAndAverage([[2, -2]]) == [2, -2])
+    }
+
+    @Test func `Task 13.2 — the sign is elected by summed magnitude, not by counting votes`() throws {
+        // Position 0: one large positive value outweighs two small negative ones (sum +3, but 2 of 3 are
+        // negative): the sum elects +, so the result is 5; a majority count would give −1.
+        // Position 1: the mirror case. Position 2: sum 0 elects nothing.
+        #expect(try electAndAverage([[5, -6, 1], [-1, 2, -1], [-1, 2, 0]]) == [5, -6, 0])
     }
 }
 

@@ -1,0 +1,42 @@
+// Replay.swift — fighting forgetting with the data itself: pretraining text mixed into fine-tuning.
+//
+// Teaches: a fine-tune forgets because every step pulls the weights toward the new task and nothing
+// pulls them back. Replay (rehearsal) puts a share of the original training distribution back into the
+// batches: here, windows of the pretraining corpus become examples with an empty prompt and the text
+// as the response, so they carry the ordinary next-token loss on every character. At a share s of the
+// examples, a batch keeps about s of its rows for general text; the task gets the rest. The same windows
+// (drawn with another seed) make a validation set of general text: early stopping on task validation
+// plus general text stops a run when it starts paying for the task with what the base knew.
+// Leaves out: replaying the base model's own samples (no corpus needed), regularising toward the base
+// weights (EWC, L2-SP), choosing the share by search.
+import Kernels
+import Tokenizers
+import Datasets
+import Training
+
+/// Pretraining text as fine-tuning examples (caseless namespace).
+public enum Replay {
+    /// `count` windows of `characters` characters from the training text of `recipe`'s corpus, at random
+    /// offsets drawn with `seed`, as examples with an empty prompt (loss on the whole text).
+    public static func examples(_ recipe: PretrainingRecipe, count: Int, characters: Int, seed: UInt64) -> [SFTExample] {
+        let tokenizer = CharTokenizer.builtIn
+        let text = Pretraining.corpus(recipe).train
+        guard count > 0, characters > 0, text.count > characters else { return [] }
+        var rng = RNG(seed: seed)
+        return (0..<count).map { _ in
+            let start = rng.below(text.count - characters)
+            return SFTExample(prompt: "", response: tokenizer.decode(text[start..<(start + characters)].map(Int.init)))
+        }
+    }
+
+    /// `task` with replay examples added so that they make up `share` (0…<1) of the result, shuffled
+    /// together with `seed`. The task examples are all kept; replay examples are reused cyclically if
+    /// there are too few.
+    public static func mix(_ task: [SFTExample], replay: [SFTExample], share: Double, seed: UInt64) -> [SFTExample] {
+        guard share > 0, share < 1, !replay.isEmpty else { return task }
+        let wanted = Int((Double(task.count) * share / (1 - share)).rounded())
+        let both = task + (0..<wanted).map { replay[$0 % replay.count] }
+        var rng = RNG(seed: seed)
+        return rng.permutation(both.count).map { both[$0] }
+    }
+}
