@@ -6,22 +6,11 @@
 import Foundation
 import Testing
 @testable import Tokenizers
-
-struct TemplateFixture: Decodable {
-    struct Rendering: Decodable {
-        let messages: [ChatMessage]
-        let add_generation_prompt: Bool
-        let rendered: String
-    }
-    let name: String
-    let template: String
-    let bos_token: String
-    let renderings: [Rendering]
-}
+import TestSupport
 
 @Suite struct ChatTemplateTests {
-    func fixtures() throws -> [TemplateFixture] {
-        try JSONDecoder().decode([TemplateFixture].self, from: Data(contentsOf: fixture("chat-templates.json")))
+    func fixtures() throws -> [TransformersTemplate] {
+        try TransformersTemplate.all()
     }
 
     @Test func rendersLikeTransformers() throws {

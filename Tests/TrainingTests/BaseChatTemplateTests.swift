@@ -12,25 +12,6 @@ import Datasets
 import TestSupport
 @testable import Training
 
-/// The transformers renderings shared with TokenizersTests (read from there, not copied).
-struct TransformersTemplate: Decodable {
-    struct Rendering: Decodable {
-        let messages: [ChatMessage]
-        let add_generation_prompt: Bool
-        let rendered: String
-    }
-    let name: String
-    let template: String
-    let bos_token: String
-    let renderings: [Rendering]
-
-    static func all() throws -> [TransformersTemplate] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("TokenizersTests/Fixtures/chat-templates.json")
-        return try JSONDecoder().decode([TransformersTemplate].self, from: Data(contentsOf: url))
-    }
-}
-
 /// A GGUF file with only tokenizer metadata: a token list (BOS at id 1) and, optionally, a chat template.
 func templateGGUF(_ template: GGUF.Value?, bos: String, label: String = "model.gguf") throws -> GGUF.File {
     var metadata: [(key: String, value: GGUF.Value)] = [

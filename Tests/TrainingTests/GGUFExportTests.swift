@@ -7,6 +7,7 @@
 // weights by `gguf.quants.quantize`. Loading the F32 file and exporting it as type T must give the T file's bytes.
 import Foundation
 import Testing
+import TestSupport
 import Checkpoints
 import Tokenizers
 import NN
