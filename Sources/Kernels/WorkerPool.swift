@@ -6,12 +6,16 @@
 // a few times per call, or a training step with hundreds of threaded kernels, pays that again and again:
 // 2 threads were measured no faster than 1 on 512³. BLAS libraries keep their threads spinning for a
 // while after each job, and so does this pool:
-//  1. The caller publishes a job (a closure and an iteration count) and bumps a generation counter.
-//  2. Workers that are spinning see the new generation at once; sleeping ones are woken by a semaphore.
-//  3. Everyone, the caller included, claims iterations from a shared counter until none are left, and
-//     each worker reports done. The caller returns when all workers have reported, so the job's fields
-//     are never rewritten while a worker could still read them.
-//  4. A worker that sees no job for `spinBudget` goes to sleep (it never burns a core for long).
+//  1. The caller publishes a job (a closure and an iteration count) under a new generation number.
+//  2. Workers that are spinning see it at once; sleeping ones are woken by a semaphore.
+//  3. Everyone, the caller included, claims iterations from one shared word that holds the generation
+//     and the next iteration together, so a claim can only succeed for the job that is current.
+//  4. The caller returns when every iteration has *finished* — not when every worker has reported:
+//     a worker that was descheduled (a busy machine: a build, another test) and wakes late finds the
+//     job gone and claims nothing. Waiting for such a worker is what makes spinning pools collapse
+//     when there are more runnable threads than cores.
+//  5. A worker that finds nothing to claim for `spinBudget` goes to sleep; a caller that waits long
+//     for a running iteration yields its core (the iteration's thread may be queued on it).
 // Which thread runs an iteration never changes what the iteration computes, so results stay bitwise
 // identical for any number of threads.
 // Leaves out: work stealing, thread affinity, NUMA, shrinking the pool. One job runs at a time; a
@@ -28,30 +32,35 @@ final class WorkerPool: @unchecked Sendable {
     /// How long an idle worker spins before it sleeps: long enough to bridge the serial code between
     /// two threaded kernels of a training step, short enough not to matter when the process idles.
     static let spinBudgetNanoseconds: UInt64 = 500_000
+    /// How long the caller spins for a running iteration before it starts yielding its core.
+    static let waitBudgetNanoseconds: UInt64 = 50_000
 
     /// The number of worker threads (the caller makes one more participant).
     let workers: Int
     /// Held by the thread whose job is running; a second caller sees it taken and uses Dispatch.
     private let running = NSLock()
-    /// Shared counters, one cache line (64 bytes) apart so the threads do not fight over one line:
-    /// [0] generation, [8] next iteration to claim, [16] workers done, [24 + 8w] worker w is asleep.
-    private let counters: UnsafeMutablePointer<CLong>
-    /// The current job. Written only by the caller, before the generation bump, and cleared only after
-    /// every worker has reported done.
-    private var job: ((Int) -> Void)?
-    private var iterations = 0
+    /// Shared words, 64 bytes (8 words) apart so the threads do not fight over one cache line:
+    /// [0] the claim word, generation << 32 | next iteration; [8] iterations finished;
+    /// [16], [24] the iteration counts of the two job slots; [32 + 8w] worker w is asleep.
+    private let words: UnsafeMutablePointer<CLong>
+    /// Two job slots, used by alternate generations. A slot is rewritten only two generations later,
+    /// after its job has finished; a worker reads a slot's closure only after claiming one of its
+    /// iterations, which keeps that job (and the slot) alive until the iteration is done.
+    private let bodies: UnsafeMutablePointer<((Int) -> Void)?>
     /// One semaphore per worker, signalled by the caller when that worker is asleep.
     private let wakeUps: [DispatchSemaphore]
 
-    private var generation: UnsafeMutablePointer<CLong> { counters }
-    private var nextIteration: UnsafeMutablePointer<CLong> { counters + 8 }
-    private var workersDone: UnsafeMutablePointer<CLong> { counters + 16 }
-    private func asleep(_ worker: Int) -> UnsafeMutablePointer<CLong> { counters + 24 + 8 * worker }
+    private var claimWord: UnsafeMutablePointer<CLong> { words }
+    private var finished: UnsafeMutablePointer<CLong> { words + 8 }
+    private func slotCount(_ generation: CLong) -> UnsafeMutablePointer<CLong> { words + 16 + 8 * Int(generation & 1) }
+    private func asleep(_ worker: Int) -> UnsafeMutablePointer<CLong> { words + 32 + 8 * worker }
 
     init(workers: Int) {
         self.workers = max(0, workers)
-        counters = .allocate(capacity: 24 + 8 * self.workers)
-        counters.initialize(repeating: 0, count: 24 + 8 * self.workers)
+        words = .allocate(capacity: 32 + 8 * self.workers)
+        words.initialize(repeating: 0, count: 32 + 8 * self.workers)
+        bodies = .allocate(capacity: 2)
+        bodies.initialize(repeating: nil, count: 2)
         wakeUps = (0..<self.workers).map { _ in DispatchSemaphore(value: 0) }
         for worker in 0..<self.workers {
             let thread = Thread { [self] in self.serve(worker) }
@@ -64,7 +73,7 @@ final class WorkerPool: @unchecked Sendable {
     /// returns when all calls have finished. `body` must only write memory that iteration i owns.
     func run(iterations count: Int, _ body: @Sendable (Int) -> Void) {
         if count <= 0 { return }
-        if count == 1 || workers == 0 { for i in 0..<count { body(i) }; return }
+        if count == 1 || workers == 0 || count >= 1 << 31 { for i in 0..<count { body(i) }; return }
         // A job is already running (another thread's, or ours and this is a nested request).
         guard running.try() else {
             DispatchQueue.concurrentPerform(iterations: count, execute: body)
@@ -72,67 +81,79 @@ final class WorkerPool: @unchecked Sendable {
         }
         defer { running.unlock() }
         withoutActuallyEscaping(body) { body in
-            // 1. Publish: the fields first, then the generation bump that makes them visible.
-            job = body
-            iterations = count
-            tinytune_store_release(nextIteration, 0)
-            tinytune_store_release(workersDone, 0)
-            tinytune_fetch_add(generation, 1)
+            // 1. Publish: the slot and the counters first, then the claim word that makes them visible.
+            let generation = (tinytune_load_acquire(claimWord) >> 32) + 1
+            bodies[Int(generation & 1)] = body
+            tinytune_store_ordered(slotCount(generation), CLong(count))
+            tinytune_store_ordered(finished, 0)
+            tinytune_store_ordered(claimWord, generation << 32)
             // 2. Wake the workers that went to sleep (the exchange pairs with the worker's own check).
             for worker in 0..<workers where tinytune_exchange(asleep(worker), 0) == 1 {
                 wakeUps[worker].signal()
             }
-            // 3. Take a share of the iterations, then wait for every worker's report.
-            claimIterations(body, count)
-            while tinytune_load_acquire(workersDone) < workers { tinytune_cpu_relax() }
-            job = nil
+            // 3. Take a share of the iterations, then wait until every iteration has finished.
+            while claimAndRun() {}
+            waitUntilFinished(count)
+            bodies[Int(generation & 1)] = nil
         }
     }
 
-    /// Claims and runs iterations until the shared counter passes the end.
-    private func claimIterations(_ body: (Int) -> Void, _ count: Int) {
+    /// Claims one iteration of the current job and runs it; false when there is none left to claim.
+    private func claimAndRun() -> Bool {
         while true {
-            let i = tinytune_fetch_add(nextIteration, 1)
-            if i >= count { return }
-            body(i)
+            let word = tinytune_load_acquire(claimWord)
+            let (generation, next) = (word >> 32, word & 0xFFFF_FFFF)
+            guard next < tinytune_load_acquire(slotCount(generation)) else { return false }
+            // The claim succeeds only if the word is unchanged: same job, same next iteration.
+            guard tinytune_compare_exchange(claimWord, word, word + 1) != 0 else { continue }
+            bodies[Int(generation & 1)]?(Int(next))
+            tinytune_fetch_add(finished, 1)
+            return true
         }
     }
 
-    /// A worker's life: wait for a generation it has not seen, run its share, report, repeat.
-    private func serve(_ worker: Int) {
-        var seen: CLong = 0
-        while true {
-            seen = waitForJob(after: seen, worker: worker)
-            if let body = job { claimIterations(body, iterations) }
-            tinytune_fetch_add(workersDone, 1)
-        }
-    }
-
-    /// Spins until the generation differs from `seen`; after the spin budget, sleeps until woken.
-    /// Returns the new generation.
-    private func waitForJob(after seen: CLong, worker: Int) -> CLong {
+    /// Spins (then yields the core) until `count` iterations have finished.
+    private func waitUntilFinished(_ count: Int) {
         var start: UInt64 = 0
         var spins = 0
+        while tinytune_load_acquire(finished) < count {
+            tinytune_cpu_relax()
+            spins &+= 1
+            guard spins & 255 == 0 else { continue }
+            let time = DispatchTime.now().uptimeNanoseconds
+            if start == 0 { start = time } else if time - start > Self.waitBudgetNanoseconds { sched_yield() }
+        }
+    }
+
+    /// A worker's life: claim and run iterations while there are any; spin, then sleep, when there are none.
+    private func serve(_ worker: Int) {
+        var idleSince: UInt64 = 0
+        var spins = 0
         while true {
-            let now = tinytune_load_acquire(generation)
-            if now != seen { return now }
+            if claimAndRun() { idleSince = 0; continue }
             tinytune_cpu_relax()
             spins &+= 1
             // Reading the clock costs ~20 ns; do it every 256 spins (a few microseconds).
             guard spins & 255 == 0 else { continue }
             let time = DispatchTime.now().uptimeNanoseconds
-            if start == 0 { start = time; continue }
-            guard time - start > Self.spinBudgetNanoseconds else { continue }
-            // Sleep: announce it, then look once more. Either this look sees the new job, or the
-            // caller's exchange sees the announcement and signals — never neither.
-            tinytune_store_ordered(asleep(worker), 1)
-            if tinytune_load_ordered(generation) != seen {
-                // The caller may already have taken the announcement back and signalled: consume it.
-                if tinytune_exchange(asleep(worker), 0) == 0 { wakeUps[worker].wait() }
-            } else {
-                wakeUps[worker].wait()
-            }
-            start = 0
+            if idleSince == 0 { idleSince = time; continue }
+            guard time - idleSince > Self.spinBudgetNanoseconds else { continue }
+            sleep(worker)
+            idleSince = 0
+        }
+    }
+
+    /// Sleeps until the caller signals. Announce the sleep, then look once more: either this look sees
+    /// new work, or the caller's exchange sees the announcement and signals — never neither.
+    private func sleep(_ worker: Int) {
+        tinytune_store_ordered(asleep(worker), 1)
+        let word = tinytune_load_ordered(claimWord)
+        if (word & 0xFFFF_FFFF) < tinytune_load_ordered(slotCount(word >> 32)) {
+            // Work arrived meanwhile. The caller may already have taken the announcement back and
+            // signalled: then consume that signal, so it cannot wake a later sleep by mistake.
+            if tinytune_exchange(asleep(worker), 0) == 0 { wakeUps[worker].wait() }
+        } else {
+            wakeUps[worker].wait()
         }
     }
 }

@@ -24,6 +24,11 @@ static inline long tinytune_load_ordered(const long *p) { return __atomic_load_n
 /// Writes v to *p in the single order all threads agree on (sequentially consistent).
 static inline void tinytune_store_ordered(long *p, long v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
 
+/// If *p equals expected, writes desired and returns 1; otherwise returns 0 (sequentially consistent).
+static inline int tinytune_compare_exchange(long *p, long expected, long desired) {
+    return __atomic_compare_exchange_n(p, &expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
 /// Writes v to *p and returns the old value, sequentially consistent.
 static inline long tinytune_exchange(long *p, long v) { return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST); }
 
