@@ -23,15 +23,15 @@ Writes, per merge in MERGES:
 """
 import json
 import os
-import shutil
 import sys
 import threading
 
 import mergekit.merge_methods.generalized_task_arithmetic as gta
 import safetensors.torch
 import torch
-from mergekit.config import MergeConfiguration
-from mergekit.merge import MergeOptions, run_merge
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_fixtures import write_merge  # noqa: E402  (the same config.json / model.safetensors writer)
 
 
 def m(model, weight, density):
@@ -89,24 +89,10 @@ def main(root):
     names = []
     for name, config in MERGES.items():
         folder = os.path.join(root, "dare", name)
-        if os.path.exists(folder):
-            shutil.rmtree(folder)
-        os.makedirs(folder)
-        with open(os.path.join(folder, "config.json"), "w") as f:
-            json.dump(config, f, indent=1)
-            f.write("\n")
-        absolute = json.loads(json.dumps(config).replace('"gpt2-', f'"{models}/gpt2-').replace('"llama-', f'"{models}/llama-'))
-        absolute["dtype"] = "float32"
-        out = os.path.join(folder, "mergekit-out")
         recorded.clear()
-        run_merge(MergeConfiguration.model_validate(absolute), out,
-                  options=MergeOptions(copy_tokenizer=False, write_model_card=False, quiet=True, random_seed=0))
-        tensors = safetensors.torch.load_file(os.path.join(out, "model.safetensors"))
-        safetensors.torch.save_file({k: v.float().contiguous() for k, v in tensors.items()},
-                                    os.path.join(folder, "model.safetensors"), metadata={"format": "pt", "mergekit": "0.1.5"})
+        tensors = write_merge(folder, config, models)
         safetensors.torch.save_file(dict(recorded), os.path.join(folder, "masks.safetensors"),
                                     metadata={"format": "pt", "torch": torch.__version__})
-        shutil.rmtree(out)
         names.append(name)
         kept = sum(int(v.sum()) for v in recorded.values()) / max(1, sum(v.numel() for v in recorded.values()))
         print(name, len(tensors), "tensors,", len(recorded), "masks, kept fraction", round(kept, 3))

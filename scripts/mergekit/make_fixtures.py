@@ -145,6 +145,27 @@ def merges():
     }
 
 
+def write_merge(folder, config, models):
+    """Writes config.json and mergekit's output (float32) for `config` into `folder`; returns the tensors."""
+    if os.path.exists(folder):
+        shutil.rmtree(folder)
+    os.makedirs(folder)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=1)
+        f.write("\n")
+    # mergekit reads the same fields; paths are resolved against the models folder.
+    absolute = json.loads(json.dumps(config).replace('"gpt2-', f'"{models}/gpt2-').replace('"llama-', f'"{models}/llama-'))
+    absolute["dtype"] = "float32"
+    out = os.path.join(folder, "mergekit-out")
+    run_merge(MergeConfiguration.model_validate(absolute), out,
+              options=MergeOptions(copy_tokenizer=False, write_model_card=False, quiet=True, random_seed=0))
+    tensors = safetensors.torch.load_file(os.path.join(out, "model.safetensors"))
+    safetensors.torch.save_file({k: v.float().contiguous() for k, v in tensors.items()},
+                                os.path.join(folder, "model.safetensors"), metadata={"format": "pt", "mergekit": mergekit.__version__ if hasattr(mergekit, "__version__") else "0.1.5"})
+    shutil.rmtree(out)
+    return tensors
+
+
 def main(root):
     models = os.path.join(root, "models")
     os.makedirs(models, exist_ok=True)
@@ -152,23 +173,7 @@ def main(root):
     make_models(models, "llama", 2)
     names = []
     for name, config in merges().items():
-        folder = os.path.join(root, "merges", name)
-        if os.path.exists(folder):
-            shutil.rmtree(folder)
-        os.makedirs(folder)
-        with open(os.path.join(folder, "config.json"), "w") as f:
-            json.dump(config, f, indent=1)
-            f.write("\n")
-        # mergekit reads the same fields; paths are resolved against the models folder.
-        absolute = json.loads(json.dumps(config).replace('"gpt2-', f'"{models}/gpt2-').replace('"llama-', f'"{models}/llama-'))
-        absolute["dtype"] = "float32"
-        out = os.path.join(folder, "mergekit-out")
-        run_merge(MergeConfiguration.model_validate(absolute), out,
-                  options=MergeOptions(copy_tokenizer=False, write_model_card=False, quiet=True, random_seed=0))
-        tensors = safetensors.torch.load_file(os.path.join(out, "model.safetensors"))
-        safetensors.torch.save_file({k: v.float().contiguous() for k, v in tensors.items()},
-                                    os.path.join(folder, "model.safetensors"), metadata={"format": "pt", "mergekit": mergekit.__version__ if hasattr(mergekit, "__version__") else "0.1.5"})
-        shutil.rmtree(out)
+        tensors = write_merge(os.path.join(root, "merges", name), config, models)
         names.append(name)
         print(name, len(tensors), "tensors")
     with open(os.path.join(root, "merges", "index.json"), "w") as f:
