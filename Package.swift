@@ -149,7 +149,7 @@ let package = Package(
         .testTarget(name: "ScalarAutogradTests", dependencies: ["ScalarAutograd"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Kernels", "Autodiff", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "NNTests", dependencies: ["Kernels", "Autodiff", "NN", "TestSupport"], swiftSettings: numericSettings),
-        .testTarget(name: "OptimTests", dependencies: ["Autodiff", "NN", "Optim"], swiftSettings: numericSettings),
+        .testTarget(name: "OptimTests", dependencies: ["Autodiff", "NN", "Optim"], exclude: ["Fixtures"], swiftSettings: numericSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Kernels", "Autodiff", "NN", "Checkpoints", "TestSupport"],
                     resources: [.copy("Fixtures")]),

@@ -10,8 +10,9 @@
 // - TIES (Yadav et al., 2023): trim each τᵢ to its top int(n·densityᵢ) magnitudes, weight it, elect
 //   a sign per parameter from the sum (≥ 0 counts as +), and divide the sum of the agreeing entries
 //   by the sum of *their weights* (the disjoint mean).
-// - DARE (Yu et al., 2024): keep each τ entry with probability density; mergekit's `rescale` then
-//   scales the survivors so the L1 norm of τ is unchanged; combine linearly or TIES-style.
+// - DARE (Yu et al., 2024): keep each τ entry with probability density (the mask: DAREMasks.swift);
+//   mergekit's `rescale` then scales the survivors so the L1 norm of τ is unchanged; combine linearly
+//   or TIES-style.
 // - Model breadcrumbs (Davari & Belilovsky, 2024): drop each τᵢ's int(n·γ) largest-magnitude outliers
 //   and keep the next int(n·density), dropping the smallest.
 // - Model stock (Jang et al., 2024): interpolate between θ₀ and the average fine-tune with
@@ -138,12 +139,6 @@ public enum MergeMath {
     public static func dare(_ tau: [Float], dropProbability p: Float, rng: inout RNG) -> [Float] {
         require(p >= 0 && p < 1, "DARE: drop probability \(p) must be in [0, 1)")
         return tau.map { rng.bernoulli(p) ? 0 : $0 / (1 - p) }
-    }
-
-    /// mergekit's `bernoulli` sparsification: keep each entry with probability `density` (seeded).
-    public static func randomKeep(_ tau: [Float], density: Double, rng: inout RNG) -> [Float] {
-        if density >= 1 { return tau }
-        return tau.map { Double(rng.uniform()) < density ? $0 : 0 }
     }
 
     /// Breadcrumbs (mergekit's `magnitude_outliers`): sorted by magnitude, skip the int(n·γ) largest and

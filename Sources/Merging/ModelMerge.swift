@@ -6,6 +6,9 @@
 // Stacking instead builds a deeper model from layer slices (depth up-scaling: two copies of an
 // n-block model with m blocks dropped at the seam give 2(n − m) blocks); like mergekit, it takes the
 // embeddings from the first slice's model and the final norm and head from the last slice's.
+// DARE's random keep/drop masks come from our seeded RNG by default; a `DAREMaskProvider` can supply
+// them instead (the parity tests feed the masks mergekit drew with torch.bernoulli, so that every
+// other step of DARE is checked against mergekit's tensors exactly).
 // Leaves out: merging models of different widths, tokenizer surgery.
 import Foundation
 import Kernels
@@ -27,10 +30,13 @@ public enum ModelMerge {
     struct TensorInfo {
         var name: String
         var block: Int?
+        /// Stored transposed by transformers (GPT-2's Conv1D weights: [in, out] there, [out, in] here).
+        var transposed: Bool
 
         init(_ ours: String, flavour: GPTConfig.Flavour) {
             let hf = ModelCheckpoint.huggingFaceName(of: ours, flavour: flavour)
             name = flavour == .gpt2 && !hf.name.hasPrefix("lm_head") ? "transformer." + hf.name : hf.name
+            transposed = hf.transposed
             let parts = ours.split(separator: ".")
             block = parts.count > 2 && (parts[0] == "h" || parts[0] == "layers") ? Int(parts[1]) : nil
         }
@@ -42,8 +48,9 @@ public enum ModelMerge {
         }
     }
 
-    /// Runs `config`, loading each model path with `load`.
-    public static func run(_ config: MergeConfig, load: (String) throws -> GPT) throws -> GPT {
+    /// Runs `config`, loading each model path with `load`. `dareMasks` supplies DARE's keep masks (nil:
+    /// drawn from `RNG(seed: config.seed)`, one uniform per entry, tensors in our parameter order).
+    public static func run(_ config: MergeConfig, dareMasks: DAREMaskProvider? = nil, load: (String) throws -> GPT) throws -> GPT {
         if config.method == "passthrough" {
             return try stack(config.slices.map { ($0, try load($0.model)) })
         }
@@ -90,7 +97,10 @@ public enum ModelMerge {
                 result = zip(average, theta0).map { ratio * $0 + (1 - ratio) * $1 }
             default:
                 guard let theta0 = baseLookup?[name]?.values else { throw Error(description: "tensor \(name) is missing in the base model") }
-                result = try generalizedTaskArithmetic(config, base: theta0, tuned: xs, entries: entries, tensor: info.name, t: t, rng: &rng)
+                var masks = DAREMasks(provider: dareMasks, rng: rng)
+                result = try generalizedTaskArithmetic(config, base: theta0, tuned: xs, entries: entries, tensor: info,
+                                                       shape: target.shape, t: t, masks: &masks)
+                rng = masks.rng
             }
             result.withUnsafeBufferPointer { target.data.update(from: $0.baseAddress!, count: result.count) }
         }
@@ -101,8 +111,8 @@ public enum ModelMerge {
     /// density (magnitude, random or outliers, optionally L1-rescaled), weight it, combine (TIES
     /// consensus or a plain sum), optionally normalise by the weights, scale by λ, add to the base.
     static func generalizedTaskArithmetic(_ config: MergeConfig, base: [Float], tuned: [[Float]], entries: [MergeConfig.Entry],
-                                          tensor: String, t: Double, rng: inout RNG) throws -> [Float] {
-        let method = config.method
+                                          tensor info: TensorInfo, shape: [Int], t: Double, masks: inout DAREMasks) throws -> [Float] {
+        let method = config.method, tensor = info.name
         let rescale = try config.flag("rescale", tensor: tensor, t: t)
         var weights: [Float] = [], deltas: [[Float]] = []
         for (x, entry) in zip(tuned, entries) {
@@ -114,7 +124,12 @@ public enum ModelMerge {
             var sparse: [Float]
             switch method {
             case "ties": sparse = MergeMath.trim(tau, density: density)
-            case "dare_linear", "dare_ties": sparse = MergeMath.randomKeep(tau, density: density, rng: &rng)
+            case "dare_linear", "dare_ties":
+                // mergekit draws no mask at density ≥ 1 (the task vector is kept whole).
+                if density >= 1 { sparse = tau; break }
+                let keep = try masks.mask(DAREMaskRequest(tensor: tensor, model: entry.model, count: tau.count, density: density),
+                                          transposedShape: info.transposed ? shape : nil)
+                sparse = zip(tau, keep).map { $1 ? $0 : 0 }
             case "breadcrumbs", "breadcrumbs_ties":
                 sparse = MergeMath.breadcrumbs(tau, density: density, gamma: try config.number("gamma", tensor: tensor, t: t, own: entry.parameters))
             default: sparse = tau                                   // task_arithmetic

@@ -5,9 +5,15 @@
 // bits on a decimal exponent, so it covers 1e-6…1 with a similar relative precision in every decade
 // (64 codes for [0.1, 1], 32 for [0.01, 0.1], …) — right for values spread over many orders of
 // magnitude, like Adam's moments or a tensor of block scales.
-// Quantizing a block: divide by the block's absmax (so values lie in [-1, 1]), store the index of the
-// nearest code; dequantizing: code[index]·absmax. This is what `quantize_blockwise` does, and what
-// QLoRA's double quantization and 8-bit Adam use (blocks of 256).
+// Quantizing a block: scale by 1/absmax (so values lie in [-1, 1]), store the index of the nearest
+// code; dequantizing: code[index]·absmax. This is what `quantize_blockwise` does, and what QLoRA's
+// double quantization and 8-bit Adam use (blocks of 256).
+// "Nearest", as bitsandbytes' CPU kernel (csrc/cpu_ops.cpp, `quantize_cpu_impl`, 0.50) computes it, is
+// a two-step lookup: the value is first rounded to one of 65 536 evenly spaced points of [-1, 1],
+// index = UInt16((v + 1)·0.5·65535 + 0.5), and a precomputed table gives each point's code (the
+// number of code midpoints below the point). A value within ~1.5e-5 of a midpoint can so get the
+// code on the other side of it — about 2 values in 1000 — and `bitsandbytesIndex` does the same, so
+// our codes are the library's byte for byte; `nearestIndex` is the exact nearest (8-bit Adam's).
 // Construction (create_dynamic_map, signed, 7 exponent bits, 8 bits): for i in 0..<7 there are 2^i
 // (signed) or 2^(i+1) (unsigned) fraction values, the midpoints of linspace(0.1, 1, count+1), scaled
 // by 10^(i−6); signed maps add their negatives; then 0 and 1; sorted: exactly 256 values — all in
@@ -21,6 +27,8 @@ import Kernels
 public struct DynamicMap: Sendable, Equatable {
     /// The 256 values in increasing order.
     public let values: [Float]
+    /// bitsandbytes' lookup table: for each of 65 536 evenly spaced points of [-1, 1], its code.
+    let pointCodes: [UInt8]
 
     /// The signed dynamic map (values in [-1, 1]): for tensors with both signs.
     public static let signed = DynamicMap(signed: true)
@@ -46,6 +54,34 @@ public struct DynamicMap: Sendable, Equatable {
         data += [0, 1]
         values = data.sorted()
         require(values.count == 256, "DynamicMap: \(values.count) values, expected 256")
+        pointCodes = DynamicMap.pointCodes(values)
+    }
+
+    /// `build_quantize_lut`: point i is −1 + 2i / 65535 (float32); its code is the number of midpoints
+    /// 0.5·(values[j] + values[j+1]) strictly below it.
+    static func pointCodes(_ values: [Float]) -> [UInt8] {
+        let midpoints = (0..<255).map { 0.5 * (values[$0] + values[$0 + 1]) }
+        var table = [UInt8](repeating: 0, count: 65_536)
+        var code = 0
+        for i in 0..<65_536 {
+            let point = -1 + (2 * Float(i)) / 65_535
+            while code < 255 && midpoints[code] < point { code += 1 }
+            table[i] = UInt8(code)
+        }
+        return table
+    }
+
+    /// The code bitsandbytes' CPU kernel gives `x` (already scaled to [-1, 1]; clamped there): `x` is
+    /// rounded to the nearest of 65 536 points, whose code is looked up (see the header). NaN → code 0,
+    /// as the x86 conversion of NaN gives point 0.
+    @inline(__always)
+    public func bitsandbytesIndex(_ x: Float) -> UInt8 {
+        guard !x.isNaN else { return pointCodes[0] }
+        let v = Swift.min(Swift.max(x, -1), 1)
+        // ((v + 1)·0.5)·65535 + 0.5, each step rounded to float32 (whether the compiler fuses the last
+        // multiply-add does not change the truncated result: see BitsAndBytesParityTests), then truncated.
+        let point = ((v + 1) * 0.5) * 65_535 + 0.5
+        return pointCodes[Int(UInt16(point))]
     }
 
     /// `torch.linspace(start, end, count, dtype=float32)` as PyTorch's CPU kernel computes it: the step
@@ -88,7 +124,9 @@ public struct BlockwiseQuantized8: Sendable, Equatable {
         (self.codes, self.absmax, self.blockSize, self.map) = (codes, absmax, blockSize, map)
     }
 
-    /// Quantizes `values` in blocks of `blockSize` with `map` (normalise by the block's absmax, nearest code).
+    /// Quantizes `values` in blocks of `blockSize` with `map` as bitsandbytes' `quantize_blockwise` does on
+    /// the CPU: multiply by 1/absmax of the block, `DynamicMap.bitsandbytesIndex`; an all-zero block gets
+    /// code 0 everywhere. Codes and absmax are the library's byte for byte.
     public init(_ values: [Float], blockSize: Int = 256, map: DynamicMap = .signed) throws {
         guard blockSize > 0 else { throw QuantizationError("blockwise 8-bit: block size \(blockSize) must be positive") }
         self.blockSize = blockSize
@@ -100,8 +138,11 @@ public struct BlockwiseQuantized8: Sendable, Equatable {
             let range = block * blockSize ..< min(values.count, (block + 1) * blockSize)
             let scale = values[range].reduce(Float(0)) { Swift.max($0, abs($1)) }
             absmax[block] = scale
-            // Divide (not multiply by 1/absmax): bitsandbytes' kernel divides, and the two round differently.
-            for i in range { codes[i] = map.nearestIndex(scale > 0 ? values[i] / scale : 0) }
+            // The kernel skips an all-zero block (its codes stay 0) and otherwise multiplies by the
+            // float32 inverse — which rounds differently from dividing by the absmax.
+            guard scale > 0 else { continue }
+            let inverse = 1 / scale
+            for i in range { codes[i] = map.bitsandbytesIndex(values[i] * inverse) }
         }
     }
 

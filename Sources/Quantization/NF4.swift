@@ -49,9 +49,12 @@ public struct DoubleQuantizedScales: Sendable {
     /// The mean that was subtracted before quantizing.
     public let offset: Float
 
-    /// Quantizes `absmax` (one per block): mean-subtract, then 8-bit dynamic codes in blocks of 256.
+    /// Quantizes `absmax` (one per block): mean-subtract, then 8-bit dynamic codes in blocks of 256 — as
+    /// bitsandbytes' `quantize_4bit(compress_statistics=True)` does, bit for bit: its offset is
+    /// `absmax.mean()`, which we add up in PyTorch's order (`PyTorchSum`, AVX2 lanes, one thread; torch
+    /// uses its threads only from 32 768 blocks on, i.e. matrices of 2M+ weights).
     public init(_ absmax: [Float]) throws {
-        let mean = absmax.isEmpty ? 0 : absmax.reduce(0, +) / Float(absmax.count)
+        let mean = absmax.isEmpty ? 0 : try PyTorchSum.mean(absmax)
         offset = mean
         quantized = try BlockwiseQuantized8(absmax.map { $0 - mean }, blockSize: 256, map: .signed)
     }

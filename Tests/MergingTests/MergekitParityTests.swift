@@ -30,8 +30,8 @@ enum MergeFixtures {
 
     /// Largest |ours − mergekit| / max|mergekit| over the tensors of `model`, with the worst tensor's name;
     /// also checks that the file and the model hold the same tensors.
-    static func worstDifference(_ model: GPT, against merge: String) throws -> (Float, String) {
-        let file = try SafeTensors.File(contentsOf: root.appendingPathComponent("merges/\(merge)/model.safetensors"))
+    static func worstDifference(_ model: GPT, against merge: String, in folder: String = "merges") throws -> (Float, String) {
+        let file = try SafeTensors.File(contentsOf: root.appendingPathComponent("\(folder)/\(merge)/model.safetensors"))
         var seen = Set<String>(), worst: (Float, String) = (0, "")
         for (name, tensor) in model.namedParameters() {
             let hf = ModelCheckpoint.huggingFaceName(of: name, flavour: model.config.flavour)
@@ -66,6 +66,37 @@ enum MergeFixtures {
         let merged = try ModelMerge.run(config) { try MergeFixtures.model($0) }
         let (worst, name) = try MergeFixtures.worstDifference(merged, against: merge)
         #expect(worst <= 1e-5, "\(merge): worst relative difference \(worst) in \(name)")
+    }
+
+    /// Every field `MergeConfig` accepts — top-level, and each method's parameters — is set in at least
+    /// one mergekit fixture config (merges/ or dare/), so each is compared with mergekit's tensors. (Our own
+    /// `seed` and `drop_probability` are not mergekit's: DAREParityTests covers the alias.) A new field
+    /// accepted without a fixture fails here; every other field is refused (MergeConfigTests).
+    @Test func everyAcceptedFieldIsInAFixture() throws {
+        var topLevel = Set<String>(), parameters: [String: Set<String>] = [:]
+        let configs = MergeFixtures.names.map { MergeFixtures.root.appendingPathComponent("merges/\($0)/config.json") }
+            + DAREFixtures.names.map { DAREFixtures.root.appendingPathComponent("\($0)/config.json") }
+        for url in configs {
+            let root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+            topLevel.formUnion(root.keys)
+            let method = try #require(root["merge_method"] as? String)
+            var names = Set(((root["parameters"] as? [String: Any]) ?? [:]).keys)
+            for entry in (root["models"] as? [[String: Any]]) ?? [] { names.formUnion(((entry["parameters"] as? [String: Any]) ?? [:]).keys) }
+            parameters[method, default: []].formUnion(names)
+        }
+        let acceptedTopLevel: Set<String> = ["merge_method", "base_model", "models", "slices", "parameters", "dtype", "out_dtype",
+                                             "tokenizer_source", "tokenizer", "chat_template", "modules"]
+        #expect(acceptedTopLevel.subtracting(topLevel).isEmpty, "top-level fields in no fixture: \(acceptedTopLevel.subtracting(topLevel).sorted())")
+        for method in MergeConfig.methods.sorted() {
+            let accepted = Set(MergeConfig.parameterSpec(method).keys).subtracting(["drop_probability"])
+            let missing = accepted.subtracting(parameters[method] ?? [])
+            #expect(missing.isEmpty, "\(method): parameters in no mergekit fixture: \(missing.sorted())")
+        }
+        // And the accepted top-level list is what MergeConfig accepts: one more field is refused by name.
+        for field in acceptedTopLevel.subtracting(["merge_method", "models", "base_model", "slices", "parameters"]) {
+            let json = #"{"merge_method": "linear", "models": [{"model": "a"}], "\#(field)": null}"#
+            #expect(throws: Never.self) { try MergeConfig(json: Data(json.utf8)) }
+        }
     }
 
     /// The comparison can tell methods apart: mergekit's TIES output is far from our task arithmetic on

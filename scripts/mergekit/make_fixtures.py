@@ -15,8 +15,9 @@ Writes:
                                       YAML fields as JSON), with model paths "gpt2-base", "gpt2-A", …
   merges/<name>/model.safetensors     mergekit's output (run_merge, float32, no tokenizer)
   merges/index.json                   the list of merge names
-DARE's random drops use torch's RNG, which we do not reproduce: the DARE fixtures use density 1
-(they still test DARE's consensus, normalize and weight semantics).
+DARE's random drops use torch's RNG, which we do not reproduce: these DARE fixtures use density 1
+(they still test DARE's consensus, normalize and weight semantics); make_dare_fixtures.py records
+mergekit's masks for density < 1.
 """
 import json
 import os
@@ -93,7 +94,7 @@ def merges():
                  "models": [m(g, "A", 1.0, density=0.3), m(g, "B", 0.5, density=0.6), m(g, "C", 0.8, density=0.45)]},
         "ties-flags": {"merge_method": "ties", "base_model": "gpt2-base",
                        "models": [m(g, "base"), m(g, "A", 0.7), m(g, "B", 0.4)],
-                       "parameters": {"density": 0.5, "normalize": False, "rescale": True, "int8_mask": True}},
+                       "parameters": {"density": 0.5, "normalize": False, "rescale": True, "int8_mask": True, "lambda": 0.9}},
         "ties-gradient": {"merge_method": "ties", "base_model": "llama-base",
                           "models": [m(l, "A", 1.0, density=[0.2, 0.9]), m(l, "B", [0.3, 1.0], density=0.5)]},
         "breadcrumbs": {"merge_method": "breadcrumbs", "base_model": "gpt2-base",
@@ -115,6 +116,25 @@ def merges():
                                 "parameters": {"t": [0, 0.5, 1]}},
         "model-stock": {"merge_method": "model_stock", "base_model": "llama-base",
                         "models": [m(l, "A"), m(l, "B"), m(l, "C")]},
+        # Field coverage: every parameter and top-level field `tinytune merge` accepts appears in some
+        # fixture (MergekitParityTests checks this), including the ones mergekit accepts and ignores.
+        "model-stock-fields": {"merge_method": "model_stock", "base_model": "gpt2-base",
+                               "models": [m(g, "A"), m(g, "B")], "parameters": {"filter_wise": False},
+                               "dtype": "float32", "out_dtype": "float32", "tokenizer_source": None,
+                               "tokenizer": None, "chat_template": None, "modules": None},
+        "task-arithmetic-flags": {"merge_method": "task_arithmetic", "base_model": "llama-base",
+                                  "models": [m(l, "A", 0.5, density=0.5), m(l, "B", [0.2, 0.9])],
+                                  "parameters": {"normalize": True, "rescale": True, "int8_mask": True, "lambda": 0.6}},
+        "breadcrumbs-flags": {"merge_method": "breadcrumbs", "base_model": "gpt2-base",
+                              "models": [m(g, "A", 0.8, density=0.6, gamma=0.05), m(g, "C", 0.5, density=0.8, gamma=0.1)],
+                              "parameters": {"normalize": True, "rescale": True, "int8_mask": True, "lambda": 1.2}},
+        "breadcrumbs-ties-flags": {"merge_method": "breadcrumbs_ties", "base_model": "gpt2-base",
+                                   "models": [m(g, "B", 0.7, density=0.5, gamma=0.02), m(g, "C", 0.9, density=0.7)],
+                                   "parameters": {"normalize": True, "rescale": True, "int8_mask": True, "lambda": 0.8}},
+        "dare-flags": {"merge_method": "dare_ties", "base_model": "llama-base",
+                       "models": [m(l, "A", 0.5), m(l, "C", 0.9, density=1.0)],
+                       "parameters": {"normalize": True, "rescale": False, "int8_mask": True, "lambda": 1.3}},
+        "linear-with-base": {"merge_method": "linear", "base_model": "gpt2-A", "models": [m(g, "A", 0.3), m(g, "B", 0.7)]},
         "passthrough": {"merge_method": "passthrough", "slices": [
             {"sources": [{"model": "gpt2-A", "layer_range": [0, 1]}]},
             {"sources": [{"model": "gpt2-B", "layer_range": [0, 2]}]},
@@ -125,6 +145,27 @@ def merges():
     }
 
 
+def write_merge(folder, config, models):
+    """Writes config.json and mergekit's output (float32) for `config` into `folder`; returns the tensors."""
+    if os.path.exists(folder):
+        shutil.rmtree(folder)
+    os.makedirs(folder)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=1)
+        f.write("\n")
+    # mergekit reads the same fields; paths are resolved against the models folder.
+    absolute = json.loads(json.dumps(config).replace('"gpt2-', f'"{models}/gpt2-').replace('"llama-', f'"{models}/llama-'))
+    absolute["dtype"] = "float32"
+    out = os.path.join(folder, "mergekit-out")
+    run_merge(MergeConfiguration.model_validate(absolute), out,
+              options=MergeOptions(copy_tokenizer=False, write_model_card=False, quiet=True, random_seed=0))
+    tensors = safetensors.torch.load_file(os.path.join(out, "model.safetensors"))
+    safetensors.torch.save_file({k: v.float().contiguous() for k, v in tensors.items()},
+                                os.path.join(folder, "model.safetensors"), metadata={"format": "pt", "mergekit": mergekit.__version__ if hasattr(mergekit, "__version__") else "0.1.5"})
+    shutil.rmtree(out)
+    return tensors
+
+
 def main(root):
     models = os.path.join(root, "models")
     os.makedirs(models, exist_ok=True)
@@ -132,23 +173,7 @@ def main(root):
     make_models(models, "llama", 2)
     names = []
     for name, config in merges().items():
-        folder = os.path.join(root, "merges", name)
-        if os.path.exists(folder):
-            shutil.rmtree(folder)
-        os.makedirs(folder)
-        with open(os.path.join(folder, "config.json"), "w") as f:
-            json.dump(config, f, indent=1)
-            f.write("\n")
-        # mergekit reads the same fields; paths are resolved against the models folder.
-        absolute = json.loads(json.dumps(config).replace('"gpt2-', f'"{models}/gpt2-').replace('"llama-', f'"{models}/llama-'))
-        absolute["dtype"] = "float32"
-        out = os.path.join(folder, "mergekit-out")
-        run_merge(MergeConfiguration.model_validate(absolute), out,
-                  options=MergeOptions(copy_tokenizer=False, write_model_card=False, quiet=True, random_seed=0))
-        tensors = safetensors.torch.load_file(os.path.join(out, "model.safetensors"))
-        safetensors.torch.save_file({k: v.float().contiguous() for k, v in tensors.items()},
-                                    os.path.join(folder, "model.safetensors"), metadata={"format": "pt", "mergekit": mergekit.__version__ if hasattr(mergekit, "__version__") else "0.1.5"})
-        shutil.rmtree(out)
+        tensors = write_merge(os.path.join(root, "merges", name), config, models)
         names.append(name)
         print(name, len(tensors), "tensors")
     with open(os.path.join(root, "merges", "index.json"), "w") as f:
