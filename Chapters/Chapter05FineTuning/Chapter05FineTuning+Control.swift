@@ -6,7 +6,9 @@
 //   2. a gentler learning rate (the same steps);
 //   3. plus early stopping on a validation set that mixes held-out task examples with general text, so
 //      a run stops when it starts paying for the task with what the base knew;
-//   4. plus replay: a share of pretraining text mixed into every batch (Experiments/Replay.swift).
+//   4. plus replay: a share of pretraining text mixed into every batch (Experiments/Replay.swift);
+//   5. replay alone, at the chapter recipe's learning rate — so replay is measured without the gentle
+//      rate, which on its own (row 2) trades most of the task score for the corpus.
 // Each row: task B accuracy, steps actually run, corpus loss (with the unigram baseline: a model that
 // knows only letter frequencies), and task A (world facts). The verdict is computed: the first recipe
 // that keeps at least 90% of the chapter recipe's task score with a corpus loss below the unigram
@@ -39,7 +41,7 @@ extension Chapter05FineTuning {
         public var corpusLoss: Float
     }
 
-    /// Runs recipes 2–4 (recipe 1 is `chapterRecipe`, already measured) and prints all four with the verdict.
+    /// Runs recipes 2–5 (recipe 1 is `chapterRecipe`, already measured) and prints all five with the verdict.
     static func forgettingUnderControl(_ setup: ExperimentSetup, config: Config, chapterRecipe: ForgettingReport,
                                        taskA: [SFTExample], corpus: [Batch], output: (String) -> Void) -> [ControlRow] {
         let control = config.control
@@ -60,6 +62,7 @@ extension Chapter05FineTuning {
             ("lr \(control.gentleLearningRate)", gentle, setup.train, []),
             ("+ early stopping", stopping, setup.train, validation),
             (String(format: "+ %.0f%% replay", control.replayShare * 100), stopping, replayed, validation),
+            (String(format: "%.0f%% replay alone (lr %g)", control.replayShare * 100, config.recipe.learningRate), config.recipe, replayed, []),
         ]
         var rows = [ControlRow(recipe: "chapter recipe (lr \(config.recipe.learningRate))", stepsRun: config.recipe.steps,
                                taskB: chapterRecipe.taskBAfter, taskA: chapterRecipe.taskAAfter, corpusLoss: chapterRecipe.corpusLossAfter)]

@@ -85,9 +85,12 @@ public enum Chapter05FineTuning {
         output("  setup                 trainable   corpus loss before → after   task A acc before → after   task B acc")
         for r in report {
             let setup = r.setup.padding(toLength: 21, withPad: " ", startingAt: 0)
-            output("  \(setup) " + String(format: "%9d   %8.3f → %-8.3f (%+.3f)   %9.0f%% → %-5.0f%%          %5.0f%%",
+            output("  \(setup) " + String(format: "%9d   %8.3f → %-8.3f (%+.3f)   %9.0f%% → ",
                                                   r.trainableParameters, r.corpusLossBefore, r.corpusLossAfter, r.corpusForgetting,
-                                                  r.taskABefore.accuracy * 100, r.taskAAfter.accuracy * 100, r.taskBAfter.accuracy * 100))
+                                                  r.taskABefore.accuracy * 100)
+                   // The percent sign stays next to its number: pad the whole "4%" cell, not the number alone.
+                   + String(format: "%.0f%%", r.taskAAfter.accuracy * 100).padding(toLength: 16, withPad: " ", startingAt: 0)
+                   + String(format: "%5.0f%%", r.taskBAfter.accuracy * 100))
         }
         output(freezingVerdict(report) + "\n")
         let control = forgettingUnderControl(setup, config: config, chapterRecipe: report[0], taskA: taskA, corpus: corpus, output: output)

@@ -13,8 +13,11 @@ import FullFineTuning
         #expect(report.forgetting.map(\.setup) == ["full", "last 2 blocks", "last 1 block"])
         #expect(report.forgetting[0].trainableParameters > report.forgetting[1].trainableParameters)
         #expect(lines.contains { $0.hasPrefix("Decision table") })
-        // Forgetting under control: the chapter recipe and three changes of it, each row printed.
-        #expect(report.control.map(\.recipe) == ["chapter recipe (lr 0.003)", "lr 0.001", "+ early stopping", "+ 25% replay"])
+        // Forgetting under control: the chapter recipe, three changes of it, and replay alone; each row printed.
+        #expect(report.control.map(\.recipe) == ["chapter recipe (lr 0.003)", "lr 0.001", "+ early stopping", "+ 25% replay",
+                                                 "25% replay alone (lr 0.003)"])
+        // Replay alone has no early stopping: it runs the chapter recipe's 30 steps.
+        #expect(report.control.last?.stepsRun == 30)
         #expect(report.control[0].corpusLoss == report.forgetting[0].corpusLossAfter)
         #expect(report.control.allSatisfy { $0.stepsRun <= 30 && $0.stepsRun > 0 })
         for row in report.control { #expect(lines.contains { $0.hasPrefix("  " + row.recipe) }, "\(row.recipe)") }

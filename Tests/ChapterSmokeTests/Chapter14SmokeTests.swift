@@ -20,6 +20,9 @@ import Testing
         #expect(rows[3].accuracyA == rows[4].accuracyA && rows[3].accuracyB == rows[4].accuracyB)
         #expect(report.adapters.overlaps.count == 2 * 4)   // 2 blocks × 4 linear layers
         #expect(report.adapters.overlaps.allSatisfy { abs($0.cosine) <= 1 + 1e-9 })
-        #expect(lines.contains { $0.contains("Best combination:") })
+        // Routing is reported on its own line and never counted as the best combination into one model.
+        #expect(rows.last?.kind == .routed && report.adapters.best?.kind == .combination)
+        #expect(lines.contains { $0.contains("Best combination into one model:") })
+        #expect(lines.contains { $0.contains("Routing each request to its own adapter") })
     }
 }
