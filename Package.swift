@@ -42,7 +42,8 @@ let package = Package(
         // MARK: - Foundation: kernels, scalar and tensor autodiff
         .target(name: "SIMDWidth"),
         .target(name: "CAllocator"),
-        .target(name: "Kernels", dependencies: ["SIMDWidth", "CAllocator"], swiftSettings: numericSettings),
+        .target(name: "CSpinWait"),
+        .target(name: "Kernels", dependencies: ["SIMDWidth", "CAllocator", "CSpinWait"], swiftSettings: numericSettings),
         .target(name: "ScalarAutograd", swiftSettings: numericSettings),
         .target(name: "Autodiff", dependencies: ["Kernels"], swiftSettings: numericSettings),
 

@@ -14,10 +14,28 @@ enum GEMMBench {
         return squares + transformer
     }
 
-    static func run(quick: Bool) {
+    /// The shapes named by `--shape=MxNxK[:OP][,MxNxK[:OP]…]` (OP is NN, NT, TN or TT), for studying a
+    /// few cases; nil when the option is absent. Bad text is reported and the process exits with status 2.
+    static func requestedShapes(_ arguments: [String]) -> [(m: Int, n: Int, k: Int, ta: Transpose, tb: Transpose)]? {
+        guard let option = arguments.first(where: { $0.hasPrefix("--shape=") }) else { return nil }
+        let transpose = { (c: Character) in c == "T" ? Transpose.transposed : Transpose.none }
+        return option.dropFirst("--shape=".count).split(separator: ",").map { text in
+            let parts = text.split(separator: ":")
+            let sizes = parts.first.map { $0.split(separator: "x").compactMap { Int($0) } } ?? []
+            let op = Array(parts.count > 1 ? String(parts[1]) : "NN")
+            guard sizes.count == 3, sizes.allSatisfy({ $0 > 0 }), op.count == 2, op.allSatisfy({ $0 == "N" || $0 == "T" }) else {
+                FileHandle.standardError.write(Data("bench gemm: --shape wants MxNxK[:NN|NT|TN|TT], got '\(text)'\n".utf8))
+                exit(2)
+            }
+            return (sizes[0], sizes[1], sizes[2], transpose(op[0]), transpose(op[1]))
+        }
+    }
+
+    static func run(quick: Bool, arguments: [String] = []) {
         print("GEMM — C[M,N] = op(A)·op(B), Float32, median of several runs")
         print(Measure.pad("M×N×K", 18) + Measure.pad("op", 5) + Measure.pad("1 thread", 14) + Measure.pad("2 threads", 14) + "speed-up")
-        for (m, n, k, ta, tb) in shapes(quick: quick) {
+        let chosen = requestedShapes(arguments) ?? shapes(quick: quick)
+        for (m, n, k, ta, tb) in chosen {
             let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: k * n)
             var c = [Float](repeating: 0, count: m * n)
             let (lda, ldb) = (ta == .none ? k : m, tb == .none ? n : k)

@@ -2,7 +2,7 @@
 //
 // Every benchmark reports the median of several repetitions and prints a readable table plus one
 // JSON object per measurement (lines starting with `{`), so figures can be collected by scripts.
-// Groups: gemm, nf4, step, generate (`--model=DIR` adds a real model). No group named → all of them.
+// Groups: gemm (`--shape=MxNxK[:OP],…` for chosen shapes), nf4, step, generate (`--model=DIR` adds a real model). No group named → all of them.
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -12,7 +12,7 @@ let valued: Set<String> = ["--setup", "--threads"]
 let groups = arguments.enumerated().filter { index, word in
     !word.hasPrefix("--") && !(index > 0 && valued.contains(arguments[index - 1]))
 }.map(\.element)
-let known: [String: (Bool) -> Void] = ["gemm": GEMMBench.run, "nf4": NF4Bench.run,
+let known: [String: (Bool) -> Void] = ["gemm": { GEMMBench.run(quick: $0, arguments: arguments) }, "nf4": NF4Bench.run,
                                        "step": { StepBench.run(arguments: arguments, quick: $0) },
                                        "generate": GenerateBench.run]
 for name in groups where known[name] == nil {

@@ -40,7 +40,7 @@ public enum CausalAttention {
             for head in stride(from: worker, to: heads, by: workers) { body(head, scratch) }
         }
         Parallelism.noteSplit(workers)
-        if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+        if workers == 1 { run(0) } else { Parallelism.perform(iterations: workers, run) }
     }
 
     /// out = softmax(scale · Q·Kᵀ + causal mask) · V for every head, saving the probabilities.

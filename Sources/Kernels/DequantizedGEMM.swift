@@ -91,7 +91,7 @@ public enum DequantizedGEMM {
                 shared.body(start, count, panel, workers == 1 ? (threads ?? Parallelism.threads) : 1)
             }
         }
-        if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+        if workers == 1 { work(0) } else { Parallelism.perform(iterations: workers, work) }
     }
 }
 

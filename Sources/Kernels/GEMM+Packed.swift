@@ -63,7 +63,7 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
                           n: min(end * nr, ncBlock) - first * nr, into: shared.packedB + first * nr * kcBlock)
                 }
                 Parallelism.noteSplit(packers)
-                if packers > 1 { DispatchQueue.concurrentPerform(iterations: packers, execute: pack) } else { pack(0) }
+                if packers > 1 { Parallelism.perform(iterations: packers, pack) } else { pack(0) }
                 // Work items: row blocks of A × column chunks of the B panel.
                 let rowBlock = balancedRowBlock(m: m, threads: threads)
                 let rowBlocks = (m + rowBlock - 1) / rowBlock
@@ -84,7 +84,7 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
                 }
                 if threads > 1 && items > 1 {
                     Parallelism.noteSplit(threads)
-                    DispatchQueue.concurrentPerform(iterations: items, execute: work)
+                    Parallelism.perform(iterations: items, work)
                 } else {
                     for item in 0..<items { work(item) }
                 }

@@ -99,7 +99,7 @@ public enum GEMM {
         if batch > 1 && budget > 1 && m * n * k < 2_000_000 * budget {
             let shared = BatchPointers(a: a, b: b, c: c)
             Parallelism.noteSplit(budget)
-            DispatchQueue.concurrentPerform(iterations: budget) { worker in
+            Parallelism.perform(iterations: budget) { worker in
                 for i in stride(from: worker, to: batch, by: budget) {
                     multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                              a: shared.a + i * strideA, lda: lda, b: shared.b + i * strideB, ldb: ldb,

@@ -5,7 +5,8 @@
 // `@TaskLocal` so tests can run the same computation at 1 and 2 threads side by side. Work is cut
 // into blocks of a fixed size that does not depend on the thread count; each block is computed the
 // same way whoever runs it, so results are bitwise identical for any number of threads.
-// Leaves out: thread pools with work stealing, NUMA, affinity.
+// The threads themselves are a persistent, spinning pool (WorkerPool.swift).
+// Leaves out: work stealing, NUMA, affinity.
 import Foundation
 
 /// The thread budget for kernels. Read `Parallelism.threads`; change it for a scope with
@@ -39,10 +40,17 @@ public enum Parallelism {
         withoutActuallyEscaping(body) { body in
             let shared = Body(run: body)
             // Worker w takes a contiguous run of blocks (neighbouring rows share cache lines at the edges).
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            perform(iterations: workers) { worker in
                 for index in (blocks * worker / workers)..<(blocks * (worker + 1) / workers) { shared.run(block(index)) }
             }
         }
+    }
+
+    /// Runs `body(i)` for every i in 0..<iterations on the persistent worker threads, the caller taking
+    /// part, and returns when all have finished (`WorkerPool`: spinning workers, no wake-up per call).
+    /// `body` must only write memory that iteration i owns.
+    static func perform(iterations: Int, _ body: @Sendable (Int) -> Void) {
+        WorkerPool.shared.run(iterations: iterations, body)
     }
 
     /// Counts, for the current task, the kernel calls that really ran on more than one thread.

@@ -31,7 +31,7 @@ enum SkinnyGEMM {
         }
         if threads > 1 {
             let chunk = (n + threads - 1) / threads
-            DispatchQueue.concurrentPerform(iterations: threads) { worker in
+            Parallelism.perform(iterations: threads) { worker in
                 columns(min(worker * chunk, n), min((worker + 1) * chunk, n))
             }
         } else {
