@@ -10,7 +10,8 @@
 //
 // What it leaves out: big-endian files (version 3 allows them; their version field reads as a huge
 // number here and is refused) and lazy per-tensor reads (the file is one `Data`, memory-mapped when
-// the system allows it, so only the pages of tensors we decode are actually read).
+// the system allows it, so only the pages of tensors we decode are actually read, and they are given
+// back once decoded or copied: MappedFile.swift).
 
 import Foundation
 
@@ -32,10 +33,19 @@ extension GGUF {
         /// The data section: a slice of the file buffer (indices start at `dataSection.startIndex`).
         public let dataSection: Data
         private let index: [String: Int]
+        /// The mapping `dataSection` lives in, when the file was mapped (see `releasePages(of:)`).
+        private var mapping: MappedFile?
 
         /// Reads and validates the file at `url` (errors name its path).
         public init(contentsOf url: URL) throws {
-            try self.init(bytes: try Data(contentsOf: url, options: .mappedIfSafe), label: url.path)
+            // Mapped when the system allows it, so a tensor's pages can be given back once it has been
+            // copied or decoded (MappedFile.swift); otherwise read whole.
+            if let mapping = MappedFile(url) {
+                try self.init(bytes: mapping.data, label: url.path)
+                self.mapping = mapping
+            } else {
+                try self.init(bytes: try Data(contentsOf: url), label: url.path)
+            }
         }
 
         /// Parses and validates a complete GGUF byte buffer; `label` names it in errors.
@@ -70,10 +80,21 @@ extension GGUF {
             return dataSection[start..<(start + info.byteCount)]
         }
 
+        /// Says that tensor `name` has been copied out of `bytes(of:)`: the resident pages it alone
+        /// occupies in a mapped file are given back (reading it again stays correct, just slower).
+        /// Does nothing for files held in memory or for unknown names.
+        public func releasePages(of name: String) {
+            guard let mapping, let info = try? self.info(name) else { return }
+            let start = dataSection.startIndex + info.offset
+            mapping.releasePages(start..<(start + info.byteCount))
+        }
+
         /// Tensor `name` decoded to Float, row-major in `shape` order (which is the stored order).
+        /// Its pages in a mapped file are given back afterwards (`releasePages(of:)`).
         /// Throws `unsupportedTensorType` for types outside `TensorType.decodable`.
         public func floats(of name: String) throws -> [Float] {
             let info = try self.info(name)
+            defer { releasePages(of: name) }
             var values = [Float](repeating: 0, count: info.elementCount)
             try bytes(of: name).withUnsafeBytes { raw in
                 try values.withUnsafeMutableBufferPointer { out in

@@ -30,6 +30,8 @@ extension SafeTensors {
         /// The data section: the bytes after the header, as a slice of the file buffer (its indices
         /// start at `dataSection.startIndex`, not 0). `TensorInfo.dataOffsets` are relative to that start.
         public let dataSection: Data
+        /// The mapping `dataSection` lives in, when the file was mapped: read tensors' pages go back.
+        private var mapping: MappedFile?
         /// The path the file was read from (nil for a buffer); errors then carry it (`FileError`).
         public let path: String?
 
@@ -45,8 +47,14 @@ extension SafeTensors {
         /// file system's error if it cannot be read, otherwise the `SafeTensors.Error` of any malformation.
         public init(contentsOf url: URL) throws {
             do {
-                // Memory-map when the system allows it: only the pages of tensors we read are loaded.
-                try self.init(bytes: try Data(contentsOf: url, options: .mappedIfSafe), path: url.path)
+                // Memory-map when the system allows it: only the pages of tensors we read are loaded,
+                // and each tensor's pages are given back once it is converted (MappedFile.swift).
+                if let mapping = MappedFile(url) {
+                    try self.init(bytes: mapping.data, path: url.path)
+                    self.mapping = mapping
+                } else {
+                    try self.init(bytes: try Data(contentsOf: url), path: url.path)
+                }
             } catch {
                 throw FileError(path: url.path, underlying: error)
             }
@@ -105,6 +113,7 @@ extension SafeTensors {
             return names.map { name in
                 let info = tensors[name]!
                 let range = (base + info.dataOffsets.lowerBound)..<(base + info.dataOffsets.upperBound)
+                defer { mapping?.releasePages(range) }
                 return NamedTensor(name: name, dtype: info.dtype, shape: info.shape, bytes: Data(dataSection[range]))
             }
         }
@@ -124,7 +133,9 @@ extension SafeTensors {
         public func bytes(of name: String) throws -> Data {
             let range = try info(name).dataOffsets
             let base = dataSection.startIndex
-            return Data(dataSection[(base + range.lowerBound)..<(base + range.upperBound)])
+            let bytes = (base + range.lowerBound)..<(base + range.upperBound)
+            defer { mapping?.releasePages(bytes) }
+            return Data(dataSection[bytes])
         }
 
         /// One tensor's elements converted to `Float`, row-major, `elementCount` of them.
@@ -134,6 +145,7 @@ extension SafeTensors {
             let info = try self.info(name)
             let base = dataSection.startIndex
             let range = (base + info.dataOffsets.lowerBound)..<(base + info.dataOffsets.upperBound)
+            defer { mapping?.releasePages(range) }
             return try dataSection[range].withUnsafeBytes { buffer -> [Float] in
                 let count = info.elementCount
                 // Each element is read unaligned and converted from little-endian.

@@ -53,6 +53,8 @@ public final class GGUFBlockWeight: DequantizingWeight, PackedLinearWeight, @unc
                 (destination + target * rowBytes).update(from: source + stored * rowBytes, count: rowBytes)
             }
         }
+        // Copied: the file's pages for this tensor can go (a mapped file would otherwise hold a second copy).
+        file.releasePages(of: name)
     }
 
     /// For each stored (llama.cpp) row, the Hugging Face row it holds: within each head of D rows,
