@@ -166,7 +166,7 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: numericSettings),
         .testTarget(name: "MergingTests", dependencies: ["Kernels", "Autodiff", "NN", "PEFT", "Checkpoints", "Merging", "TestSupport"],
                     exclude: ["Fixtures"], swiftSettings: numericSettings),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Kernels", "NN", "Tokenizers", "Datasets", "Training", "Merging", "Experiments",
+        .testTarget(name: "ExperimentsTests", dependencies: ["Kernels", "NN", "Tokenizers", "Checkpoints", "Datasets", "Training", "PEFT", "Merging", "Experiments",
                                                        "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "ExerciseTests", dependencies: ["Kernels", "ScalarAutograd", "Autodiff", "NN", "Optim", "FullFineTuning", "PEFT", "Quantization", "Merging", "ExerciseKit", "Workbook", "WorkbookCatalogue",
                                                     "WorkbookBridge", "Datasets", "Training", "TestSupport"]),

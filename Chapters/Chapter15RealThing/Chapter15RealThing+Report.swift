@@ -9,6 +9,7 @@ import Foundation
 import Autodiff
 import Datasets
 import FullFineTuning
+import Experiments
 
 extension Chapter15RealThing {
     /// Megabytes, one decimal.
@@ -17,8 +18,23 @@ extension Chapter15RealThing {
     static func percent(_ share: Double) -> String { String(format: "%.0f%%", 100 * share) }
 
     /// The conclusions, each computed from the numbers.
-    static func conclusions(base: Scores, rows: [Row]) -> [String] {
+    static func conclusions(base: Scores, rows: [Row], exports: [ExportCheck.Result] = [], target: Double,
+                            validationCount: Int) -> [String] {
         var lines: [String] = []
+        // The learning-rate rule, as it played out for each method that swept a grid.
+        for row in rows where row.trials.count > 1 || !row.method.hasPrefix("QLoRA") {
+            let tried = row.trials.map { String(format: "%.0e → %.0f%%", $0.learningRate, 100 * $0.validation.accuracy) }
+            let lowest = row.trials.count == 1 && row.reachedTarget
+            lines.append("Rule (lowest rate of the grid reaching \(percent(target)) exact on the \(validationCount) validation cards): "
+                         + "\(row.method) at " + String(format: "%.0e", row.learningRate) + " (tried " + tried.joined(separator: ", ") + ")"
+                         + (!row.reachedTarget ? " — no rate reached the bar: the highest is reported."
+                            : lowest ? " — the grid's lowest already reached it (a lower rate might too)." : "."))
+        }
+        for export in exports {
+            let prompts = base.shownAnswers.count
+            lines.append("Exported \(export.format): same greedy answers \(export.same)/\(prompts) as the in-memory LoRA fine-tune"
+                         + (export.same == prompts ? "." : " — the export does not reproduce what the model says."))
+        }
         let n = base.task.count
         lines.append("The base answers \(percent(base.task.accuracy)) of \(n) test cards exactly"
                      + (base.task.accuracy < 0.2 ? " — below 20%: a task it cannot do before fine-tuning."
@@ -88,13 +104,18 @@ extension Chapter15RealThing {
                         peak: mb(row.peakBytes), rss: mb(row.peakResidentBytes)))
         }
         output("\nPeak training memory by role, measured (meter) / estimated (the memory equation), MB:")
-        output("method                                  weights          gradients        Adam states      activations")
+        output("(the meter's gradients are every gradient buffer alive at the peak: the parameters' and the activations';")
+        output(" the equation's are the parameters' (4 B per trainable) + the logits' [B·T, V] fp32 gradient, shown as params + logits)")
+        output("method                                  weights          gradients                      Adam states      activations")
         for row in report.rows {
-            func pair(_ role: MemoryRole, _ estimate: Double) -> String {
-                "\(mb(row.peakByRole[role] ?? 0)) / \(mb(estimate))".padding(toLength: 17, withPad: " ", startingAt: 0)
+            func pair(_ role: MemoryRole, _ estimate: Double, width: Int = 17) -> String {
+                "\(mb(row.peakByRole[role] ?? 0)) / \(mb(estimate))".padding(toLength: width, withPad: " ", startingAt: 0)
             }
+            let parameterGradients = 4 * Double(row.trainable)
+            let gradients = "\(mb(row.peakByRole[.gradients] ?? 0)) / \(mb(row.estimate.gradients)) "
+                + "(\(mb(parameterGradients)) + \(mb(row.estimate.gradients - parameterGradients)))"
             output(row.method.padding(toLength: 40, withPad: " ", startingAt: 0) + pair(.weights, row.estimate.weights)
-                   + pair(.gradients, row.estimate.gradients) + pair(.optimizerState, row.estimate.optimizerState)
+                   + gradients.padding(toLength: 31, withPad: " ", startingAt: 0) + pair(.optimizerState, row.estimate.optimizerState)
                    + pair(.activations, row.estimate.activations))
         }
         output("\nConclusions (computed from the numbers above):")
@@ -113,12 +134,20 @@ extension Chapter15RealThing {
                 "perplexity_base": report.base.perplexity, "questions_correct": row.scores.questionsCorrect,
                 "questions_unchanged": row.repliesUnchanged, "ms_per_step": row.millisecondsPerStep,
                 "tokens_per_second": row.positionsPerSecond, "peak_bytes": row.peakBytes, "estimated_bytes": row.estimate.total,
-                "final_loss": Double(row.finalLoss),
+                "final_loss": Double(row.finalLoss), "reached_validation_target": row.reachedTarget,
+                "validation_target": report.validationTarget, "validation_examples": report.validationCount,
+                "rates_tried": row.trials.map { Double($0.learningRate) },
+                "validation_exact_match_tried": row.trials.map(\.validation.accuracy),
+                "estimated_parameter_gradient_bytes": 4 * row.trainable,
             ]
             for role in MemoryRole.allCases { object["peak_\(role.rawValue)_bytes"] = row.peakByRole[role] ?? 0 }
             if let rss = row.peakResidentBytes { object["peak_rss_bytes"] = rss }
             if let validation = row.validationLoss { object["validation_loss"] = Double(validation) }
             output(jsonLine(object))
+        }
+        for export in report.exports {
+            output(jsonLine(["chapter": 15, "export": export.format, "of": "LoRA merged", "path": export.path,
+                             "same_greedy_answers": export.same, "prompts": report.base.shownAnswers.count]))
         }
     }
 

@@ -87,6 +87,18 @@ public struct RealModel {
                          tokenizer: tokenizer, template: template, config: config, file: url)
     }
 
+    /// The GGUF metadata an export of a fine-tune needs to be complete: the tokenizer as
+    /// `tokenizer.ggml.*` and the chat template, both from the base's file (none for a character
+    /// tokenizer, which GGUF cannot describe).
+    public func exportMetadata() throws -> [(key: String, value: GGUF.Value)] {
+        guard let bpe = tokenizer as? ByteLevelBPE else { return [] }
+        var metadata = try GGUFTokenizerMetadata(exporting: bpe).ggufValues
+        if let text = try GGUF.File(contentsOf: file).metadata["tokenizer.chat_template"]?.string {
+            metadata.append(("tokenizer.chat_template", .string(text)))
+        }
+        return metadata
+    }
+
     // MARK: - Probes
 
     /// exp(mean next-token loss) over `passages` (each passage's own tokens; the first token is not predicted).

@@ -52,15 +52,21 @@ public enum TaskEvaluator {
     /// (at most `maxNewTokens`).
     public static func generate(_ model: GPT, tokenizer: some Tokenizer, prompt: String, maxNewTokens: Int,
                                 template: ChatTemplate? = nil) -> String {
+        tokenizer.decode(generateIDs(model, tokenizer: tokenizer, prompt: prompt, maxNewTokens: maxNewTokens, template: template))
+    }
+
+    /// The token ids `generate` decodes: the greedy continuation of `prompt` up to (not including) the
+    /// first stop id — what two copies of a model (say, in memory and exported) must agree on.
+    public static func generateIDs(_ model: GPT, tokenizer: some Tokenizer, prompt: String, maxNewTokens: Int,
+                                   template: ChatTemplate? = nil) -> [Int] {
         var rng = RNG(seed: 0)
-        let ids = tokenizer.encode(prompt)
         let stops = stopIDs(tokenizer: tokenizer, template: template)
         var produced: [Int] = []
-        for token in model.generate(prompt: ids, maxNewTokens: maxNewTokens, stop: tokenizer.endOfText, rng: &rng) {
+        for token in model.generate(prompt: tokenizer.encode(prompt), maxNewTokens: maxNewTokens, stop: tokenizer.endOfText, rng: &rng) {
             if stops.contains(token) { break }
             produced.append(token)
         }
-        return tokenizer.decode(produced)
+        return produced
     }
 
     /// Exact-match accuracy and response loss of `model` on `examples` (chat examples rendered through

@@ -23,8 +23,22 @@ import Tour
         #expect(report.base.perplexity.isFinite && report.base.perplexity > 1)
         #expect(report.padding.bucketed <= report.padding.plain)
         #expect(!report.conclusions.isEmpty)
-        // The --json lines: the base and one per method.
-        #expect(lines.filter { $0.hasPrefix("{\"chapter\":15") }.count == 5)
+        // The learning-rate rule: LoRA's two-rate grid is swept (the random model passes neither), QLoRA takes
+        // LoRA's rate, full fine-tuning has one rate.
+        #expect(lora.trials.map(\.learningRate) == [1e-4, 2e-3] && lora.learningRate == 2e-3 && !lora.reachedTarget)
+        #expect(lora.trials.allSatisfy { $0.validation.count == 2 })
+        #expect(packed.trials.map(\.learningRate) == [2e-3] && full.trials.map(\.learningRate) == [1e-3])
+        #expect(report.conclusions.contains { $0.contains("tried 1e-04 → 0%, 2e-03 → 0%") && $0.contains("no rate reached the bar") })
+        // The merged LoRA fine-tune, exported and loaded back, answers like the in-memory one (F32 and HF
+        // hold the same fp32 weights; ExportCheckTests checks F16 on a trained model).
+        #expect(report.exports.map(\.format) == ["GGUF F32", "GGUF F16", "HF safetensors F32"])
+        #expect(report.exports[0].same == 3 && report.exports[2].same == 3)
+        #expect(lines.contains { $0.contains("same greedy answers 3/3 as the in-memory fine-tune") })
+        // The equation's gradients: 4 bytes per trainable parameter plus the logits' gradient.
+        #expect(lora.estimate.gradients > 4 * Double(lora.trainable) + 4 * Double(report.base.task.count))
+        // The --json lines: the base, one per method, one per export.
+        #expect(lines.filter { $0.hasPrefix("{\"chapter\":15") }.count == 8)
+        #expect(lines.contains { $0.hasPrefix("{\"chapter\":15,\"export\":\"GGUF F16\"") && $0.contains("\"same_greedy_answers\"") })
         #expect(lines.contains { $0.contains("Chapter 15 took") })
     }
 

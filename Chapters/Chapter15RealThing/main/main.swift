@@ -1,14 +1,48 @@
-// Chapter 15 — run with `swift run -c release chapter15 [--quick] [--json] [--nf4] [--model PATH]`
+// Chapter 15 — run with `swift run -c release chapter15 [--quick] [--json] [--nf4] [--model PATH]
+//   [--methods lora,qlora,nf4,full] [--lora-lr A,B,…] [--full-lr A,B,…] [--steps N] [--export DIR]`
 // (needs models/SmolLM2-135M-Instruct.Q4_1.gguf: `sh scripts/fetch-smollm2.sh`).
+//   --methods   which methods to run, in order (default lora,full,qlora; --nf4 adds nf4)
+//   --lora-lr / --full-lr   the learning-rate grids the chapter's rule picks from (one value: no sweep)
+//   --steps     the shared step budget;  --export DIR  where the merged LoRA fine-tune is written
 import Foundation
 import Chapter15RealThing
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-var config: Chapter15RealThing.Config = arguments.contains("--quick") ? .quick : .standard
-config.json = arguments.contains("--json")
-config.includeNF4 = config.includeNF4 || arguments.contains("--nf4")
-if let index = arguments.firstIndex(of: "--model"), index + 1 < arguments.count { config.model = .gguf(arguments[index + 1]) }
+func value(_ flag: String) -> String? {
+    guard let index = arguments.firstIndex(of: flag), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+func rates(_ flag: String) throws -> [Float]? {
+    guard let text = value(flag) else { return nil }
+    let rates = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+    guard !rates.isEmpty, rates.allSatisfy({ ($0 ?? 0) > 0 }) else {
+        throw ArgumentError(description: "\(flag) wants positive learning rates separated by commas, got '\(text)'")
+    }
+    return rates.compactMap { $0 }
+}
+struct ArgumentError: Error, CustomStringConvertible { let description: String }
+
 do {
+    var config: Chapter15RealThing.Config = arguments.contains("--quick") ? .quick : .standard
+    config.json = arguments.contains("--json")
+    if let index = arguments.firstIndex(of: "--model"), index + 1 < arguments.count { config.model = .gguf(arguments[index + 1]) }
+    if let text = value("--methods") {
+        config.methods = try text.split(separator: ",").map { name in
+            guard let method = Chapter15RealThing.Method(rawValue: String(name)) else {
+                throw ArgumentError(description: "--methods: unknown method '\(name)' (lora, qlora, nf4, full)")
+            }
+            return method
+        }
+    }
+    if arguments.contains("--nf4") && !config.methods.contains(.nf4) { config.methods.append(.nf4) }
+    if let grid = try rates("--lora-lr") { config.loraRates = grid }
+    if let grid = try rates("--full-lr") { config.fullRates = grid }
+    if let text = value("--steps") {
+        guard let steps = Int(text), steps > 0 else { throw ArgumentError(description: "--steps wants a positive integer, got '\(text)'") }
+        config.recipe.steps = steps
+        config.recipe.warmupSteps = max(steps / 10, 1)
+    }
+    if let directory = value("--export") { config.exportDirectory = directory }
     try Chapter15RealThing.run(config)
 } catch {
     print("chapter15: \(error)")
