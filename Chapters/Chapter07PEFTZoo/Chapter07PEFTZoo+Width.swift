@@ -29,7 +29,9 @@ extension Chapter07PEFTZoo {
         let trailing = rows.dropFirst().filter { full.score.accuracy - $0.score.accuracy > 0.2 && $0.peft != nil }
         guard !trailing.isEmpty else { return [] }
         output("\nTrailing by more than 20 points: \(trailing.map(\.method).joined(separator: ", ")). The same comparison on each built-in "
-               + "base width (same budget; each method at the rate its sweep chose on the standard base):")
+               + "base width (same budget; each method at the rate its sweep chose on the standard base; the bases share the corpus "
+               + "and depth, not their pretraining steps: " + config.widthBases.map { "width \($0.model.embeddingSize) \($0.steps) steps" }
+               .joined(separator: ", ") + "):")
         var trends = trailing.map { WidthTrend(method: $0.method, widths: [], fullAccuracy: [], methodAccuracy: []) }
         for recipe in config.widthBases {
             // The chapter's own base was measured already: reuse its test scores.
@@ -98,9 +100,11 @@ extension Chapter07PEFTZoo {
             lines.append(String(format: "%@: the gap to full fine-tuning goes from %.0f points at width %d to %.0f at width %d — it %@.",
                                 t.method, first * 100, t.widths[0], last * 100, t.widths[t.widths.count - 1], verdict))
         }
-        // A chosen rate at the edge of its sweep means the sweep may not have bracketed the best rate.
-        let edge = rows.filter { $0.sweep.count > 1 && ($0.chosen.learningRate == $0.sweep.first?.learningRate
-                                                         || $0.chosen.learningRate == $0.sweep.last?.learningRate) }
+        // A chosen rate at the edge of its sweep means the sweep may not have bracketed the best rate —
+        // unless its validation score is already 100%, which no other rate could beat.
+        let edge = rows.filter { $0.sweep.count > 1 && $0.chosen.validation.accuracy < 1
+                                 && ($0.chosen.learningRate == $0.sweep.first?.learningRate
+                                     || $0.chosen.learningRate == $0.sweep.last?.learningRate) }
         if !edge.isEmpty {
             lines.append("Chosen at the edge of its sweep (a wider sweep might do better): \(edge.map(\.method).joined(separator: ", ")).")
         }

@@ -9,6 +9,9 @@
 //    validation split (drawn from the training distribution, disjoint from the test set), and the test
 //    score is reported for that choice only. The whole sweep is printed.
 // 2. The same budget for every method: the same steps × batch over the same examples, so the same tokens.
+//    It is set by the slowest learners, not by full fine-tuning: at the budget full fine-tuning needs
+//    (400 × 32) IA3 scores 18% and Houlsby 20%, yet both reach ~100% once they get enough updates
+//    (Config.standard records the measurements). A table at the small budget measures speed, not ability.
 // 3. Each method started as its paper starts it: Houlsby adapters near the identity, prefix tuning
 //    through its MLP reparameterisation from real tokens' activations (Sources/PEFT).
 // Per method: trainable share, test accuracy, ms/step, extra inference work per token. Where a method
@@ -41,18 +44,22 @@ public enum Chapter07PEFTZoo {
         /// Report training progress (every 100 steps) while the sweep runs.
         public var showProgress: Bool
 
+        // The budget: 1200 steps × batch 16 = 19,200 examples for every method. Measured on the standard base
+        // (validation accuracy, the rate each method's sweep favours): at 400 × 32 full fine-tuning reaches 100%
+        // but LoRA 70%, Houlsby 20%, IA3 18%; at 800 × 16 (the same examples, twice the updates) Houlsby 80%, IA3
+        // 67%; at 1200 × 16 IA3 98%. Full fine-tuning moves every weight and needs few updates; a method that
+        // trains a few thousand numbers needs more of them. So the shared budget is set by the slower methods —
+        // full fine-tuning gets it too, and is swept like the rest.
         public static let standard = Config(
             base: .standard, useCache: true, fullLearningRates: [2e-4, 5e-4, 1e-3],
             methods: [(.lora(LoRAConfig(rank: 8, alpha: 16)), [1e-3, 2e-3, 4e-3]),
-                      // Measured at standard size with the sweeps one step lower (Houlsby 1e-3…1e-2, IA3 3e-3…3e-2,
-                      // BitFit 1e-3…1e-2): each chose its top rate, with the validation loss still falling as the rate
-                      // rose. So these sweeps move up one step to bracket the best rate (the choosing rule is unchanged).
+                      // Houlsby at 3e-2 and IA3 at 1.0 diverge or fall back (measured): they cap the sweeps from above.
                       (.houlsby(bottleneck: 16), [3e-3, 1e-2, 3e-2]),
-                      (.ia3, [1e-2, 3e-2, 1e-1]),
-                      (.bitFit, [3e-3, 1e-2, 3e-2]),
-                      (.prefixTuning(tokens: 8), [1e-3, 3e-3, 1e-2]),
-                      (.promptTuning(tokens: 8), [3e-2, 1e-1, 3e-1])],
-            steps: 400, batchSize: 32, trainExamples: 3000, validationExamples: 100, testExamples: 100,
+                      (.ia3, [0.1, 0.3, 1.0]),
+                      (.bitFit, [1e-2, 3e-2, 1e-1]),
+                      (.prefixTuning(tokens: 8), [3e-3, 1e-2, 3e-2]),
+                      (.promptTuning(tokens: 8), [0.1, 0.3, 1.0])],
+            steps: 1200, batchSize: 16, trainExamples: 3000, validationExamples: 100, testExamples: 100,
             widthBases: [.standard, .wide], showProgress: true)
         public static let tiny = Config(
             base: .tiny, useCache: false, fullLearningRates: [3e-3],
@@ -96,6 +103,7 @@ public enum Chapter07PEFTZoo {
     /// Runs the chapter, printing through `output`.
     @discardableResult
     public static func run(_ config: Config, output: @escaping (String) -> Void = { print($0) }) throws -> Report {
+        let chapterBegin = Date()
         output("Chapter 7 — The PEFT zoo\n")
         let setup = try ExperimentSetup.open(config.base, cached: config.useCache,
                                              trainExamples: config.trainExamples + config.validationExamples,
@@ -150,6 +158,7 @@ public enum Chapter07PEFTZoo {
         let conclusions = conclusions(rows, trend: trend)
         output("")
         conclusions.forEach(output)
+        output(String(format: "\n(chapter ran in %.1f min)", Date().timeIntervalSince(chapterBegin) / 60))
         return Report(rows: rows, widthTrend: trend, conclusions: conclusions)
     }
 

@@ -50,6 +50,11 @@ import PEFT
         #expect(lines.contains { $0.hasPrefix("More than 20 points behind: behind") })
         #expect(lines.contains { $0.contains("from 70 points at width 128 to 90 at width 256") && $0.contains("contradicts the book") })
         #expect(lines.contains("Chosen at the edge of its sweep (a wider sweep might do better): close."))
+        // At 100% validation an edge choice cannot be beaten by a wider sweep, so it is not flagged.
+        let perfect = [Self.row("full", [Self.point(5e-4, validation: 1, loss: 0.2, test: 1), Self.point(1e-3, validation: 1, loss: 0.1, test: 1)]),
+                       rows[1]]
+        #expect(perfect[0].chosen.learningRate == 1e-3)
+        #expect(Chapter07PEFTZoo.conclusions(perfect, trend: []).contains("Chosen at the edge of its sweep (a wider sweep might do better): close."))
         let shrinks = Chapter07PEFTZoo.WidthTrend(method: "behind", widths: [128, 256], fullAccuracy: [1, 1], methodAccuracy: [0.1, 0.5])
         #expect(Chapter07PEFTZoo.conclusions(rows, trend: [shrinks]).contains { $0.contains("shrinks, as the book claims") })
         // Nothing to compare against when full fine-tuning failed.
