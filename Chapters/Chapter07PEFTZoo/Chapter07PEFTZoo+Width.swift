@@ -45,18 +45,20 @@ extension Chapter07PEFTZoo {
             }
             let setup = try ExperimentSetup.open(recipe, cached: config.useCache, trainExamples: config.trainExamples,
                                                  testExamples: config.testExamples)
-            func accuracy(_ rate: Float, _ method: PEFTMethod?) throws -> Double {
+            func accuracy(_ label: String, _ rate: Float, _ method: PEFTMethod?) throws -> Double {
                 let recipe = SFTRecipe(steps: config.steps, batchSize: config.batchSize, learningRate: rate)
+                let progress = config.showProgress
+                    ? ProgressReporter(label: "  width \(setup.model.config.embeddingSize): \(label), lr \(formatRate(rate))", every: 100) : nil
                 return try Experiment.measure("width", start: setup.model, tokenizer: setup.tokenizer, examples: setup.train, recipe: recipe,
-                                              tests: [setup.test], check: .teacherForced) { model in
+                                              tests: [setup.test], check: .teacherForced, progress: progress) { model in
                     if let method { try PEFTZoo.apply(method, to: model, seed: 3) } else { model.setTrainable(true) }
                 }.scores[0].accuracy
             }
-            let fullAccuracy = try accuracy(full.chosen.learningRate, nil)
+            let fullAccuracy = try accuracy(full.method, full.chosen.learningRate, nil)
             for (index, row) in trailing.enumerated() {
                 trends[index].widths.append(recipe.model.embeddingSize)
                 trends[index].fullAccuracy.append(fullAccuracy)
-                trends[index].methodAccuracy.append(try accuracy(row.chosen.learningRate, row.peft))
+                trends[index].methodAccuracy.append(try accuracy(row.method, row.chosen.learningRate, row.peft))
             }
         }
         for trend in trends {
