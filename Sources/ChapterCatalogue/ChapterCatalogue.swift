@@ -55,6 +55,6 @@ public enum ChapterCatalogue {
         Chapter(number: 14, name: "Chapter14Stacking", title: "Merging by stacking and by concatenation",
                 claim: "depth up-scaling vs the same shape from scratch and vs the base (loss curves); two LoRA adapters from a shared generalist summed, concatenated, weighted, TIES- and SVD-merged, routed per request; the cosine of their updates per layer"),
         Chapter(number: 15, name: "Chapter15RealThing", title: "The real thing",
-                claim: "LoRA, QLoRA (packed Q4_1 GGUF, NF4) and full fine-tuning of SmolLM2-135M-Instruct on one task, each at the lowest rate of its grid that learns it: before/after answers, exact match, memory by role vs the equation, forgetting; the merged LoRA exported (GGUF, HF) and reloaded; needs models/"),
+                claim: "LoRA, QLoRA (packed Q4_1 GGUF, NF4) and full fine-tuning of SmolLM2-135M-Instruct on one task, each at the lowest rate of its grid that learns it (`--sweep` shows the whole rate–forgetting curve): before/after answers, exact match, memory by role vs the equation, forgetting; the merged LoRA exported (GGUF, HF) and reloaded; needs models/"),
     ]
 }

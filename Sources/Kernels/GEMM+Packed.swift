@@ -173,9 +173,26 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
                     to.storeBytes(of: row.loadUnaligned(fromByteOffset: width, as: V.self), toByteOffset: width, as: V.self)
                     out += nr
                 }
+            } else if rowStride == 1 && columns == nr {
+                // Bᵀ as stored: column j of the panel is contiguous in memory. Read the NR columns
+                // side by side, 8 values of p at a time from each, and write the panel in order: one
+                // NR-wide row per p (the reads stay in NR cache lines, the writes are sequential).
+                var p = 0
+                while p &+ 8 <= k {
+                    for j in 0..<nr {
+                        let column = first + j &* colStride + p
+                        for q in 0..<8 { out[q &* nr &+ j] = column[q] }
+                    }
+                    out += 8 &* nr
+                    p &+= 8
+                }
+                while p < k {
+                    for j in 0..<nr { out[j] = first[j &* colStride &+ p] }
+                    out += nr
+                    p &+= 1
+                }
             } else if rowStride == 1 {
-                // Bᵀ as stored: column j of the panel is contiguous in memory. Walk each such
-                // column (a sequential read) and scatter it into the panel with stride NR.
+                // The last, partial panel of Bᵀ: scatter each column with stride NR, zeros past n.
                 for j in 0..<nr {
                     if j < columns {
                         let column = first + j &* colStride
