@@ -15,6 +15,7 @@ import Testing
         let last = report.estimates.last!
         #expect(last.model == "65B" && last.qlora < 48 && last.full > 700)
         #expect(lines.contains { $0.contains("QLoRA + 8-bit AdamW") })
+        #expect(lines.contains { $0.hasPrefix("2. LoRA r=2") && $0.contains("25% replay (24-character windows") })
         // Full fine-tuning sits next to the adapters with every corpus loss, and the sentences about
         // forgetting are the ones computed from those rows.
         #expect(report.full.weightBytes > report.lora.frozenLinearBytes && lines.contains { $0.hasPrefix("   full fine-tuning") })
