@@ -39,11 +39,11 @@ public enum Chapter08LoRA {
         public var wideBase: PretrainingRecipe?
 
         public static let standard = Config(base: .standard, useCache: true,
-                                            full: SFTRecipe(steps: 600, batchSize: 32, learningRate: 5e-4),
-                                            lora: SFTRecipe(steps: 600, batchSize: 32, learningRate: 1.5e-3),
+                                            full: SFTRecipe(steps: 600, batchSize: 32, learningRate: 5e-4, bucketed: true),
+                                            lora: SFTRecipe(steps: 600, batchSize: 32, learningRate: 1.5e-3, bucketed: true),
                                             sweepSettings: [(2, ["c_attn"]), (8, ["c_attn"]), (2, ["all-linear"]), (4, ["all-linear"])],
-                                            sweep: SFTRecipe(steps: 400, batchSize: 32, learningRate: 1.5e-3),
-                                            trainExamples: 3000, testExamples: 100, replay: ReplayMix(share: 0.25), wideBase: .wide)
+                                            sweep: SFTRecipe(steps: 400, batchSize: 32, learningRate: 1.5e-3, bucketed: true),
+                                            trainExamples: 3000, testExamples: 100, replay: ReplayMix(share: 0.25, characters: 128), wideBase: .wide)
         public static let tiny = Config(base: .tiny, useCache: false,
                                         full: SFTRecipe(steps: 20, batchSize: 8, learningRate: 3e-3),
                                         lora: SFTRecipe(steps: 20, batchSize: 8, learningRate: 3e-3),

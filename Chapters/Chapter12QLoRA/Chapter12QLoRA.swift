@@ -39,9 +39,9 @@ public enum Chapter12QLoRA {
         public var replay: ReplayMix?
 
         public static let standard = Config(base: .standard, useCache: true,
-                                            recipe: SFTRecipe(steps: 600, batchSize: 32, learningRate: 1.5e-3),
+                                            recipe: SFTRecipe(steps: 600, batchSize: 32, learningRate: 1.5e-3, bucketed: true),
                                             fullLearningRate: 5e-4, rank: 8, trainExamples: 3000, testExamples: 100,
-                                            replay: ReplayMix(share: 0.25))
+                                            replay: ReplayMix(share: 0.25, characters: 128))
         public static let tiny = Config(base: .tiny, useCache: false, recipe: SFTRecipe(steps: 12, batchSize: 8, learningRate: 3e-3),
                                         fullLearningRate: 1e-3, rank: 2, trainExamples: 40, testExamples: 4,
                                         replay: ReplayMix(share: 0.25, characters: 24))

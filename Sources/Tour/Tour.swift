@@ -44,11 +44,11 @@ public enum Tour {
 
         public static let standard = Config(
             base: .standard, useCache: true, taskA: .reverse, taskB: .record,
-            fullRecipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 5e-4),
-            adapterRecipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 2e-3), rank: 8,
+            fullRecipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 5e-4, bucketed: true),
+            adapterRecipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 2e-3, bucketed: true), rank: 8,
             trainExamples: 3000, testExamples: 50,
-            generalistRecipe: SFTRecipe(steps: 300, batchSize: 32, learningRate: 5e-4), mergeConfig: Tour.slerpMerge,
-            replay: ReplayMix(share: 0.25))
+            generalistRecipe: SFTRecipe(steps: 300, batchSize: 32, learningRate: 5e-4, bucketed: true), mergeConfig: Tour.slerpMerge,
+            replay: ReplayMix(share: 0.25, characters: 128))
         public static let tiny = Config(
             base: .tiny, useCache: false, taskA: .reverse, taskB: .arithmetic,
             fullRecipe: SFTRecipe(steps: 8, batchSize: 8, learningRate: 3e-3),

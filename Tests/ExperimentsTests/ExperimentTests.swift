@@ -78,16 +78,22 @@ import TestSupport
         let tokenizer = CharTokenizer.builtIn
         let tokenized = mixed.map { TokenizedExample($0, tokenizer: tokenizer) }
         let context = tokenized.map(\.ids.count).max()! - 1
-        var source = SFTBatchSource(examples: tokenized, batchSize: 32, contextLength: context, seed: 1)
         // A replayed row has an empty prompt, so its very first target already carries loss; a task
         // row's first target is a prompt character (weight 0). Count those rows in each batch.
-        let perBatch = (0..<4).map { _ in
-            let batch = source.nextBatch()
-            return (0..<batch.batchSize).filter { batch.weights[$0 * batch.contextLength] > 0 }.count
+        func corpusRows(bucketed: Bool) -> [Int] {
+            var source = SFTBatchSource(examples: tokenized, batchSize: 32, contextLength: context, seed: 1, bucketed: bucketed)
+            return (0..<4).map { _ in
+                let batch = source.nextBatch()
+                return (0..<batch.batchSize).filter { batch.weights[$0 * batch.contextLength] > 0 }.count
+            }
         }
         // One epoch is 128 examples = 4 batches of 32: exactly 32 corpus rows over it, 25% on average per batch.
+        let perBatch = corpusRows(bucketed: false)
         #expect(perBatch.reduce(0, +) == 32, "\(perBatch)")
         // Shuffled, not blocked: every batch has both kinds of row.
         #expect(perBatch.allSatisfy { $0 > 0 && $0 < 32 }, "\(perBatch)")
+        // Bucketed by length, the 25-id windows gather in the last batch of the window (task rows are
+        // shorter): the same 32 over the epoch, in one batch of their own.
+        #expect(corpusRows(bucketed: true) == [0, 0, 0, 32])
     }
 }
