@@ -156,9 +156,12 @@ public enum Chapter08LoRA {
                 : "at UNEQUAL budgets (full \(full.steps) × \(full.batchSize), LoRA \(lora.steps) × \(lora.batchSize)): not a fair comparison"
             guard full.score.accuracy > 0 else { return "   Full fine-tuning scored 0% \(budget): nothing to compare LoRA against." }
             let ratio = lora.score.accuracy / full.score.accuracy
-            let forgetting = lora.corpusLoss < full.corpusLoss
-                ? String(format: "and it kept more of the base (corpus loss %.3f vs %.3f)", lora.corpusLoss, full.corpusLoss)
-                : String(format: "but it did NOT keep more of the base (corpus loss %.3f vs full's %.3f)", lora.corpusLoss, full.corpusLoss)
+            let losses = String(format: "corpus loss %.3f vs full's %.3f", lora.corpusLoss, full.corpusLoss)
+            let forgetting = switch CorpusLossComparison(lora.corpusLoss, versus: full.corpusLoss) {
+            case .lower: "and it kept more of the base (\(losses))"
+            case .aboutTheSame: "and it kept about as much of the base (\(losses), within 0.01)"
+            case .higher: "but it did NOT keep more of the base (\(losses))"
+            }
             let verdict = ratio >= 0.9 ? "about as well as full fine-tuning" : "clearly less well than full fine-tuning — short of the claim"
             return String(format: "   LoRA reaches %.0f%% of full fine-tuning's accuracy with %.1f%% of the parameters trainable %@: it learns the task %@, %@.",
                           ratio * 100, lora.fraction * 100, budget, verdict, forgetting)

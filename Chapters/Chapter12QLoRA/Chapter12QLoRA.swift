@@ -178,9 +178,12 @@ public enum Chapter12QLoRA {
         var lines: [String] = []
         for run in adapters {
             let task = String(format: "%.0f%% vs full's %.0f%%", run.score.accuracy * 100, full.score.accuracy * 100)
-            let kept = run.corpusLoss < full.corpusLoss
-                ? String(format: "forgot less (corpus loss %.3f vs %.3f)", run.corpusLoss, full.corpusLoss)
-                : String(format: "did NOT forget less (corpus loss %.3f vs full's %.3f)", run.corpusLoss, full.corpusLoss)
+            let losses = String(format: "corpus loss %.3f vs full's %.3f", run.corpusLoss, full.corpusLoss)
+            let kept = switch CorpusLossComparison(run.corpusLoss, versus: full.corpusLoss) {
+            case .lower: "forgot less (\(losses))"
+            case .aboutTheSame: "forgot about as much (\(losses), within 0.01)"
+            case .higher: "did NOT forget less (\(losses))"
+            }
             lines.append("\(run.label): task \(task); it \(kept).")
         }
         let above = ([full] + adapters).filter { Double($0.corpusLoss) > baseline }.map(\.label)

@@ -6,6 +6,7 @@
 // Leaves out: error bars (one seeded run per row).
 import Foundation
 import Training
+import Experiments
 
 extension Tour.Report {
     /// The budget line: steps × batch of the full fine-tunes and of the adapters, and whether they are equal.
@@ -25,9 +26,12 @@ extension Tour.Report {
         for adapter in [find("LoRA"), find("QLoRA")].compactMap({ $0 }) {
             guard full.accuracyA > 0 else { lines.append("Full fine-tuning scored 0% on A: nothing to compare \(adapter.method) against."); continue }
             let ratio = adapter.accuracyA / full.accuracyA
-            let forgetting = adapter.corpusLoss < full.corpusLoss
-                ? String(format: "and forgot less (corpus loss %.3f vs %.3f)", adapter.corpusLoss, full.corpusLoss)
-                : String(format: "but did NOT forget less (corpus loss %.3f vs %.3f)", adapter.corpusLoss, full.corpusLoss)
+            let losses = String(format: "corpus loss %.3f vs %.3f", adapter.corpusLoss, full.corpusLoss)
+            let forgetting = switch CorpusLossComparison(adapter.corpusLoss, versus: full.corpusLoss) {
+            case .lower: "and forgot less (\(losses))"
+            case .aboutTheSame: "and forgot about as much (\(losses), within 0.01)"
+            case .higher: "but did NOT forget less (\(losses))"
+            }
             lines.append(String(format: "%@ reached %.0f%% of full fine-tuning's score on A (%.0f%% vs %.0f%%) training %.1f%% of the parameters, %@.",
                                 adapter.method, ratio * 100, adapter.accuracyA * 100, full.accuracyA * 100,
                                 100 * Double(adapter.trainable) / Double(baseParameters), forgetting))

@@ -97,3 +97,13 @@ import TestSupport
         #expect(corpusRows(bucketed: true) == [0, 0, 0, 32])
     }
 }
+
+@Suite struct CorpusLossComparisonTests {
+    @Test func differencesUnderTheToleranceAreAboutTheSame() {
+        // Chapter 12's measured pair (LoRA 0.332 vs full 0.333) is a tie, not a win.
+        #expect(CorpusLossComparison(0.332, versus: 0.333) == .aboutTheSame)
+        #expect(CorpusLossComparison(0.30, versus: 0.333) == .lower)
+        #expect(CorpusLossComparison(3.9, versus: 1.2) == .higher)
+        #expect(CorpusLossComparison(1.0, versus: 1.1, tolerance: 0.2) == .aboutTheSame)
+    }
+}
