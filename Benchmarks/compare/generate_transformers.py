@@ -7,8 +7,10 @@ Usage: /work/py/venv/bin/python Benchmarks/compare/generate_transformers.py DIR 
 
 DIR is a Hugging Face model directory (e.g. models/smollm2-hf, SmolLM2-135M-Instruct); a .gguf file is
 loaded by transformers' GGUF reader, which dequantizes it to fp32 (PyTorch has no Q4_1 kernels). Prefill is
-timed as one forward pass over the prompt with use_cache=True; decode as generate's total time minus
-that prefill, over the 127 steps after the first new token (the same split `bench generate` reports).
+timed as one forward pass over the prompt with use_cache=True and logits_to_keep=1 — exactly the
+prefill generate itself runs (it projects only the last position onto the vocabulary, as ours does);
+decode as generate's total time minus that prefill, over the 127 steps after the first new token (the
+same split `bench generate` reports).
 Prints a table and one JSON line per thread count (fields as in the Swift bench).
 """
 import argparse
@@ -49,7 +51,7 @@ def main():
             model.generate(ids[:, :8], attention_mask=attention[:, :8], max_new_tokens=4, do_sample=False)  # warm-up
             for _ in range(args.repetitions):
                 start = time.perf_counter()
-                model(ids, attention_mask=attention, use_cache=True)
+                model(ids, attention_mask=attention, use_cache=True, logits_to_keep=1)
                 prefill = time.perf_counter() - start
                 start = time.perf_counter()
                 out = model.generate(ids, attention_mask=attention, max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS,

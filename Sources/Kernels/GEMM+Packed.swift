@@ -47,9 +47,20 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
         defer { packedB.deallocate() }
         let shared = Shared(a: a, b: b, c: c, packedB: packedB)
 
+        let rowBlock = balancedRowBlock(m: m, threads: threads)
+        let rowBlocks = (m + rowBlock - 1) / rowBlock
         for jc in stride(from: 0, to: n, by: nc) {
             let ncBlock = min(nc, n - jc)
             let panels = (ncBlock + nr - 1) / nr
+            if rowBlocks < 2 * threads && panels >= 2 {
+                // Few rows (a prefill's 64 tokens, a small batch): split the columns instead. Each chunk
+                // packs its own slivers of B and runs the whole depth over every row block — one job for
+                // the panel, no wait between packing and computing, and the packed slivers stay in the
+                // cache of the core that uses them (on one thread too: 1.5 MB of packed B would not).
+                columnChunks(shared, rsA: rsA, csA: csA, rsB: rsB, csB: csB, m: m, k: k, jc: jc, ncBlock: ncBlock,
+                             panels: panels, rowBlock: rowBlock, alpha: alpha, beta: beta, ldc: ldc, threads: threads)
+                continue
+            }
             for pc in stride(from: 0, to: k, by: kc) {
                 let kcBlock = min(kc, k - pc)
                 // β applies once, on the first depth block; later blocks accumulate.
@@ -64,31 +75,70 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
                 }
                 Parallelism.noteSplit(packers)
                 if packers > 1 { Parallelism.perform(iterations: packers, pack) } else { pack(0) }
-                // Work items: row blocks of A × column chunks of the B panel.
-                let rowBlock = balancedRowBlock(m: m, threads: threads)
-                let rowBlocks = (m + rowBlock - 1) / rowBlock
-                let columnChunks = rowBlocks >= 2 * threads ? 1 : min(threads * 2, panels)
-                let items = rowBlocks * columnChunks
-                let work: @Sendable (Int) -> Void = { item in
-                    let (ib, chunk) = (item / columnChunks, item % columnChunks)
+                // Work items: the row blocks of A, each against the whole packed B panel.
+                let work: @Sendable (Int) -> Void = { ib in
                     let ic = ib * rowBlock, mcBlock = min(rowBlock, m - ic)
-                    let firstPanel = panels * chunk / columnChunks, endPanel = panels * (chunk + 1) / columnChunks
-                    if firstPanel == endPanel { return }
                     let packedA = UnsafeMutablePointer<Float>.allocate(capacity: rowBlock * kcBlock)
                     defer { packedA.deallocate() }
                     packA(shared.a + ic * rsA + pc * csA, rowStride: rsA, colStride: csA, m: mcBlock, k: kcBlock, into: packedA)
-                    macroKernel(packedA: packedA, packedB: shared.packedB + firstPanel * nr * kcBlock,
-                                m: mcBlock, n: min(endPanel * nr, ncBlock) - firstPanel * nr, k: kcBlock,
-                                alpha: alpha, beta: betaHere,
-                                c: shared.c + ic * ldc + jc + firstPanel * nr, ldc: ldc)
+                    macroKernel(packedA: packedA, packedB: shared.packedB, m: mcBlock, n: ncBlock, k: kcBlock,
+                                alpha: alpha, beta: betaHere, c: shared.c + ic * ldc + jc, ldc: ldc)
                 }
-                if threads > 1 && items > 1 {
+                if threads > 1 && rowBlocks > 1 {
                     Parallelism.noteSplit(threads)
-                    Parallelism.perform(iterations: items, work)
+                    Parallelism.perform(iterations: rowBlocks, work)
                 } else {
-                    for item in 0..<items { work(item) }
+                    for ib in 0..<rowBlocks { work(ib) }
                 }
             }
+        }
+    }
+
+    /// The column-split schedule for a B panel of `ncBlock` columns at `jc` when the rows are few. A is
+    /// small then (at most a few hundred rows), so all of it is packed once, up front, for every depth
+    /// block. The columns go out in chunks — at least 2 per thread, and at most 16 NR-wide slivers each
+    /// (256 KB of packed B, which stays in L2) — and each chunk packs its own slivers of B (a disjoint
+    /// part of `packedB`) one depth block after another and multiplies every row block by them. Every C
+    /// tile still sums its depth blocks in order with the same micro-kernel, so the result equals the
+    /// row-split schedule's bit for bit, for any thread count.
+    static func columnChunks(_ shared: Shared, rsA: Int, csA: Int, rsB: Int, csB: Int, m: Int, k: Int, jc: Int,
+                             ncBlock: Int, panels: Int, rowBlock: Int, alpha: Float, beta: Float, ldc: Int, threads: Int) {
+        let depth = min(kc, k), depthBlocks = (k + kc - 1) / kc, rowBlocks = (m + rowBlock - 1) / rowBlock
+        let chunks = min(panels, max(2 * threads, (panels + 15) / 16))
+        // 1. A, packed once: block (depth block d, row block ib) at (d·rowBlocks + ib)·rowBlock·KC.
+        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: depthBlocks * rowBlocks * rowBlock * depth)
+        defer { packedA.deallocate() }
+        for d in 0..<depthBlocks {
+            for ib in 0..<rowBlocks {
+                let (pc, ic) = (d * kc, ib * rowBlock)
+                packA(shared.a + ic * rsA + pc * csA, rowStride: rsA, colStride: csA, m: min(rowBlock, m - ic),
+                      k: min(kc, k - pc), into: packedA + (d * rowBlocks + ib) * rowBlock * depth)
+            }
+        }
+        let packed = Shared(a: UnsafePointer(packedA), b: shared.b, c: shared.c, packedB: shared.packedB)
+        // 2. The column chunks.
+        let work: @Sendable (Int) -> Void = { chunk in
+            let firstPanel = panels * chunk / chunks, endPanel = panels * (chunk + 1) / chunks
+            let width = min(endPanel * nr, ncBlock) - firstPanel * nr
+            guard width > 0 else { return }
+            let packedB = packed.packedB + firstPanel * nr * depth
+            for d in 0..<depthBlocks {
+                let pc = d * kc, kcBlock = min(kc, k - pc)
+                packB(packed.b + pc * rsB + (jc + firstPanel * nr) * csB, rowStride: rsB, colStride: csB, k: kcBlock,
+                      n: width, into: packedB)
+                for ib in 0..<rowBlocks {
+                    let ic = ib * rowBlock
+                    macroKernel(packedA: packed.a + (d * rowBlocks + ib) * rowBlock * depth, packedB: packedB,
+                                m: min(rowBlock, m - ic), n: width, k: kcBlock, alpha: alpha, beta: d == 0 ? beta : 1,
+                                c: packed.c + ic * ldc + jc + firstPanel * nr, ldc: ldc)
+                }
+            }
+        }
+        if threads > 1 {
+            Parallelism.noteSplit(threads)
+            Parallelism.perform(iterations: chunks, work)
+        } else {
+            for chunk in 0..<chunks { work(chunk) }
         }
     }
 
@@ -123,9 +173,26 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
                     to.storeBytes(of: row.loadUnaligned(fromByteOffset: width, as: V.self), toByteOffset: width, as: V.self)
                     out += nr
                 }
+            } else if rowStride == 1 && columns == nr {
+                // Bᵀ as stored: column j of the panel is contiguous in memory. Read the NR columns
+                // side by side, 8 values of p at a time from each, and write the panel in order: one
+                // NR-wide row per p (the reads stay in NR cache lines, the writes are sequential).
+                var p = 0
+                while p &+ 8 <= k {
+                    for j in 0..<nr {
+                        let column = first + j &* colStride + p
+                        for q in 0..<8 { out[q &* nr &+ j] = column[q] }
+                    }
+                    out += 8 &* nr
+                    p &+= 8
+                }
+                while p < k {
+                    for j in 0..<nr { out[j] = first[j &* colStride &+ p] }
+                    out += nr
+                    p &+= 1
+                }
             } else if rowStride == 1 {
-                // Bᵀ as stored: column j of the panel is contiguous in memory. Walk each such
-                // column (a sequential read) and scatter it into the panel with stride NR.
+                // The last, partial panel of Bᵀ: scatter each column with stride NR, zeros past n.
                 for j in 0..<nr {
                     if j < columns {
                         let column = first + j &* colStride

@@ -62,22 +62,31 @@ extension CausalSelfAttention {
         let prefixLength = prefix?.keys.shape[1] ?? 0
         let prefixKeys = prefix?.keys.data, prefixValues = prefix?.values.data   // [H, P, D]
         let mixed = Tensor(zeros: [1, t, h * d])                                    // heads merged: [1, T, C]
-        var scores = [Float](repeating: 0, count: prefixLength + start + t)
-        scores.withUnsafeMutableBufferPointer { buffer in
-            let weights = buffer.baseAddress!
-            for head in 0..<h {
-                let keys = cache.keys(layer: layer, head: head / groups)      // [capacity, D]
-                let values = cache.values(layer: layer, head: head / groups)
-                for i in 0..<t {
-                    let query = q.data + (head * t + i) * d
-                    let visible = start + i + 1                                // causal: rows 0…start + i
-                    let width = prefixLength + visible
-                    for j in 0..<prefixLength { weights[j] = scale * dot(query, prefixKeys! + (head * prefixLength + j) * d, d) }
-                    for j in 0..<visible { weights[prefixLength + j] = scale * dot(query, keys + j * d, d) }
-                    Softmax.forward(weights, weights, rows: 1, cols: width)
-                    let out = mixed.data + i * h * d + head * d
-                    for j in 0..<prefixLength { addScaled(weights[j], prefixValues! + (head * prefixLength + j) * d, to: out, d) }
-                    for j in 0..<visible { addScaled(weights[prefixLength + j], values + j * d, to: out, d) }
+        let (queries, output) = (q.data, mixed.data)
+        // Heads are independent and write disjoint columns of `mixed`, so a prompt's heads are shared
+        // out over the threads (a decode step's single position is too little work to split).
+        Parallelism.forEachBlock(count: h, blockSize: 1, workPerItem: t * (prefixLength + start + t) * d) { heads in
+            var scores = [Float](repeating: 0, count: prefixLength + start + t)
+            scores.withUnsafeMutableBufferPointer { buffer in
+                guard let weights = buffer.baseAddress else { return }
+                for head in heads {
+                    let keys = cache.keys(layer: layer, head: head / groups)      // [capacity, D]
+                    let values = cache.values(layer: layer, head: head / groups)
+                    for i in 0..<t {
+                        let query = queries + (head * t + i) * d
+                        let visible = start + i + 1                                // causal: rows 0…start + i
+                        let width = prefixLength + visible
+                        if let prefixKeys {
+                            for j in 0..<prefixLength { weights[j] = scale * dot(query, prefixKeys + (head * prefixLength + j) * d, d) }
+                        }
+                        for j in 0..<visible { weights[prefixLength + j] = scale * dot(query, keys + j * d, d) }
+                        Softmax.forward(weights, weights, rows: 1, cols: width)
+                        let out = output + i * h * d + head * d
+                        if let prefixValues {
+                            for j in 0..<prefixLength { addScaled(weights[j], prefixValues + (head * prefixLength + j) * d, to: out, d) }
+                        }
+                        for j in 0..<visible { addScaled(weights[prefixLength + j], values + j * d, to: out, d) }
+                    }
                 }
             }
         }

@@ -74,29 +74,40 @@ public enum QuantizedCheckpoint {
         }
         // Before allocating a model of config.json's size, check that the file holds that model.
         try checkDimensions(config, file: file, label: label)
-        var rng = RNG(seed: 0)   // placeholder values, all overwritten below
-        let model = GPT(config: config, rng: &rng)
+        // Placeholder matrices (never the random fp32 model): each is packed from its NF4 blocks or
+        // installed from the file's floats, and the last check refuses any left empty.
+        let model = ModelCheckpoint.placeholderModel(config)
         var consumed = Set<String>()
         model.setTrainable(false)
         let layers = Dictionary(uniqueKeysWithValues: WeightQuantization.layers(of: model).map { ($0.path + ".weight", $0.layer) })
+        let modules = Dictionary(uniqueKeysWithValues: model.namedModules().map { ($0.0, $0.1) })
         for (name, parameter) in model.namedParameters() {
             if let layer = layers[name], file.tensors[name + ".nf4"] != nil {
                 let weight = try nf4(name, file: file, blockSize: blockSize, label: label)
                 consumed.formUnion([".nf4", ".absmax", ".absmax_codes", ".absmax_scales", ".absmax_offset"].map { name + $0 })
                 guard weight.rows == layer.outFeatures, weight.columns == layer.inFeatures else {
-                    throw QuantizationError("\(label): \(name) is [\(weight.rows), \(weight.columns)], the model needs \(parameter.shape)")
+                    throw QuantizationError("\(label): \(name) is [\(weight.rows), \(weight.columns)], the model needs "
+                                            + "[\(layer.outFeatures), \(layer.inFeatures)]")
                 }
                 QuantizedLinear.pack(layer, with: weight)
                 continue
             }
+            // A placeholder's shape comes from its layer (a linear's [out, in], an embedding's [rows, C]).
+            let path = name.hasSuffix(".weight") ? String(name.dropLast(".weight".count)) : name
+            let shape: [Int]
+            if parameter.count == 0, let linear = modules[path] as? Linear { shape = [linear.outFeatures, linear.inFeatures] }
+            else if parameter.count == 0, modules[path] is Embedding {
+                shape = [path == "wpe" ? config.contextLength : config.vocabularySize, config.embeddingSize]
+            } else { shape = parameter.shape }
             guard let info = file.tensors[name] else { throw QuantizationError("\(label): tensor \(name) is missing") }
-            guard info.shape == parameter.shape else {
-                throw QuantizationError("\(label): \(name) has shape \(info.shape), the model needs \(parameter.shape)")
+            guard info.shape == shape else {
+                throw QuantizationError("\(label): \(name) has shape \(info.shape), the model needs \(shape)")
             }
-            let values = try file.floats(of: name)
-            values.withUnsafeBufferPointer { parameter.data.update(from: $0.baseAddress!, count: values.count) }
+            try ModelCheckpoint.install(try file.floats(of: name), shape: shape, as: name, in: model, modules: modules, label: label)
             consumed.insert(name)
         }
+        try ModelCheckpoint.checkFilled(model, label: label)
+        model.setTrainable(false)
         if let extra = file.names.sorted().first(where: { !consumed.contains($0) }) {
             throw QuantizationError("\(label): tensor \(extra) belongs to no parameter of the model config.json describes")
         }

@@ -4,6 +4,7 @@ import Testing
 import Foundation
 @testable import Chapter15RealThing
 import Tour
+@testable import Training
 
 @Suite struct Chapter15SmokeTests {
     @Test func realThingRunsOnTheSyntheticModel() throws {
@@ -29,6 +30,8 @@ import Tour
         #expect(lora.trials.allSatisfy { $0.validation.count == 2 })
         #expect(packed.trials.map(\.learningRate) == [2e-3] && full.trials.map(\.learningRate) == [1e-3])
         #expect(report.conclusions.contains { $0.contains("tried 1e-04 → 0%, 2e-03 → 0%") && $0.contains("no rate reached the bar") })
+        // Full fine-tuning's single rate (the sweep's choice in the default run) is checked again, not assumed.
+        #expect(report.conclusions.contains { $0.hasPrefix("full fine-tuning at 1e-03 (validation 1e-03 → 0%): below the 90% bar") })
         // The merged LoRA fine-tune, exported and loaded back, answers like the in-memory one (F32 and HF
         // hold the same fp32 weights; ExportCheckTests checks F16 on a trained model).
         #expect(report.exports.map(\.format) == ["GGUF F32", "GGUF F16", "HF safetensors F32"])
@@ -40,6 +43,48 @@ import Tour
         #expect(lines.filter { $0.hasPrefix("{\"chapter\":15") }.count == 8)
         #expect(lines.contains { $0.hasPrefix("{\"chapter\":15,\"export\":\"GGUF F16\"") && $0.contains("\"same_greedy_answers\"") })
         #expect(lines.contains { $0.contains("Chapter 15 took") })
+    }
+
+    @Test func sweepTrainsEveryGridPointOnTheSyntheticModel() throws {
+        var config = Chapter15RealThing.Config.tiny
+        config.methods = [.lora, .qlora, .full]
+        config.fullRates = [3e-4, 1e-3]
+        var lines: [String] = []
+        let points = try Chapter15RealThing.sweep(config) { lines.append($0) }
+        // QLoRA takes LoRA's rate, so only LoRA's and full fine-tuning's grids are swept, low to high.
+        #expect(points.map(\.learningRate) == [1e-4, 2e-3, 3e-4, 1e-3])
+        #expect(points.map(\.method) == ["LoRA r=2, fp32 base", "LoRA r=2, fp32 base", "full fine-tuning", "full fine-tuning"])
+        #expect(points.allSatisfy { $0.validation.count == 2 && $0.perplexity.isFinite && $0.perplexity > 1 })
+        // The random model learns nothing in 2 steps: no rate reaches the bar, and the sweep says so.
+        #expect(lines.filter { $0.contains("no rate of the grid reaches 90%") }.count == 2)
+        #expect(lines.filter { $0.hasPrefix("{\"chapter\":15") && $0.contains("\"sweep\":true") }.count == 4)
+    }
+
+    @Test func sweepConclusionsFollowTheNumbers() {
+        // Hand-made points: LoRA reaches the bar first at 4e-4, full fine-tuning at 2e-5.
+        func point(_ method: String, _ rate: Float, _ accuracy: Double, _ perplexity: Double) -> Chapter15RealThing.SweepPoint {
+            .init(method: method, learningRate: rate, validation: TaskScore(accuracy: accuracy, loss: 0.1, count: 16),
+                  perplexity: perplexity, seconds: 1)
+        }
+        let config = Chapter15RealThing.Config.standard
+        func conclusions(fullAtPick perplexity: Double) -> [String] {
+            let points = [point("LoRA", 2e-4, 0.62, 30.49), point("LoRA", 4e-4, 0.94, 30.60), point("LoRA", 6e-4, 1, 31.00),
+                          point("full", 1e-5, 0.5, 30.50), point("full", 2e-5, 0.9, perplexity), point("full", 3e-5, 1, 30.52)]
+            #expect(Chapter15RealThing.chosenPoint(points.filter { $0.method == "LoRA" }, target: 0.9)?.learningRate == 4e-4)
+            var lines: [String] = []
+            Chapter15RealThing.printSweep(points, basePerplexity: 30.57, config: config, seconds: 1) { lines.append($0) }
+            return lines
+        }
+        // LoRA +0.03 against full +0.13: LoRA forgets less; against full −0.07 it does not.
+        let less = conclusions(fullAtPick: 30.70), more = conclusions(fullAtPick: 30.50)
+        #expect(less.contains { $0.contains("+0.03 with LoRA and +0.13 with full") && $0.contains("LoRA forgets less, as the book says") })
+        #expect(more.contains { $0.contains("+0.03 with LoRA and -0.07 with full") && $0.contains("contradicts the book") })
+        // Both changes are small next to the base's 30.57: the clause says so, with the larger one (0.13 → 0.43%).
+        #expect(less.contains { $0.contains("under 1% of the base's perplexity (largest 0.43%)") })
+        #expect(Chapter15RealThing.forgettingScale(0.44, -0.05, base: 30.57).contains("1.4% of the base's perplexity"))
+        // LoRA's perplexity rises at both steps up its grid (30.49 → 30.60 → 31.00).
+        #expect(less.contains { $0.contains("rises with the rate at 2 of 2 steps") })
+        #expect(less.contains { $0.contains("LoRA: the lowest rate reaching 90% is 4e-04 (perplexity +0.03).") })
     }
 
     @Test func aMissingModelNamesTheFetchCommand() throws {

@@ -56,13 +56,20 @@ func gemmDifference(_ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int, al
         #expect(!c.contains { $0.isNaN })
     }
 
-    @Test func bitwiseIdenticalAcrossThreadCounts() {
-        let (m, n, k) = (150, 333, 260)
+    /// Row split (150 rows), and the column split of few rows (64 rows × 1600 columns: two NC panels, three
+    /// depth blocks; 10 rows: one tile-and-a-bit), each with β ≠ 0 so every depth block's accumulation counts.
+    @Test(arguments: [(150, 333, 260), (64, 1600, 576), (10, 333, 600)])
+    func bitwiseIdenticalAcrossThreadCounts(size: (Int, Int, Int)) {
+        let (m, n, k) = size
         let a = seededValues(m * k, seed: 7), b = seededValues(k * n, seed: 8)
-        var one = [Float](repeating: 0, count: m * n), two = one
-        GEMM.multiply(transA: .none, transB: .transposed, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: &one, ldc: n, threads: 1)
-        GEMM.multiply(transA: .none, transB: .transposed, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: &two, ldc: n, threads: 2)
+        let start = seededValues(m * n, seed: 9)
+        var one = start, two = start, expected = start
+        GEMM.multiply(transA: .none, transB: .transposed, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, beta: 0.5, c: &one, ldc: n, threads: 1)
+        GEMM.multiply(transA: .none, transB: .transposed, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, beta: 0.5, c: &two, ldc: n, threads: 2)
         #expect(one == two)
+        Reference.gemm(transA: .none, transB: .transposed, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: k,
+                       beta: 0.5, c: &expected, ldc: n)
+        #expect(zip(two, expected).allSatisfy { abs($0 - $1) < 1e-5 * Float(k).squareRoot() }, "\(size)")
     }
 
     @Test func batchedWithBroadcastWeight() {

@@ -60,6 +60,30 @@ func peakyModel(_ config: GPTConfig, seed: UInt64) -> GPT {
         #expect(maxDifference(last.values, Array(full[(4 * 13)...])) < 1e-4)
     }
 
+    /// A prompt long enough that the cached attention shares its heads out over two threads (8 heads ×
+    /// 96² positions × 16 dims, above the split threshold): the logits equal the full forward's and are
+    /// bitwise the same on one thread.
+    @Test func aLongPrefillSplitsItsHeadsAndStillEqualsTheFullForward() {
+        let config = GPTConfig.llama(vocabularySize: 13, contextLength: 96, embeddingSize: 128, layers: 1, heads: 8,
+                                     kvHeads: 4, mlpSize: 32)
+        var rng = RNG(seed: 6)
+        let model = GPT(config: config, rng: &rng)
+        for p in model.parameters { p.assign(Tensor.randomNormal(p.shape, std: 0.1, rng: &rng)) }
+        let ids = (0..<96).map { Int32(($0 * 7 + 3) % 13) }
+        let full = model(ids, batch: 1, steps: 96).values
+        func prefill(threads: Int) -> (logits: [Float], splits: Int) {
+            let counter = SplitCounter()
+            let logits = Parallelism.$splitCounter.withValue(counter) {
+                Parallelism.$threads.withValue(threads) { model(ids, cache: KVCache(config: config, capacity: 96)).values }
+            }
+            return (logits, counter.count)
+        }
+        let (one, two) = (prefill(threads: 1), prefill(threads: 2))
+        #expect(two.splits > one.splits)
+        #expect(one.logits == two.logits)
+        #expect(maxDifference(two.logits, full) < 1e-4)
+    }
+
     @Test func theCacheGrowsByDoublingAndDecodeDoesNotReallocate() {
         let model = peakyModel(Self.llama, seed: 3)
         let full = model(Self.sequence, batch: 1, steps: 12).values

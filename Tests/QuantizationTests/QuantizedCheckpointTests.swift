@@ -23,7 +23,11 @@ import TestSupport
         let model = setup.base.copy()
         try QLoRA.prepare(model, adapter: "default", config: QLoRAConfig(lora: LoRAConfig(rank: 2)), seed: 1)
         try QuantizedCheckpoint.save(model, to: directory)
-        let loaded = try QuantizedCheckpoint.load(directory: directory)
+        // Loading never builds the fp32 model: the meter's peak stays below the fp32 matrices' bytes.
+        let meter = MemoryMeter()
+        let loaded = try meter.install { try QuantizedCheckpoint.load(directory: directory) }
+        let matrixBytes = 4 * QLoRA.quantizedWeights(of: model).reduce(0) { $0 + $1.weight.rows * $1.weight.columns }
+        #expect(meter.peakTotal < matrixBytes, "peak \(meter.peakTotal) B vs fp32 matrices \(matrixBytes) B")
         let before = QLoRA.quantizedWeights(of: model), after = QLoRA.quantizedWeights(of: loaded)
         #expect(after.count == 8 && after.map(\.path) == before.map(\.path))
         #expect(zip(before, after).allSatisfy { $0.weight.packedBytes == $1.weight.packedBytes && $0.weight.dequantized() == $1.weight.dequantized() })

@@ -1,6 +1,7 @@
-// Chapter 15 — run with `swift run -c release chapter15 [--quick] [--json] [--nf4] [--model PATH]
+// Chapter 15 — run with `swift run -c release chapter15 [--quick | --sweep] [--json] [--nf4] [--model PATH]
 //   [--methods lora,qlora,nf4,full] [--lora-lr A,B,…] [--full-lr A,B,…] [--steps N] [--export DIR]`
 // (needs models/SmolLM2-135M-Instruct.Q4_1.gguf: `sh scripts/fetch-smollm2.sh`).
+//   --sweep     the learning-rate sweep behind the default rates (every grid point: validation, perplexity)
 //   --methods   which methods to run, in order (default lora,full,qlora; --nf4 adds nf4)
 //   --lora-lr / --full-lr   the learning-rate grids the chapter's rule picks from (one value: no sweep)
 //   --steps     the shared step budget;  --export DIR  where the merged LoRA fine-tune is written
@@ -23,7 +24,8 @@ func rates(_ flag: String) throws -> [Float]? {
 struct ArgumentError: Error, CustomStringConvertible { let description: String }
 
 do {
-    var config: Chapter15RealThing.Config = arguments.contains("--quick") ? .quick : .standard
+    let sweeping = arguments.contains("--sweep")
+    var config: Chapter15RealThing.Config = arguments.contains("--quick") ? .quick : sweeping ? .sweep : .standard
     config.json = arguments.contains("--json")
     if let index = arguments.firstIndex(of: "--model"), index + 1 < arguments.count { config.model = .gguf(arguments[index + 1]) }
     if let text = value("--methods") {
@@ -43,7 +45,7 @@ do {
         config.recipe.warmupSteps = max(steps / 10, 1)
     }
     if let directory = value("--export") { config.exportDirectory = directory }
-    try Chapter15RealThing.run(config)
+    if sweeping { try Chapter15RealThing.sweep(config) } else { try Chapter15RealThing.run(config) }
 } catch {
     print("chapter15: \(error)")
     exit(1)
