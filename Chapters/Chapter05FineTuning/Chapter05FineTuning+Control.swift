@@ -51,8 +51,7 @@ extension Chapter05FineTuning {
                                                             seed: 1, world: base.world).suffix(control.validationExamples))
         let general = Replay.examples(config.base, count: control.generalValidationExamples, characters: control.replayCharacters, seed: 11)
         let validation = taskValidation + general
-        let replayed = Replay.mix(setup.train, replay: Replay.examples(config.base, count: setup.train.count, characters: control.replayCharacters,
-                                                                       seed: 12), share: control.replayShare, seed: 13)
+        let replayed = ReplayMix(share: control.replayShare, characters: control.replayCharacters).apply(to: setup.train, corpus: config.base)
         var gentle = config.recipe
         gentle.learningRate = control.gentleLearningRate
         var stopping = gentle

@@ -47,3 +47,14 @@ public enum Forgetting {
     /// Mean next-token loss on pretraining-style batches, without gradients.
     public static func corpusLoss(_ model: GPT, _ batches: [Batch]) -> Float { model.meanLoss(on: batches) }
 }
+
+/// Two corpus losses compared, with a tolerance: differences this small are noise at our size (one
+/// seeded run, 64 validation windows), so they are reported as "about the same", not as a win.
+public enum CorpusLossComparison: Sendable, Equatable {
+    case lower, aboutTheSame, higher
+
+    /// How `loss` compares with `reference`: lower or higher by more than `tolerance` nats/token, or neither.
+    public init(_ loss: Float, versus reference: Float, tolerance: Float = 0.01) {
+        self = loss < reference - tolerance ? .lower : loss > reference + tolerance ? .higher : .aboutTheSame
+    }
+}

@@ -6,6 +6,7 @@
 // Leaves out: error bars (one seeded run per row).
 import Foundation
 import Training
+import Experiments
 
 extension Tour.Report {
     /// The budget line: steps × batch of the full fine-tunes and of the adapters, and whether they are equal.
@@ -13,7 +14,8 @@ extension Tour.Report {
         let (full, adapter) = (config.fullRecipe, config.adapterRecipe)
         let equal = full.steps * full.batchSize == adapter.steps * adapter.batchSize
         return "Budget: full fine-tuning \(full.steps) steps × \(full.batchSize) (lr \(full.learningRate)); LoRA and QLoRA \(adapter.steps) steps × "
-            + "\(adapter.batchSize) (lr \(adapter.learningRate)) — " + (equal ? "the same number of training examples." : "NOT the same budget.")
+            + "\(adapter.batchSize) (lr \(adapter.learningRate)) — " + (equal ? "the same number of training examples" : "NOT the same budget")
+            + "; every fine-tune's examples: " + (config.replay.map { $0.description } ?? "the task alone, no replay") + "."
     }
 
     /// The closing sentences, computed from the rows (an empty list when a row is missing).
@@ -24,17 +26,22 @@ extension Tour.Report {
         for adapter in [find("LoRA"), find("QLoRA")].compactMap({ $0 }) {
             guard full.accuracyA > 0 else { lines.append("Full fine-tuning scored 0% on A: nothing to compare \(adapter.method) against."); continue }
             let ratio = adapter.accuracyA / full.accuracyA
-            let forgetting = adapter.corpusLoss < full.corpusLoss
-                ? String(format: "and forgot less (corpus loss %.3f vs %.3f)", adapter.corpusLoss, full.corpusLoss)
-                : String(format: "but did NOT forget less (corpus loss %.3f vs %.3f)", adapter.corpusLoss, full.corpusLoss)
-            lines.append(String(format: "%@ reached %.0f%% of full fine-tuning's score on A training %.1f%% of the parameters, %@.",
-                                adapter.method, ratio * 100, 100 * Double(adapter.trainable) / Double(baseParameters), forgetting))
+            let losses = String(format: "corpus loss %.3f vs %.3f", adapter.corpusLoss, full.corpusLoss)
+            let forgetting = switch CorpusLossComparison(adapter.corpusLoss, versus: full.corpusLoss) {
+            case .lower: "and forgot less (\(losses))"
+            case .aboutTheSame: "and forgot about as much (\(losses), within 0.01)"
+            case .higher: "but did NOT forget less (\(losses))"
+            }
+            lines.append(String(format: "%@ reached %.0f%% of full fine-tuning's score on A (%.0f%% vs %.0f%%) training %.1f%% of the parameters, %@.",
+                                adapter.method, ratio * 100, adapter.accuracyA * 100, full.accuracyA * 100,
+                                100 * Double(adapter.trainable) / Double(baseParameters), forgetting))
         }
-        let wrecked = rows.filter { $0.corpusLoss > base.corpusLoss * 1.5 }.map(\.method)
-        if !wrecked.isEmpty {
-            lines.append(String(format: "Corpus loss up by more than half from the base's %.3f (the base's general ability largely lost): ",
-                                base.corpusLoss) + wrecked.joined(separator: ", ") + ".")
-        }
+        let wrecked = rows.filter { Double($0.corpusLoss) > unigramBaseline }.map(\.method)
+        lines.append(wrecked.isEmpty
+            ? String(format: "Every row kept the corpus loss below the unigram baseline %.3f (base %.3f; highest %.3f).", unigramBaseline,
+                     base.corpusLoss, rows.map(\.corpusLoss).max() ?? 0)
+            : String(format: "Corpus loss above the unigram baseline %.3f (base %.3f; the base's general ability lost): ", unigramBaseline,
+                     base.corpusLoss) + wrecked.joined(separator: ", ") + ".")
         // Each merge against the better of the two models it merged (the rows just before it).
         for (index, row) in rows.enumerated() where row.method.hasPrefix("merge") && index >= 2 {
             let parts = row.method.hasPrefix("merge of the last two") ? [rows[index - 2], rows[index - 1]] : [full, rows[index - 1]]

@@ -8,8 +8,10 @@
 //   two fine-tunes of the raw base (their large task vectors collide) and works for two fine-tunes of a
 //   shared generalist checkpoint (a brief multi-task fine-tune): Chapter 13's lesson, in two rows.
 // For each: trainable parameters, peak training memory split by role (the memory meter), median step
-// time, accuracy on both tasks, and forgetting (the loss on the pretraining corpus). Tour+Report.swift
-// turns the result into an HTML page with SVG loss curves and memory bars.
+// time, accuracy on both tasks, and forgetting (the loss on the pretraining corpus, next to the unigram
+// baseline). Every fine-tune mixes the same share of replayed pretraining text into its examples
+// (Chapter 5's remedy for forgetting), so the methods are compared with the base kept, at equal budgets.
+// Tour+Report.swift turns the result into an HTML page with SVG loss curves and memory bars.
 // Leaves out: the chapters' deeper experiments (run `swift run chapters` for the list).
 import Foundation
 import Autodiff
@@ -37,19 +39,23 @@ public enum Tour {
         public var generalistRecipe: SFTRecipe
         /// The merge of two full fine-tunes, as a mergekit-style JSON config over "base", "A" and "B".
         public var mergeConfig: String
+        /// Pretraining text mixed into every fine-tune's examples (nil: the task alone).
+        public var replay: ReplayMix?
 
         public static let standard = Config(
             base: .standard, useCache: true, taskA: .reverse, taskB: .record,
-            fullRecipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 5e-4),
-            adapterRecipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 2e-3), rank: 8,
+            fullRecipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 5e-4, bucketed: true),
+            adapterRecipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 2e-3, bucketed: true), rank: 8,
             trainExamples: 3000, testExamples: 50,
-            generalistRecipe: SFTRecipe(steps: 300, batchSize: 32, learningRate: 5e-4), mergeConfig: Tour.slerpMerge)
+            generalistRecipe: SFTRecipe(steps: 300, batchSize: 32, learningRate: 5e-4, bucketed: true), mergeConfig: Tour.slerpMerge,
+            replay: ReplayMix(share: 0.25, characters: 128))
         public static let tiny = Config(
             base: .tiny, useCache: false, taskA: .reverse, taskB: .arithmetic,
             fullRecipe: SFTRecipe(steps: 8, batchSize: 8, learningRate: 3e-3),
             adapterRecipe: SFTRecipe(steps: 8, batchSize: 8, learningRate: 3e-3), rank: 2,
             trainExamples: 40, testExamples: 4,
-            generalistRecipe: SFTRecipe(steps: 8, batchSize: 8, learningRate: 3e-3), mergeConfig: Tour.slerpMerge)
+            generalistRecipe: SFTRecipe(steps: 8, batchSize: 8, learningRate: 3e-3), mergeConfig: Tour.slerpMerge,
+            replay: ReplayMix(share: 0.25, characters: 24))
     }
 
     /// SLERP halfway between the two models, tensor by tensor. (Chapter 13 compares it with soup, task
@@ -80,6 +86,8 @@ public enum Tour {
     public struct Report: Sendable {
         public var config: Config
         public var baseParameters: Int
+        /// The corpus loss of a model that knows only letter frequencies: above it, the base's knowledge is gone.
+        public var unigramBaseline: Double
         public var rows: [Row]
     }
 
@@ -121,27 +129,30 @@ public enum Tour {
 
         var rows = [row("base model (no training)", base.model)]
         let lora = LoRAConfig(rank: config.rank, alpha: Float(2 * config.rank))
-        let (fullRow, modelA) = try train("full fine-tuning on A", examples: data.trainA, recipe: config.fullRecipe)
+        // Every training set gets the same share of replayed pretraining text (the same seeded windows for each).
+        let replayed = { (examples: [SFTExample]) in config.replay?.apply(to: examples, corpus: config.base) ?? examples }
+        let (trainA, trainB) = (replayed(data.trainA), replayed(data.trainB))
+        let (fullRow, modelA) = try train("full fine-tuning on A", examples: trainA, recipe: config.fullRecipe)
         rows.append(fullRow)
-        rows.append(try train("LoRA r=\(config.rank) on A", examples: data.trainA, recipe: config.adapterRecipe) {
+        rows.append(try train("LoRA r=\(config.rank) on A", examples: trainA, recipe: config.adapterRecipe) {
             try LoRA.add("default", to: $0, config: lora, seed: 3)
         }.0)
-        rows.append(try train("QLoRA r=\(config.rank) on A (NF4)", examples: data.trainA, recipe: config.adapterRecipe,
+        rows.append(try train("QLoRA r=\(config.rank) on A (NF4)", examples: trainA, recipe: config.adapterRecipe,
                                  optimizer: .adamW8bit) {
             try QLoRA.prepare($0, adapter: "default", config: QLoRAConfig(lora: lora), seed: 3)
         }.0)
-        let (fullRowB, modelB) = try train("full fine-tuning on B", examples: data.trainB, recipe: config.fullRecipe)
+        let (fullRowB, modelB) = try train("full fine-tuning on B", examples: trainB, recipe: config.fullRecipe)
         rows.append(fullRowB)
         // Merge 1: the two full fine-tunes of the base, combined without training.
         rows.append(try merge("merge of the two", start: base.model, modelA, modelB))
         // Merge 2: the same two fine-tunes, but from a shared generalist that has begun both skills.
-        let (generalistRow, generalist) = try train("generalist: A ∪ B together", examples: data.mixedTraining,
+        let (generalistRow, generalist) = try train("generalist: A ∪ B together", examples: replayed(data.mixedTraining),
                                                     recipe: config.generalistRecipe)
-        let (generalistRowA, generalistA) = try train("generalist, then A", from: generalist, examples: data.trainA, recipe: config.fullRecipe)
-        let (generalistRowB, generalistB) = try train("generalist, then B", from: generalist, examples: data.trainB, recipe: config.fullRecipe)
+        let (generalistRowA, generalistA) = try train("generalist, then A", from: generalist, examples: trainA, recipe: config.fullRecipe)
+        let (generalistRowB, generalistB) = try train("generalist, then B", from: generalist, examples: trainB, recipe: config.fullRecipe)
         rows += [generalistRow, generalistRowA, generalistRowB,
                  try merge("merge of the last two", start: generalist, generalistA, generalistB)]
-        let report = Report(config: config, baseParameters: base.model.parameterCount(), rows: rows)
+        let report = Report(config: config, baseParameters: base.model.parameterCount(), unigramBaseline: base.unigramBaseline, rows: rows)
         output("")
         output(report.budget)
         report.table.forEach(output)

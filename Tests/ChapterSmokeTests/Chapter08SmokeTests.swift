@@ -16,5 +16,7 @@ import Testing
         #expect(report.full.steps * report.full.batchSize == report.lora.steps * report.lora.batchSize)
         #expect(report.conclusions.contains { $0.contains("same budget (20 steps × 8)") })
         #expect(report.conclusions.allSatisfy { line in lines.contains { $0.contains(line) } })
+        // Every run trains on the task with replayed pretraining text, and the table's header says so.
+        #expect(lines.contains { $0.hasPrefix("2. LoRA vs full") && $0.contains("25% replay (24-character windows") })
     }
 }

@@ -26,6 +26,9 @@ import Autodiff
         // Self-contained: no scripts, stylesheets or images fetched from elsewhere.
         #expect(!html.contains("<script") && !html.contains("<link") && !html.contains("<img"))
         #expect(lines.contains { $0.hasPrefix("method") })
+        // Every fine-tune mixed in replayed pretraining text; the budget line and the forgetting sentence say so.
+        #expect(report.budget.contains("25% replay (24-character windows"))
+        #expect(report.conclusions.contains { $0.contains(String(format: "unigram baseline %.3f", report.unigramBaseline)) })
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("tinytune-tour-\(UUID().uuidString)/report.html")
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         try report.writeHTML(to: url)

@@ -42,3 +42,68 @@ import TestSupport
         #expect(abs(index.score("ana live", document: 0) - 2 * term) < 1e-12)
     }
 }
+
+@Suite struct ReplayMixTests {
+    /// 96 reverse examples of the tiny recipe's world and the tiny corpus's token stream.
+    static func task() -> (examples: [SFTExample], corpus: [Int32]) {
+        let (world, train, _) = Pretraining.corpus(TinyModels.pretrainingRecipe)
+        return (SFTTask.reverse.examples(split: .train, count: 96, seed: 1, world: world), train)
+    }
+
+    @Test func aQuarterOfTheExamplesAreCorpusWindows() {
+        let (task, corpus) = Self.task()
+        let mixed = ReplayMix(share: 0.25, characters: 24).apply(to: task, corpus: TinyModels.pretrainingRecipe)
+        // 96 task examples are 75% of the result: 96 / 0.75 = 128, so 32 replayed windows.
+        #expect(mixed.count == 128)
+        let replayed = mixed.filter { $0.prompt.isEmpty }
+        #expect(replayed.count == 32)
+        // Every task example is kept, once.
+        #expect(mixed.filter { !$0.prompt.isEmpty }.map(\.prompt).sorted() == task.map(\.prompt).sorted())
+        // A window is 24 characters of the corpus's training text, found there by a naive scan.
+        let tokenizer = CharTokenizer.builtIn
+        for window in replayed {
+            let ids = tokenizer.encode(window.response).map(Int32.init)
+            #expect(ids.count == 24)
+            #expect((0...(corpus.count - ids.count)).contains { start in corpus[start..<(start + ids.count)].elementsEqual(ids) })
+        }
+        // Seeded: the same mix again, another one under another seed; share 0 leaves the task alone.
+        #expect(mixed == ReplayMix(share: 0.25, characters: 24).apply(to: task, corpus: TinyModels.pretrainingRecipe))
+        #expect(mixed != ReplayMix(share: 0.25, characters: 24, seed: 99).apply(to: task, corpus: TinyModels.pretrainingRecipe))
+        #expect(ReplayMix(share: 0).apply(to: task, corpus: TinyModels.pretrainingRecipe) == task)
+    }
+
+    @Test func theBatchesOfOneEpochCarryTheShare() {
+        let (task, _) = Self.task()
+        let mixed = ReplayMix(share: 0.25, characters: 24).apply(to: task, corpus: TinyModels.pretrainingRecipe)
+        let tokenizer = CharTokenizer.builtIn
+        let tokenized = mixed.map { TokenizedExample($0, tokenizer: tokenizer) }
+        let context = tokenized.map(\.ids.count).max()! - 1
+        // A replayed row has an empty prompt, so its very first target already carries loss; a task
+        // row's first target is a prompt character (weight 0). Count those rows in each batch.
+        func corpusRows(bucketed: Bool) -> [Int] {
+            var source = SFTBatchSource(examples: tokenized, batchSize: 32, contextLength: context, seed: 1, bucketed: bucketed)
+            return (0..<4).map { _ in
+                let batch = source.nextBatch()
+                return (0..<batch.batchSize).filter { batch.weights[$0 * batch.contextLength] > 0 }.count
+            }
+        }
+        // One epoch is 128 examples = 4 batches of 32: exactly 32 corpus rows over it, 25% on average per batch.
+        let perBatch = corpusRows(bucketed: false)
+        #expect(perBatch.reduce(0, +) == 32, "\(perBatch)")
+        // Shuffled, not blocked: every batch has both kinds of row.
+        #expect(perBatch.allSatisfy { $0 > 0 && $0 < 32 }, "\(perBatch)")
+        // Bucketed by length, the 25-id windows gather in the last batch of the window (task rows are
+        // shorter): the same 32 over the epoch, in one batch of their own.
+        #expect(corpusRows(bucketed: true) == [0, 0, 0, 32])
+    }
+}
+
+@Suite struct CorpusLossComparisonTests {
+    @Test func differencesUnderTheToleranceAreAboutTheSame() {
+        // Chapter 12's measured pair (LoRA 0.332 vs full 0.333) is a tie, not a win.
+        #expect(CorpusLossComparison(0.332, versus: 0.333) == .aboutTheSame)
+        #expect(CorpusLossComparison(0.30, versus: 0.333) == .lower)
+        #expect(CorpusLossComparison(3.9, versus: 1.2) == .higher)
+        #expect(CorpusLossComparison(1.0, versus: 1.1, tolerance: 0.2) == .aboutTheSame)
+    }
+}
