@@ -61,6 +61,14 @@ extension Chapter15RealThing {
         return (run, check, packedBytes)
     }
 
+    /// The chapter's model: the GGUF file, or the synthetic stand-in written into `scratch`.
+    static func openModel(_ model: Model, scratch: URL) throws -> RealModel {
+        switch model {
+        case .gguf(let path): return try RealModel.open(path)
+        case .synthetic: return try RealModel.synthetic(in: scratch)
+        }
+    }
+
     /// One point of the sweep: a method at a rate, what it learned and what it cost.
     public struct SweepPoint: Sendable {
         public var method: String
@@ -83,11 +91,7 @@ extension Chapter15RealThing {
         output("Chapter 15 — the learning-rate sweep behind the chapter's rates\n")
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("chapter15-sweep-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let real: RealModel
-        switch config.model {
-        case .gguf(let path): real = try RealModel.open(path)
-        case .synthetic: real = try RealModel.synthetic(in: scratch)
-        }
+        let real = try openModel(config.model, scratch: scratch)
         output(real.summary)
         let train = ContactExtraction.examples(.train, count: config.trainExamples, seed: 15).map(\.chatExample)
         let validation = ContactExtraction.examples(.validation, count: config.validationExamples, seed: 15).map(\.chatExample)

@@ -181,11 +181,7 @@ public enum Chapter15RealThing {
         output("Chapter 15 — The real thing: fine-tuning SmolLM2-135M-Instruct\n")
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("chapter15-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let real: RealModel
-        switch config.model {
-        case .gguf(let path): real = try RealModel.open(path)
-        case .synthetic: real = try RealModel.synthetic(in: scratch)
-        }
+        let real = try openModel(config.model, scratch: scratch)
         output(real.summary)
         let (tokenizer, template) = (real.tokenizer, real.template)
 
