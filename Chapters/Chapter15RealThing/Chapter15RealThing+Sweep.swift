@@ -3,7 +3,7 @@
 //
 // Teaches: forgetting is a function of how far the weights moved, and the learning rate sets that
 // distance. A fair forgetting comparison therefore needs each method at the *lowest* rate that learns
-// the task, found on grids of the same resolution (here steps of about 1.5× for both methods), and it
+// the task, found on grids of the same resolution (here steps of 1.3–2× for both methods), and it
 // helps to see the whole curve: for every rate, the validation score (did it learn?) next to the
 // general-text perplexity (what did it cost?). `chapter15 --sweep` prints that curve; the default run
 // then trains each method once, at the rate the sweep chose, and checks the rate still reaches the bar.

@@ -17,8 +17,8 @@
 // the same weights (they differ in memory and speed, not in what they compute); NF4 re-quantizes those
 // decoded weights and adds its own rounding error on top.
 // Every method runs the same recipe — same examples in the same order, same steps and batch, so the
-// same token budget — at its own learning rate, chosen by one stated rule: on a grid of rates about
-// 1.5× apart, the lowest rate whose run reaches 90% exact match on the validation cards within the
+// same token budget — at its own learning rate, chosen by one stated rule: on a grid of rates 1.3–2×
+// apart, the lowest rate whose run reaches 90% exact match on the validation cards within the
 // budget. A higher rate only moves the weights further, so forgetting is compared between runs that each
 // moved just far enough to learn the task. Sweeping the grids takes longer than the chapter itself, so
 // `chapter15 --sweep` runs them (every point's validation score and general-text perplexity,

@@ -96,7 +96,7 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
 
     /// The column-split schedule for a B panel of `ncBlock` columns at `jc` when the rows are few. A is
     /// small then (at most a few hundred rows), so all of it is packed once, up front, for every depth
-    /// block. The columns go out in chunks — at least 2 per thread, and at most 16 NR-wide slivers each
+    /// block (a copy the size of op(A), padded to whole row blocks). The columns go out in chunks — at least 2 per thread, and at most 16 NR-wide slivers each
     /// (256 KB of packed B, which stays in L2) — and each chunk packs its own slivers of B (a disjoint
     /// part of `packedB`) one depth block after another and multiplies every row block by them. Every C
     /// tile still sums its depth blocks in order with the same micro-kernel, so the result equals the
