@@ -9,21 +9,26 @@
 //  3. The micro-kernel: a 6 × (2 vectors) tile of C lives in 12 vector registers; each step of k loads
 //     two vectors of B and broadcasts 6 values of A: 12 fused multiply-adds per 8 loads. The vector
 //     type is the one generic parameter: `SIMD8<Float>` gives the AVX2 6×16 tile (ymm registers; on
-//     arm64 each SIMD8 is a pair of NEON registers), `SIMD16<Float>` the AVX-512 6×32 tile (zmm).
+//     arm64 each SIMD8 is a pair of NEON registers), `SIMD16<Float>` the AVX-512 tile, which has 32
+//     registers to fill and so is larger: 8 × (3 vectors), in GEMM+WideTile.swift.
 //     `GEMMTile` (GEMM.swift) picks one from the SIMD width the build targets.
 //  4. Threads: independent C blocks go to different cores; each C element is always summed in the
 //     same k order, so results are bitwise identical for any thread count.
-// Leaves out: prefetch hints, assembly, taller AVX-512 tiles (12×32 would use all 32 zmm registers).
+// Leaves out: assembly, and narrower kernels for edge tiles (they go through a scratch tile).
 import Foundation
 import SIMDWidth
 
 /// The blocked driver and its micro-kernel, for register vectors `V` (SIMD8 or SIMD16 of Float).
 enum PackedGEMM<V: SIMD> where V.Scalar == Float {
-    /// Rows and columns of the register tile: 6 rows × 2 vectors.
-    static var mr: Int { 6 }
-    static var nr: Int { 2 * V.scalarCount }
-    /// Block sizes: KC (depth; the KC×NR sliver of B is 16 KB, half of L1), MC (rows of A per L2
-    /// block, a multiple of MR), NC (columns per L3 panel, a multiple of NR).
+    /// Whether this vector type uses the AVX-512 tile (8 × 48, GEMM+WideTile.swift).
+    static var wide: Bool { V.scalarCount >= 16 }
+    /// Rows and columns of the register tile: 6 rows × 2 vectors, or the wide tile's 8 × 3 vectors.
+    static var mr: Int { wide ? WideTile.rows : 6 }
+    static var nr: Int { wide ? WideTile.columns : 2 * V.scalarCount }
+    /// Block sizes: KC (depth; the KC×NR sliver of B is 16 KB with SIMD8, 24 KB with the wide tile —
+    /// at most half of L1), MC (rows of A per L2 block, a multiple of MR), NC (columns per L3 panel, a
+    /// multiple of NR). KC fixes the order in which each C element is summed, so it is what results
+    /// depend on; the tile shape is not.
     static var kc: Int { 2048 / V.scalarCount }
     static var mc: Int { 72 }
     static var nc: Int { 1536 }
@@ -165,12 +170,15 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
             let columns = min(nr, n - j0)
             let first = b + j0 &* colStride
             if colStride == 1 && columns == nr {
-                // B as stored: each panel row is NR contiguous floats, two vector copies.
+                // B as stored: each panel row is NR contiguous floats, two or three vector copies.
+                let vectors = nr / V.scalarCount
                 for p in 0..<k {
                     let row = UnsafeRawPointer(first + p &* rowStride)
                     let to = UnsafeMutableRawPointer(out)
-                    to.storeBytes(of: row.loadUnaligned(as: V.self), as: V.self)
-                    to.storeBytes(of: row.loadUnaligned(fromByteOffset: width, as: V.self), toByteOffset: width, as: V.self)
+                    for v in 0..<vectors {
+                        to.storeBytes(of: row.loadUnaligned(fromByteOffset: v &* width, as: V.self),
+                                      toByteOffset: v &* width, as: V.self)
+                    }
                     out += nr
                 }
             } else if rowStride == 1 && columns == nr {
@@ -221,7 +229,19 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
         for i0 in stride(from: 0, to: m, by: mr) {
             let height = min(mr, m - i0)
             let top = a + i0 &* rowStride
-            if height == mr {
+            if height == mr && mr == 8 {
+                // A full panel of the wide tile: eight fixed row pointers, one value of each per step of p.
+                let r0 = top, r1 = top + rowStride, r2 = top + 2 &* rowStride, r3 = top + 3 &* rowStride
+                let r4 = top + 4 &* rowStride, r5 = top + 5 &* rowStride
+                let r6 = top + 6 &* rowStride, r7 = top + 7 &* rowStride
+                var offset = 0
+                for _ in 0..<k {
+                    out[0] = r0[offset]; out[1] = r1[offset]; out[2] = r2[offset]; out[3] = r3[offset]
+                    out[4] = r4[offset]; out[5] = r5[offset]; out[6] = r6[offset]; out[7] = r7[offset]
+                    offset &+= colStride
+                    out += mr
+                }
+            } else if height == mr {
                 // A full panel: six fixed row pointers, one value of each per step of p (the loop the
                 // compiler unrolls; a variable-height inner loop here cost ~15% of the GEMM).
                 let r0 = top, r1 = top + rowStride, r2 = top + 2 &* rowStride
@@ -255,10 +275,10 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
                 let aPanel = packedA + (i0 / mr) &* k &* mr
                 let (height, width) = (min(mr, m - i0), min(nr, n - j0))
                 if height == mr && width == nr {
-                    microKernel(aPanel, bPanel, k: k, alpha: alpha, beta: beta, c: c + i0 &* ldc + j0, ldc: ldc)
+                    tile(aPanel, bPanel, k: k, alpha: alpha, beta: beta, c: c + i0 &* ldc + j0, ldc: ldc)
                 } else {
                     // Edge tile: compute a full tile into scratch (β = 0), then merge the valid part.
-                    microKernel(aPanel, bPanel, k: k, alpha: alpha, beta: 0, c: scratch, ldc: nr)
+                    tile(aPanel, bPanel, k: k, alpha: alpha, beta: 0, c: scratch, ldc: nr)
                     for i in 0..<height {
                         let row = c + (i0 + i) &* ldc + j0
                         for j in 0..<width {
@@ -267,6 +287,18 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
                     }
                 }
             }
+        }
+    }
+
+    /// One MR × NR tile of C: the wide tile's kernel for SIMD16, the 6 × 2V kernel below otherwise (the
+    /// branch is on the vector type, so each specialisation keeps only its own call).
+    @inline(__always)
+    static func tile(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, k: Int, alpha: Float, beta: Float,
+                     c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if wide {
+            WideTile.multiply(a, b, k: k, alpha: alpha, beta: beta, c: c, ldc: ldc)
+        } else {
+            microKernel(a, b, k: k, alpha: alpha, beta: beta, c: c, ldc: ldc)
         }
     }
 

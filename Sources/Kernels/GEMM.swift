@@ -16,11 +16,11 @@ import SIMDWidth
 public enum GEMMTile {
     /// Floats per vector register the compiler may use: 16 with AVX-512, 8 with AVX2, 4 with NEON.
     public static var simdFloats: Int { Int(TINYTUNE_SIMD_FLOATS) }
-    /// Whether the micro-kernel works on `SIMD16<Float>` (a 6×32 tile in zmm registers) rather than
+    /// Whether the micro-kernel works on `SIMD16<Float>` (an 8×48 tile in zmm registers) rather than
     /// `SIMD8<Float>` (6×16: ymm registers, or pairs of NEON registers on arm64).
     public static var usesSIMD16: Bool { simdFloats >= 16 }
     /// The tile as "rows×columns", for benchmark output.
-    public static var description: String { usesSIMD16 ? "6×32 (SIMD16)" : "6×16 (SIMD8)" }
+    public static var description: String { usesSIMD16 ? "8×48 (SIMD16)" : "6×16 (SIMD8)" }
 }
 
 /// Whether a GEMM operand is read as stored or as its transpose.

@@ -111,6 +111,39 @@ func gemmDifference(_ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int, al
         }
     }
 
+    /// Results depend on the depth block KC only, never on the tile shape, the schedule or the thread
+    /// count: each element must equal, bit for bit, a scalar loop that fuses a[i,p]·b[p,j] into its sum
+    /// in p order within each depth block and then applies α and β (β once, on the first block). The
+    /// sizes cover edge tiles of both tiles, several depth blocks, and the few-rows column schedule.
+    @Test(arguments: [(37, 101, 300), (10, 333, 600), (64, 150, 129)])
+    func eachElementIsSummedInDepthBlockOrder(size: (Int, Int, Int)) {
+        let (m, n, k) = size
+        let a = seededValues(m * k, seed: 21), b = seededValues(n * k, seed: 22), start = seededValues(m * n, seed: 23)
+        let (alpha, beta): (Float, Float) = (0.5, 2)
+        func spec(depthBlock: Int) -> [Float] {
+            var c = start
+            for i in 0..<m {
+                for j in 0..<n {
+                    for pc in stride(from: 0, to: k, by: depthBlock) {
+                        var sum: Float = 0
+                        for p in pc..<min(k, pc + depthBlock) { sum = sum.addingProduct(a[i * k + p], b[j * k + p]) }
+                        c[i * n + j] = (sum * alpha).addingProduct(c[i * n + j], pc == 0 ? beta : 1)
+                    }
+                }
+            }
+            return c
+        }
+        for threads in [1, 2] {
+            var tile8 = start, tile16 = start
+            PackedGEMM<SIMD8<Float>>.multiply(transA: .none, transB: .transposed, m: m, n: n, k: k, alpha: alpha, a: a,
+                                              lda: k, b: b, ldb: k, beta: beta, c: &tile8, ldc: n, threads: threads)
+            PackedGEMM<SIMD16<Float>>.multiply(transA: .none, transB: .transposed, m: m, n: n, k: k, alpha: alpha, a: a,
+                                               lda: k, b: b, ldb: k, beta: beta, c: &tile16, ldc: n, threads: threads)
+            #expect(tile8 == spec(depthBlock: PackedGEMM<SIMD8<Float>>.kc), "SIMD8 \(size), \(threads) threads")
+            #expect(tile16 == spec(depthBlock: PackedGEMM<SIMD16<Float>>.kc), "SIMD16 \(size), \(threads) threads")
+        }
+    }
+
     /// The build uses `-march=native`, so on Linux x86-64 the tile must follow the CPU's flags:
     /// 16 floats exactly when the kernel reports AVX-512F, else 8 (AVX2).
     @Test func tileFollowsTheHostCPU() throws {
