@@ -2,7 +2,8 @@
 //
 // The twin of Benchmarks/compare/torch_smol_lora.py (PyTorch + PEFT): LoRA r = 8, α = 16 on every
 // linear layer, the base frozen, AdamW, a batch of B = 4 sequences of T = 128 token ids drawn by a
-// seeded RNG, labels = inputs. Reports the median ms/step at 1 and 2 threads and the meter's peak.
+// seeded RNG, labels = inputs. Reports the median ms/step at 1 and 2 threads and the meter's peak, and
+// (unless --no-profile) the per-op breakdown of one more step at each thread count.
 // Only with `--model=DIR` (e.g. models/smollm2-hf, or a .gguf file): it is a real-model figure.
 // Leaves out: full fine-tuning of the real model (run `torch_smol_lora.py DIR 4 128 2 5 full` and
 // `tinytune finetune` for that comparison).
@@ -17,7 +18,7 @@ import Checkpoints
 enum ModelStepBench {
     static let (batch, steps) = (4, 128)
 
-    static func run(path: String, threads: [Int], quick: Bool) {
+    static func run(path: String, threads: [Int], quick: Bool, profiled: Bool) {
         let model: GPT
         do { model = try ModelCheckpoint.load(directory: URL(fileURLWithPath: path)) } catch {
             print("bench step --model: cannot load \(path): \(error)")
@@ -37,16 +38,23 @@ enum ModelStepBench {
         let targets = Array(ids.dropFirst()) + [ids[0]]
         let label = URL(fileURLWithPath: path).lastPathComponent
         print("\nLoRA step on \(label) — r 8, α 16, all linear layers, AdamW, batch \(batch) × \(steps) tokens (\(trainable) trainable)")
+        var tables: [String] = []
         for count in threads {
             let meter = MemoryMeter()
             let ms = meter.install {
                 Parallelism.$threads.withValue(count) {
                     Measure.medianMilliseconds(repetitions: quick ? 2 : 5) {
-                        optimizer.zeroGrad()
-                        Tensor.crossEntropy(model(ids, batch: batch, steps: steps), targets: targets).backward()
-                        Tensor.withNoGrad { optimizer.step(learningRate: 1e-4) }
+                        StepBench.step(model, optimizer, ids: ids, targets: targets, rows: batch, length: steps)
                     }
                 }
+            }
+            if profiled {
+                // The breakdown: one more step under a profile (timing hooks on every op), outside the meter.
+                let profile = OpProfile()
+                Parallelism.$threads.withValue(count) {
+                    profile.install { StepBench.step(model, optimizer, ids: ids, targets: targets, profile: profile, rows: batch, length: steps) }
+                }
+                tables.append("lora-r8 \(label), \(count) thread(s), ms per step:\n" + profile.table(steps: 1))
             }
             let tokensPerSecond = Double(batch * steps) / ms * 1000
             print(Measure.pad("lora-r8 \(label)", 34) + Measure.pad("\(count)", 9) + Measure.pad(String(format: "%.1f", ms), 10)
@@ -55,5 +63,6 @@ enum ModelStepBench {
                               "median_ms": (ms * 10).rounded() / 10, "tokens_per_s": tokensPerSecond.rounded(),
                               "peak_bytes": meter.peakTotal, "trainable": trainable])
         }
+        for table in tables { print("\n" + table) }
     }
 }

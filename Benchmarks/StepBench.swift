@@ -44,11 +44,13 @@ enum StepBench {
         return (model, optimizer, optimizer.parameters.reduce(0) { $0 + $1.tensor.count })
     }
 
-    /// One training step: zero the gradients, forward, loss, backward, AdamW update.
-    static func step(_ model: GPT, _ optimizer: AdamW, ids: [Int32], targets: [Int32], profile: OpProfile? = nil) {
+    /// One training step: zero the gradients, forward, loss, backward, AdamW update. `ids` and `targets`
+    /// hold `rows` sequences of `length` tokens (the reference GPT's batch by default).
+    static func step(_ model: GPT, _ optimizer: AdamW, ids: [Int32], targets: [Int32], profile: OpProfile? = nil,
+                     rows: Int = batch, length: Int = steps) {
         optimizer.zeroGrad()
         profile?.markForwardStart()
-        Tensor.crossEntropy(model(ids, batch: batch, steps: steps), targets: targets).backward()
+        Tensor.crossEntropy(model(ids, batch: rows, steps: length), targets: targets).backward()
         if let profile {
             profile.measure("optimizer") { Tensor.withNoGrad { optimizer.step(learningRate: 1e-4) } }
         } else {
@@ -95,7 +97,7 @@ enum StepBench {
         }
         for table in tables { print("\n" + table) }
         if let path = GenerateBench.modelPath() {
-            ModelStepBench.run(path: path, threads: threadCounts, quick: quick)
+            ModelStepBench.run(path: path, threads: threadCounts, quick: quick, profiled: profiled)
         }
     }
 }
