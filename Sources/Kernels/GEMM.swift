@@ -74,8 +74,10 @@ public enum GEMM {
         let useful = max(1, min(budget, m * n * k / 2_000_000))
         // A few rows times a weight matrix (generation's decode step): stream W once, no packing.
         if m <= SkinnyGEMM.maxRows && transA == .none && transB == .transposed {
+            // Streaming W is the work here, not the flops: a thread pays off per 512 KB of W it reads.
+            let streamers = max(1, min(budget, n * k / 131_072))
             SkinnyGEMM.multiply(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
-                                c: c, ldc: ldc, threads: useful)
+                                c: c, ldc: ldc, threads: streamers)
             return
         }
         packedMultiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,

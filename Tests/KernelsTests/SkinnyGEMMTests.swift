@@ -20,4 +20,16 @@ import Testing
         let error = gemmDifference(.none, .transposed, m: 1, n: 1537, k: 4096, threads: 2)
         #expect(error < 1e-5)
     }
+
+    /// A decode step's projection (1 × 576 · 576²ᵀ, 1.3 MB of W: enough for GEMM to hand the skinny path
+    /// two threads) gives the same bits on 1 and 2 threads: each column is one thread's dot product.
+    @Test func aDecodeProjectionIsBitwiseIdenticalOnOneAndTwoThreads() {
+        let (n, k) = (576, 576)
+        let a = seededValues(k, seed: 31), b = seededValues(n * k, seed: 32)
+        var one = [Float](repeating: 0, count: n), two = one
+        GEMM.multiply(transA: .none, transB: .transposed, m: 1, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: &one, ldc: n, threads: 1)
+        GEMM.multiply(transA: .none, transB: .transposed, m: 1, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: &two, ldc: n, threads: 2)
+        #expect(one == two)
+        #expect(gemmDifference(.none, .transposed, m: 1, n: n, k: k, threads: 2) < 1e-5)
+    }
 }
