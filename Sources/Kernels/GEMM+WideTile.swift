@@ -7,14 +7,14 @@
 // Measured on an Intel Xeon with two 512-bit FMA units per core (2026-12-02, a C model of both loops
 // on L1-resident panels, KC = 128): 6 × 2 ran at ~70% of the FMA peak, 8 × 3 at ~90%.
 // The tile is wider than it is tall because the B sliver (KC × 48 floats, 24 KB at KC = 128) must stay
-// in L1 while the A panels stream past it; its depth KC is the same as the 6 × 32 tile's, so every C
-// element is still summed in the same order and results are unchanged, bit for bit.
+// in L1 while the A panels stream past it; its depth KC is the same as that of the 6 × 32 tile it
+// replaced, so every C element is still summed in the same order and results are unchanged, bit for bit.
 // Leaves out: narrower kernels for the last, partial sliver of B (it goes through the scratch tile of
 // the macro-kernel, as every edge tile does) and a NEON version (arm64 keeps the 6 × 16 tile).
 import SIMDWidth
 
 /// The 8 × 48 micro-kernel on `SIMD16<Float>` (zmm registers), used by the packed GEMM when the build
-/// targets AVX-512 (`GEMMTile.usesWideTile`).
+/// targets AVX-512 (`GEMMTile.usesSIMD16`; `PackedGEMM.wide` for the vector type).
 enum WideTile {
     /// Rows (of A) and columns (of B) of the tile.
     static let rows = 8, columns = 48
@@ -55,15 +55,15 @@ enum WideTile {
             pa += 8
             pb += 3 &* width
         }
-        let (va, vb) = (V(repeating: alpha), V(repeating: beta))
-        store(c, ldc: ldc, row: 0, c00, c01, c02, va, vb, readC: beta != 0)
-        store(c, ldc: ldc, row: 1, c10, c11, c12, va, vb, readC: beta != 0)
-        store(c, ldc: ldc, row: 2, c20, c21, c22, va, vb, readC: beta != 0)
-        store(c, ldc: ldc, row: 3, c30, c31, c32, va, vb, readC: beta != 0)
-        store(c, ldc: ldc, row: 4, c40, c41, c42, va, vb, readC: beta != 0)
-        store(c, ldc: ldc, row: 5, c50, c51, c52, va, vb, readC: beta != 0)
-        store(c, ldc: ldc, row: 6, c60, c61, c62, va, vb, readC: beta != 0)
-        store(c, ldc: ldc, row: 7, c70, c71, c72, va, vb, readC: beta != 0)
+        let (va, vb, readC) = (V(repeating: alpha), V(repeating: beta), beta != 0)
+        store(c, ldc: ldc, row: 0, c00, c01, c02, va, vb, readC: readC)
+        store(c, ldc: ldc, row: 1, c10, c11, c12, va, vb, readC: readC)
+        store(c, ldc: ldc, row: 2, c20, c21, c22, va, vb, readC: readC)
+        store(c, ldc: ldc, row: 3, c30, c31, c32, va, vb, readC: readC)
+        store(c, ldc: ldc, row: 4, c40, c41, c42, va, vb, readC: readC)
+        store(c, ldc: ldc, row: 5, c50, c51, c52, va, vb, readC: readC)
+        store(c, ldc: ldc, row: 6, c60, c61, c62, va, vb, readC: readC)
+        store(c, ldc: ldc, row: 7, c70, c71, c72, va, vb, readC: readC)
     }
 
     /// One finished row of the tile: C[row, 0..<48] = α·(v0, v1, v2) + β·C[row, 0..<48] — the same
