@@ -3,6 +3,10 @@ interleaved (ours, theirs, ours, theirs, …) so machine drift hits both, and th
 
     swift build -c release --product bench
     python3 Benchmarks/compare/compare.py [--rounds 3] [--quick] [--only gemm|step]
+    python3 Benchmarks/compare/compare.py --only generate --model models/smollm2-hf [--rounds 3] [--prefill-only]
+
+`--only generate` (with `--model DIR`, a Hugging Face directory of a real model) compares `bench
+generate` with transformers' generate (generate_transformers.py): prefill and decode tokens/s.
 
 Needs numpy, threadpoolctl and torch in the Python that runs it. numpy runs with OPENBLAS_CORETYPE and
 OPENBLAS_L2_SIZE removed from its environment (they pin an old, slow kernel on some machines); nothing
@@ -16,6 +20,10 @@ args = sys.argv[1:]
 rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 3
 quick = "--quick" in args
 only = args[args.index("--only") + 1] if "--only" in args else None
+model = args[args.index("--model") + 1] if "--model" in args else None
+prefill_only = ["--prefill-only"] if "--prefill-only" in args else []
+if only == "generate" and model is None:
+    sys.exit("compare.py: --only generate needs --model DIR (e.g. models/smollm2-hf)")
 
 def run(command, env=None):
     """Runs a command, echoes its non-JSON lines to stderr, returns its JSON lines as dicts."""
@@ -28,7 +36,7 @@ def run(command, env=None):
     return rows
 
 numpy_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-ours_gemm, theirs_gemm, ours_step, theirs_step = {}, {}, {}, {}
+ours_gemm, theirs_gemm, ours_step, theirs_step, ours_gen, theirs_gen = {}, {}, {}, {}, {}, {}
 for r in range(rounds):
     print(f"round {r + 1} of {rounds}", file=sys.stderr, flush=True)
     if only in (None, "gemm"):
@@ -48,6 +56,14 @@ for r in range(rounds):
         for row in run([sys.executable, os.path.join(here, "torch_step.py"), reps]):
             setup = {"lora": "lora-r8-all-linear"}.get(row["setup"], row["setup"])
             theirs_step.setdefault((setup, row["threads"]), []).append(row["median_ms"])
+    if only == "generate":
+        for row in run([bench, "generate", f"--model={model}"] + prefill_only):
+            if row.get("bench") == "generate" and row["model"] != "built-in (random weights)":
+                for phase in ("prefill", "decode"):
+                    ours_gen.setdefault((phase, row["threads"]), []).append(row[f"{phase}_tokens_per_s"])
+        for row in run([sys.executable, os.path.join(here, "generate_transformers.py"), model] + prefill_only):
+            for phase in ("prefill", "decode"):
+                theirs_gen.setdefault((phase, row["threads"]), []).append(row[f"{phase}_tokens_per_s"])
 
 med = lambda xs: statistics.median(xs) if xs else float("nan")
 if ours_gemm:
@@ -67,3 +83,11 @@ if ours_step:
         if (setup, 1) in ours_step and (setup, 2) in ours_step:
             print(f"two-thread speed-up, {setup}: ours {med(ours_step[(setup, 1)]) / med(ours_step[(setup, 2)]):.2f}x,"
                   f" torch {med(theirs_step.get((setup, 1), [])) / med(theirs_step.get((setup, 2), [float('nan')])):.2f}x")
+if ours_gen:
+    print("\nGeneration tokens/s, median over rounds: TinyTune vs transformers (ratio ≥ 1 means TinyTune is faster)")
+    print(f"{'phase':<10}{'thr':<5}{'ours':>9}{'torch':>9}{'ratio':>8}   ours min–max   torch min–max")
+    for key in sorted(ours_gen):
+        if not prefill_only or key[0] == "prefill":
+            o, t = med(ours_gen[key]), med(theirs_gen.get(key, []))
+            print(f"{key[0]:<10}{key[1]:<5}{o:>9.1f}{t:>9.1f}{o / t:>8.2f}   {min(ours_gen[key]):.1f}–{max(ours_gen[key]):.1f}"
+                  f"   {min(theirs_gen[key]):.1f}–{max(theirs_gen[key]):.1f}")

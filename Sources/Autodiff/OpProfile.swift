@@ -47,6 +47,10 @@ public final class OpProfile: @unchecked Sendable {
     /// Starts the forward clock (call before a forward pass that follows other work).
     public func markForwardStart() { lock.lock(); lastMark = Self.now(); lock.unlock() }
 
+    /// Charges the time since the previous op to `op` in the current profile, if any: for work done
+    /// outside the tape that should get its own row (the KV-cached attention of generation).
+    public static func chargeUntaped(_ op: Op) { current?.forwardFinished(op) }
+
     /// An op's forward finished: it is charged the time since the previous mark.
     func forwardFinished(_ op: Op) {
         let time = Self.now()

@@ -1,9 +1,8 @@
-// Ops+Normalization.swift — layer norm, RMS norm, dropout and rotary position embeddings.
+// Ops+Normalization.swift — layer norm, RMS norm and dropout.
 //
-// Teaches: the two normalisations of GPT-2 and Llama (their backward passes are in Kernels/Rows.swift),
-// dropout as a seeded random mask scaled by 1/(1−p) so expectations are unchanged, and RoPE: rotating
-// pairs of features by an angle proportional to the position, so attention scores depend on
-// relative position.
+// Teaches: the two normalisations of GPT-2 and Llama (their backward passes are in Kernels/Rows.swift)
+// and dropout as a seeded random mask scaled by 1/(1−p) so expectations are unchanged. Rotary position
+// embeddings, the other per-position transform of a Llama block, are in Ops+RoPE.swift.
 // Leaves out: fused residual+norm, dropout inside attention kernels.
 import Foundation
 import Kernels
@@ -57,46 +56,6 @@ extension Tensor {
             let g = self.gradientBuffer(), dOut = out.grad!.data
             let mask = maskTensor.data
             for i in 0..<self.count { g[i] += dOut[i] * mask[i] }
-        }
-    }
-
-    /// Rotary position embedding on x [..., T, D] (D even), in Hugging Face's "rotate half" layout:
-    /// feature i < D/2 is paired with i + D/2 and the pair is rotated by angle (t + offset)·θ^(−2i/D).
-    /// out = x·cos + rotateHalf(x)·sin, rotateHalf(x) = [−x₂, x₁].
-    public func rope(theta: Float = 10_000, positionOffset: Int = 0) -> Tensor {
-        require(rank >= 2 && shape[rank - 1] % 2 == 0, "rope: needs [..., T, D] with D even, got \(shape)")
-        let (steps, width) = (shape[rank - 2], shape[rank - 1])
-        let half = width / 2
-        // Angle tables [T, D/2].
-        var cosines = [Float](repeating: 0, count: steps * half), sines = cosines
-        for t in 0..<steps {
-            for i in 0..<half {
-                let angle = Double(t + positionOffset) * Foundation.pow(Double(theta), -2 * Double(i) / Double(width))
-                cosines[t * half + i] = Float(Foundation.cos(angle))
-                sines[t * half + i] = Float(Foundation.sin(angle))
-            }
-        }
-        let rows = count / width
-        let out = Tensor(uninitialized: shape)
-        for r in 0..<rows {
-            let t = r % steps, x = data + r * width, y = out.data + r * width
-            for i in 0..<half {
-                let (c, s) = (cosines[t * half + i], sines[t * half + i])
-                y[i] = x[i] * c - x[i + half] * s
-                y[i + half] = x[i + half] * c + x[i] * s
-            }
-        }
-        return Tensor.record(.rope, out, inputs: [self]) { out in
-            // The rotation is orthogonal: its backward is the rotation by −angle.
-            let g = self.gradientBuffer(), dOut = out.grad!.data
-            for r in 0..<rows {
-                let t = r % steps, dy = dOut + r * width, dx = g + r * width
-                for i in 0..<half {
-                    let (c, s) = (cosines[t * half + i], sines[t * half + i])
-                    dx[i] += dy[i] * c + dy[i + half] * s
-                    dx[i + half] += dy[i + half] * c - dy[i] * s
-                }
-            }
         }
     }
 }

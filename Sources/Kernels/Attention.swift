@@ -44,15 +44,21 @@ public enum CausalAttention {
     }
 
     /// out = softmax(scale · Q·Kᵀ + causal mask) · V for every head, saving the probabilities.
-    ///   q, out: [heads, T, D]; k, v: [heads, S, D] with S ≥ T; probabilities: [heads, T, S]
+    ///   q, out: [heads, T, D]; k, v: [heads / groups, S, D] with S ≥ T; probabilities: [heads, T, S]
+    /// Grouped KV (`groups` > 1): query head h reads key/value head h / groups. `keyHeadStride` is the
+    /// distance between key (and value) heads, S·D unless the keys sit in a larger buffer (a KV cache
+    /// with room for more positions than it holds).
     public static func forward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                out: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>,
-                               heads: Int, queries t: Int, keys s: Int, width d: Int, scale: Float) {
+                               heads: Int, queries t: Int, keys s: Int, width d: Int, scale: Float,
+                               groups: Int = 1, keyHeadStride: Int? = nil) {
         require(s >= t, "CausalAttention: \(s) keys for \(t) queries (keys must include every query position)")
-        let prefix = s - t
+        require(groups >= 1 && heads % groups == 0, "CausalAttention: \(heads) heads do not split into groups of \(groups)")
+        let prefix = s - t, kvStride = keyHeadStride ?? s * d
         let buffers = Buffers(q: q, k: k, v: v, out: out, probabilities: probabilities, dOut: nil, dq: nil, dk: nil, dv: nil)
         forEachHead(heads, work: heads * t * s * d, scratchCount: 0) { head, _ in
-            let (qh, kh, vh) = (buffers.q + head * t * d, buffers.k + head * s * d, buffers.v + head * s * d)
+            let kvHead = head / groups
+            let (qh, kh, vh) = (buffers.q + head * t * d, buffers.k + kvHead * kvStride, buffers.v + kvHead * kvStride)
             let (oh, ph) = (buffers.out! + head * t * d, buffers.probabilities + head * t * s)
             for i0 in stride(from: 0, to: t, by: rowBlock) {
                 let rows = min(rowBlock, t - i0), visible = prefix + i0 + rows

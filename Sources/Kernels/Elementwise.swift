@@ -26,16 +26,23 @@ public enum Elementwise {
         // Blocks of the array go to threads; inside, one loop per op (the switch outside the loop) so
         // each loop can be vectorised.
         Parallelism.forEachBlock(count: count, blockSize: blockSize, workPerItem: cost(op)) { block in
-            let (x, y, n) = (x + block.lowerBound, y + block.lowerBound, block.count)
-            switch op {
-            case .exp: for i in 0..<n { y[i] = apply(.exp, x[i]) }
-            case .tanh: for i in 0..<n { y[i] = apply(.tanh, x[i]) }
-            case .geluTanh: for i in 0..<n { y[i] = apply(.geluTanh, x[i]) }
-            case .silu: for i in 0..<n { y[i] = apply(.silu, x[i]) }
-            case .sigmoid: for i in 0..<n { y[i] = apply(.sigmoid, x[i]) }
-            case .relu: for i in 0..<n { y[i] = apply(.relu, x[i]) }
-            default: for i in 0..<n { y[i] = apply(op, x[i]) }
-            }
+            forwardBlock(op, x + block.lowerBound, y + block.lowerBound, count: block.count)
+        }
+    }
+
+    /// One block of `unary`, one loop per op (the switch outside the loop, so each loop can be
+    /// vectorised). Kept out of line for the reason `backwardBlock` is: inlined into the closure, the
+    /// loops stayed scalar (SiLU over [64, 1536]: 175 µs scalar against ~20 µs for a vectorised `mul`).
+    @inline(never)
+    static func forwardBlock(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
+        switch op {
+        case .exp: for i in 0..<n { y[i] = apply(.exp, x[i]) }
+        case .tanh: for i in 0..<n { y[i] = apply(.tanh, x[i]) }
+        case .geluTanh: for i in 0..<n { y[i] = apply(.geluTanh, x[i]) }
+        case .silu: for i in 0..<n { y[i] = apply(.silu, x[i]) }
+        case .sigmoid: for i in 0..<n { y[i] = apply(.sigmoid, x[i]) }
+        case .relu: for i in 0..<n { y[i] = apply(.relu, x[i]) }
+        default: for i in 0..<n { y[i] = apply(op, x[i]) }
         }
     }
 
@@ -87,9 +94,12 @@ public enum Elementwise {
                      "Elementwise.binary: strides \(aStrides) / \(bStrides) do not match rank of \(shape)")
         let count = shape.reduce(1, *)
         if count == 0 { return }
-        // Fast path: both operands contiguous with the output's shape.
+        // Fast path: both operands laid out like the output. Axes of extent 1 do not count: there the
+        // broadcast stride is 0 and the contiguous one is not, but only index 0 is ever read (without
+        // this, every [1, T, C] tensor of generation took the slower odometer path, one thread).
         let contiguous = contiguousStrides(shape)
-        if aStrides == contiguous && bStrides == contiguous {
+        func likeOutput(_ strides: [Int]) -> Bool { shape.indices.allSatisfy { shape[$0] == 1 || strides[$0] == contiguous[$0] } }
+        if likeOutput(aStrides) && likeOutput(bStrides) {
             Parallelism.forEachBlock(count: count, blockSize: blockSize, workPerItem: 1) { block in
                 let (a, b, out, n) = (a + block.lowerBound, b + block.lowerBound, out + block.lowerBound, block.count)
                 switch op {

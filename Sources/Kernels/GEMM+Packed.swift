@@ -101,11 +101,11 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
 
     /// The column-split schedule for a B panel of `ncBlock` columns at `jc` when the rows are few. A is
     /// small then (at most a few hundred rows), so all of it is packed once, up front, for every depth
-    /// block (a copy the size of op(A), padded to whole row blocks). The columns go out in chunks — at least 2 per thread, and at most 16 NR-wide slivers each
-    /// (256 KB of packed B, which stays in L2) — and each chunk packs its own slivers of B (a disjoint
-    /// part of `packedB`) one depth block after another and multiplies every row block by them. Every C
-    /// tile still sums its depth blocks in order with the same micro-kernel, so the result equals the
-    /// row-split schedule's bit for bit, for any thread count.
+    /// block (a copy the size of op(A), padded to whole row blocks). The columns go out in chunks — at
+    /// least 2 per thread, and at most 16 NR-wide slivers each — and each chunk packs its slivers of B
+    /// one at a time, for the whole depth, into a buffer of its own, and multiplies every row block by
+    /// each. Every C tile still sums its depth blocks in order with the same micro-kernel, so the result
+    /// equals the row-split schedule's bit for bit, for any thread count.
     static func columnChunks(_ shared: Shared, rsA: Int, csA: Int, rsB: Int, csB: Int, m: Int, k: Int, jc: Int,
                              ncBlock: Int, panels: Int, rowBlock: Int, alpha: Float, beta: Float, ldc: Int, threads: Int) {
         let depth = min(kc, k), depthBlocks = (k + kc - 1) / kc, rowBlocks = (m + rowBlock - 1) / rowBlock
@@ -121,21 +121,28 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
             }
         }
         let packed = Shared(a: UnsafePointer(packedA), b: shared.b, c: shared.c, packedB: shared.packedB)
-        // 2. The column chunks.
+        // 2. The column chunks. Within a chunk, one NR-wide sliver at a time is packed for the whole
+        //    depth ([k, NR], 110 KB at k = 576, held in L2), then every depth block of it multiplies every
+        //    row block: the sliver's source — NR rows of W in a layer's x·Wᵀ — is read front to back,
+        //    the order the hardware prefetcher follows, and the next sliver's source is fetched into L2
+        //    while this one is multiplied, so the memory traffic of packing overlaps the multiply-adds.
         let work: @Sendable (Int) -> Void = { chunk in
             let firstPanel = panels * chunk / chunks, endPanel = panels * (chunk + 1) / chunks
-            let width = min(endPanel * nr, ncBlock) - firstPanel * nr
-            guard width > 0 else { return }
-            let packedB = packed.packedB + firstPanel * nr * depth
-            for d in 0..<depthBlocks {
-                let pc = d * kc, kcBlock = min(kc, k - pc)
-                packB(packed.b + pc * rsB + (jc + firstPanel * nr) * csB, rowStride: rsB, colStride: csB, k: kcBlock,
-                      n: width, into: packedB)
-                for ib in 0..<rowBlocks {
-                    let ic = ib * rowBlock
-                    macroKernel(packedA: packed.a + (d * rowBlocks + ib) * rowBlock * depth, packedB: packedB,
-                                m: min(rowBlock, m - ic), n: width, k: kcBlock, alpha: alpha, beta: d == 0 ? beta : 1,
-                                c: packed.c + ic * ldc + jc + firstPanel * nr, ldc: ldc)
+            let sliver = UnsafeMutablePointer<Float>.allocate(capacity: k * nr)
+            defer { sliver.deallocate() }
+            for panel in firstPanel..<endPanel {
+                let column = panel * nr, width = min(nr, ncBlock - column)
+                let source = packed.b + (jc + column) * csB
+                packB(source, rowStride: rsB, colStride: csB, k: k, n: width, into: sliver)
+                if panel + 1 < endPanel { prefetchSliver(source + nr * csB, rowStride: rsB, colStride: csB, k: k) }
+                for d in 0..<depthBlocks {
+                    let pc = d * kc, kcBlock = min(kc, k - pc)
+                    for ib in 0..<rowBlocks {
+                        let ic = ib * rowBlock
+                        macroKernel(packedA: packed.a + (d * rowBlocks + ib) * rowBlock * depth, packedB: sliver + pc * nr,
+                                    m: min(rowBlock, m - ic), n: width, k: kcBlock, alpha: alpha, beta: d == 0 ? beta : 1,
+                                    c: packed.c + ic * ldc + jc + column, ldc: ldc)
+                    }
                 }
             }
         }
@@ -144,6 +151,23 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
             Parallelism.perform(iterations: chunks, work)
         } else {
             for chunk in 0..<chunks { work(chunk) }
+        }
+    }
+
+    /// Starts fetching (into L2) the source of the NR-wide B sliver at `b`, depth `k`: for Bᵀ as stored,
+    /// NR columns of `k` contiguous floats; for B as stored, `k` rows of NR contiguous floats.
+    static func prefetchSliver(_ b: UnsafePointer<Float>, rowStride: Int, colStride: Int, k: Int) {
+        let line = 16   // floats per 64-byte cache line
+        if rowStride == 1 {
+            for j in 0..<nr {
+                let column = b + j &* colStride
+                for p in stride(from: 0, to: k, by: line) { tinytune_prefetch_for_read(column + p) }
+            }
+        } else if colStride == 1 {
+            for p in 0..<k {
+                let row = b + p &* rowStride
+                for j in stride(from: 0, to: nr, by: line) { tinytune_prefetch_for_read(row + j) }
+            }
         }
     }
 
@@ -182,23 +206,24 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
                     out += nr
                 }
             } else if rowStride == 1 && columns == nr {
-                // Bᵀ as stored: column j of the panel is contiguous in memory. Read the NR columns
-                // side by side, 8 values of p at a time from each, and write the panel in order: one
-                // NR-wide row per p (the reads stay in NR cache lines, the writes are sequential).
-                var p = 0
-                while p &+ 8 <= k {
-                    for j in 0..<nr {
-                        let column = first + j &* colStride + p
-                        for q in 0..<8 { out[q &* nr &+ j] = column[q] }
+                // Bᵀ as stored (a layer's x·Wᵀ): column j of the panel is contiguous in memory. Each
+                // stripe of S = lanes columns is transposed S × S block by block down the depth, in
+                // registers (GEMM+Transpose.swift); a depth left over past a multiple of S goes one
+                // float at a time.
+                let lanes = V.scalarCount, whole = k - k % lanes
+                for j0 in stride(from: 0, to: nr, by: lanes) {
+                    let stripe = first + j0 &* colStride
+                    var p = 0
+                    while p < whole {
+                        BlockTranspose.transpose(lanes: lanes, stripe + p, sourceStride: colStride,
+                                                 out + (p &* nr &+ j0), targetStride: nr)
+                        p &+= lanes
                     }
-                    out += 8 &* nr
-                    p &+= 8
                 }
-                while p < k {
-                    for j in 0..<nr { out[j] = first[j &* colStride &+ p] }
-                    out += nr
-                    p &+= 1
+                for p in whole..<k {
+                    for j in 0..<nr { out[p &* nr &+ j] = first[j &* colStride &+ p] }
                 }
+                out += k &* nr
             } else if rowStride == 1 {
                 // The last, partial panel of Bᵀ: scatter each column with stride NR, zeros past n.
                 for j in 0..<nr {

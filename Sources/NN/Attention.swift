@@ -63,8 +63,9 @@ public final class CausalSelfAttention: Module {
     }
 
     /// Queries [B, H, T, D] and keys, values [B, Hkv, T, D] for x [B, T, C] whose first position is
-    /// `positionOffset` (Llama: queries and keys rotated by their positions).
-    func project(_ x: Tensor, positionOffset: Int = 0) -> (q: Tensor, k: Tensor, v: Tensor) {
+    /// `positionOffset` (Llama: queries and keys rotated by their positions, read from `rope` — the
+    /// forward pass's shared table — or from a table made here when it is nil).
+    func project(_ x: Tensor, positionOffset: Int = 0, rope: RoPETable? = nil) -> (q: Tensor, k: Tensor, v: Tensor) {
         let (b, t, c) = (x.shape[0], x.shape[1], x.shape[2])
         let (h, hkv, d) = (config.heads, config.kvHeads, config.headSize)
         // Split heads: [B, T, H·D] → [B, H, T, D].
@@ -75,20 +76,21 @@ public final class CausalSelfAttention: Module {
                     heads(qkv.slice(axis: 2, 2 * c..<3 * c), h))
         }
         // Llama (the init sets all three projections for this flavour): rotate queries and keys by position.
-        return (heads(q_proj!(x), h).rope(theta: config.ropeTheta, positionOffset: positionOffset),
-                heads(k_proj!(x), hkv).rope(theta: config.ropeTheta, positionOffset: positionOffset),
+        let table = rope ?? RoPETable(theta: config.ropeTheta, width: d, positions: positionOffset..<positionOffset + t)
+        return (heads(q_proj!(x), h).rope(table, positionOffset: positionOffset),
+                heads(k_proj!(x), hkv).rope(table, positionOffset: positionOffset),
                 heads(v_proj!(x), hkv))
     }
 
     /// The output projection: mixed values [..., C] → [..., C].
     func projectOutput(_ mixed: Tensor) -> Tensor { (c_proj ?? o_proj!)(mixed) }
 
-    /// Attention output for x [B, T, C].
-    public func callAsFunction(_ x: Tensor) -> Tensor {
+    /// Attention output for x [B, T, C]; `rope` (Llama) is the forward pass's angle table, if it has one.
+    public func callAsFunction(_ x: Tensor, rope: RoPETable? = nil) -> Tensor {
         let (b, t, c) = (x.shape[0], x.shape[1], x.shape[2])
         let (h, hkv, d) = (config.heads, config.kvHeads, config.headSize)
         // 1–2. Queries, keys, values per head (Llama: rotated by position).
-        var (q, k, v) = project(x)
+        var (q, k, v) = project(x, rope: rope)
         // 3. Grouped KV: each KV head serves H/Hkv query heads (repeat it along the head axis).
         if hkv != h {
             let groups = h / hkv

@@ -31,9 +31,11 @@ extension GPT {
             cache.reserve(start + added)
             // 1. Embeddings of the new positions only: [1, P + T, C] (P only on the first call).
             var x = embed(ids, batch: 1, steps: ids.count, firstPosition: start, withVirtualTokens: virtualCount > 0)
-            // 2. Every block, its attention reading (and extending) layer l of the cache.
+            // 2. Every block, its attention reading (and extending) layer l of the cache; one RoPE table
+            //    (Llama) for the new positions serves all of them.
+            let rope = ropeTable(positions: start..<start + added)
             for (layer, block) in blocks.enumerated() {
-                x = block.forward(x, dropoutSeed: nil) { block.attention($0, cache: cache, layer: layer) }
+                x = block.forward(x, dropoutSeed: nil) { block.attention($0, cache: cache, layer: layer, rope: rope) }
             }
             cache.advance(by: added)
             // 3. Logits of the real tokens (or of the last one).
@@ -48,12 +50,12 @@ extension CausalSelfAttention {
     /// Attention output for x [1, T, C] at the positions right after the `cache.count` cached ones,
     /// writing their keys and values into layer `layer` of the cache (the caller advances the count
     /// once every layer has written).
-    func callAsFunction(_ x: Tensor, cache: KVCache, layer: Int) -> Tensor {
+    func callAsFunction(_ x: Tensor, cache: KVCache, layer: Int, rope: RoPETable?) -> Tensor {
         let (t, h, d) = (x.shape[1], config.heads, config.headSize)
         let start = cache.count
         // 1. Projections of the new positions, rotated from position `start` (Llama).
         //    q: [1, H, T, D]; k, v: [1, Hkv, T, D]
-        let (q, k, v) = project(x, positionOffset: start)
+        let (q, k, v) = project(x, positionOffset: start, rope: rope)
         cache.write(layer: layer, keys: k.data, values: v.data, steps: t)
         // 2. For each query head and new position: scores over prefix + visible cache rows, softmax,
         //    weighted sum of values. Query head `head` reads KV head `head / groups` (grouped KV).
@@ -63,6 +65,13 @@ extension CausalSelfAttention {
         let prefixKeys = prefix?.keys.data, prefixValues = prefix?.values.data   // [H, P, D]
         let mixed = Tensor(zeros: [1, t, h * d])                                    // heads merged: [1, T, C]
         let (queries, output) = (q.data, mixed.data)
+        if prefixLength == 0 && t > 1 {
+            // A prompt (no prefix-tuning prefix): the training path's fused kernel, blocked matrix products
+            // per head, with the cached positions as keys every new query sees.
+            promptAttention(queries, cache: cache, layer: layer, queries: t, into: output)
+            OpProfile.chargeUntaped(.attention)
+            return projectOutput(mixed)
+        }
         // Heads are independent and write disjoint columns of `mixed`, so a prompt's heads are shared
         // out over the threads (a decode step's single position is too little work to split).
         Parallelism.forEachBlock(count: h, blockSize: 1, workPerItem: t * (prefixLength + start + t) * d) { heads in
@@ -90,8 +99,31 @@ extension CausalSelfAttention {
                 }
             }
         }
+        OpProfile.chargeUntaped(.attention)   // its own row in a profile, not the projection's
         // 3. The output projection, as in the full forward.
         return projectOutput(mixed)
+    }
+}
+
+extension CausalSelfAttention {
+    /// Attention of t > 1 new queries q [H, t, D] over the cache's rows 0 ..< count + t of layer `layer`
+    /// (already holding the new keys and values), written heads-merged into `output` [t, H·D]: query i
+    /// sees the cached positions and new positions 0…i. Kernels/Attention.swift does the work.
+    func promptAttention(_ q: UnsafePointer<Float>, cache: KVCache, layer: Int, queries t: Int,
+                         into output: UnsafeMutablePointer<Float>) {
+        let (h, d) = (config.heads, config.headSize)
+        let keys = cache.count + t
+        let perHead = UnsafeMutablePointer<Float>.allocate(capacity: h * t * d)            // [H, t, D]
+        let probabilities = UnsafeMutablePointer<Float>.allocate(capacity: h * t * keys)   // [H, t, keys]
+        defer { perHead.deallocate(); probabilities.deallocate() }
+        CausalAttention.forward(q: q, k: cache.keys(layer: layer, head: 0), v: cache.values(layer: layer, head: 0),
+                                out: perHead, probabilities: probabilities, heads: h, queries: t, keys: keys, width: d,
+                                scale: 1 / Float(d).squareRoot(), groups: h / config.kvHeads,
+                                keyHeadStride: cache.capacity * d)
+        // Merge the heads: output[i, head·D ..< head·D + D] = perHead[head, i, 0 ..< D].
+        for head in 0..<h {
+            for i in 0..<t { (output + i * h * d + head * d).update(from: perHead + (head * t + i) * d, count: d) }
+        }
     }
 }
 

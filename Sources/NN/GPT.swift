@@ -58,9 +58,10 @@ public final class Block: Module {
                ("post_attention_layernorm", mlpNorm), ("mlp", mlp)]
     }
 
-    /// x [B, T, C] → [B, T, C]. `dropoutSeed` (training only) seeds the residual-branch dropout masks.
-    public func callAsFunction(_ x: Tensor, dropoutSeed: UInt64?) -> Tensor {
-        forward(x, dropoutSeed: dropoutSeed, attend: { attention($0) })
+    /// x [B, T, C] → [B, T, C]. `dropoutSeed` (training only) seeds the residual-branch dropout masks;
+    /// `rope` (Llama) is the forward pass's RoPE table for positions 0..<T (made per call when nil).
+    public func callAsFunction(_ x: Tensor, dropoutSeed: UInt64?, rope: RoPETable? = nil) -> Tensor {
+        forward(x, dropoutSeed: dropoutSeed, attend: { attention($0, rope: rope) })
     }
 
     /// The block around any attention: the full one above, or the cached one of generation.
@@ -133,18 +134,25 @@ public final class GPT: Module {
                      "GPT: \(steps) steps\(virtualCount > 0 ? " + \(virtualCount) virtual tokens" : "") exceed the context length \(config.contextLength)")
         // 1. Embed tokens (after any virtual tokens), and positions for GPT-2: [B, P + T, C].
         var x = embed(ids, batch: batch, steps: steps, firstPosition: 0, withVirtualTokens: true)
-        // 2. The residual stream through every block (optionally checkpointed).
+        // 2. The residual stream through every block (optionally checkpointed), all of them reading one
+        //    RoPE table (Llama) for the P + T positions.
+        let rope = ropeTable(positions: 0..<total)
         for block in blocks {
             let seed = rng?.next()
             if checkpointActivations && Tensor.gradientsEnabled {
-                x = Tensor.checkpoint([x], parameters: block.trainableParameters) { block($0[0], dropoutSeed: seed) }
+                x = Tensor.checkpoint([x], parameters: block.trainableParameters) { block($0[0], dropoutSeed: seed, rope: rope) }
             } else {
-                x = block(x, dropoutSeed: seed)
+                x = block(x, dropoutSeed: seed, rope: rope)
             }
         }
         // 3. Final norm (dropping the virtual positions), then project every position onto the vocabulary.
         if virtualCount > 0 { x = x.slice(axis: 1, virtualCount..<total) }
         return logits(x)
+    }
+
+    /// The RoPE angle table for `positions` (Llama; nil for GPT-2, which has a position table instead).
+    func ropeTable(positions: Range<Int>) -> RoPETable? {
+        config.flavour == .llama ? RoPETable(theta: config.ropeTheta, width: config.headSize, positions: positions) : nil
     }
 
     /// Token embeddings for ids [B, T] — after the virtual tokens when `withVirtualTokens` — plus, for

@@ -149,6 +149,10 @@ extension OpCase {
                reference: { ropeReference($0[0], steps: 3, width: 4, offset: 0) }),
         OpCase(.rope, "[1,2,3,6] offset 2", [[1, 2, 3, 6]], nil, { $0[0].rope(theta: 100, positionOffset: 2) },
                reference: { ropeReference($0[0], steps: 3, width: 6, offset: 2, theta: 100) }),
+        // A shared table covering more positions than the call uses (positions 1..<9, the call reads 2..<5).
+        OpCase(.rope, "[1,2,3,6] offset 2, shared table", [[1, 2, 3, 6]], nil,
+               { $0[0].rope(RoPETable(theta: 100, width: 6, positions: 1..<9), positionOffset: 2) },
+               reference: { ropeReference($0[0], steps: 3, width: 6, offset: 2, theta: 100) }),
         OpCase(.linear, "[2,3,5]: W [4,5], b [4]", [[2, 3, 5], [4, 5], [4]], nil,
                { Tensor.linear($0[0], weight: $0[1], bias: $0[2]) },
                reference: { (x: [[Double]]) -> [Double] in
