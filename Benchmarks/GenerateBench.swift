@@ -9,7 +9,8 @@
 // fp32) or `--model=FILE.gguf` (kept packed, decoded inside the GEMM), that model. The prompt ids are (i · 7919 + 13) mod V, i = 0…63, so Benchmarks/compare/
 // generate_transformers.py feeds transformers exactly the same tokens. Prefill is timed alone, 3× per
 // generation (a fresh cache each time); `--prefill-only` skips the generations (decode reads 0), for
-// quick A/B runs of the prefill, and `--profile` adds a per-op breakdown of the prefill.
+// quick A/B runs of the prefill, and `--profile` adds a per-op breakdown of the prefill. A dense real
+// model is prepacked for inference first, as `tinytune generate` runs it (`--no-prepack`: not).
 import Foundation
 import Kernels
 import Autodiff
@@ -37,6 +38,16 @@ enum GenerateBench {
                 let model = url.pathExtension.lowercased() == "gguf" ? try GGUFPackedModel.loadBase(url, packed: true).model
                     : try ModelCheckpoint.load(directory: url)
                 model.setTrainable(false)
+                // As `tinytune generate` does: a dense model's block weights are packed once for inference
+                // (GEMM+Prepacked.swift); `--no-prepack` measures the per-call packing instead.
+                if !CommandLine.arguments.contains("--no-prepack") {
+                    let started = DispatchTime.now().uptimeNanoseconds
+                    let layers = model.prepackForInference()
+                    if layers > 0 {
+                        print(String(format: "prepacked %d layers for inference in %.0f ms", layers,
+                                     Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6))
+                    }
+                }
                 models.append((url.lastPathComponent, model))
             } catch {
                 print("skipped \(path): \(error)")

@@ -71,6 +71,25 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// y = x·Wᵀ + b (+ s·(x·Aᵀ)·Bᵀ) with W prepacked for inference (Kernels/GEMM+Prepacked.swift).
+    /// x [..., in] → [..., out]. Inference only: nothing may need a gradient (run it under
+    /// `Tensor.withNoGrad`, as generation does); it records no tape node.
+    public static func prepackedLinear(_ x: Tensor, weight: PrepackedWeight, bias: Tensor?,
+                                       a: Tensor? = nil, b: Tensor? = nil, scaling s: Float = 1) -> Tensor {
+        let needsGradient = [x, a, b, bias].contains { $0?.requiresGrad == true }
+        require(!(gradientsEnabled && needsGradient),
+                "prepackedLinear: a prepacked weight is for inference; run under Tensor.withNoGrad or keep the dense weight for training")
+        require((a == nil) == (b == nil), "prepackedLinear: give both A and B, or neither")
+        let (out, inFeatures) = (weight.rows, weight.columns)
+        let branch = LowRankBranch(x: x, out: out, inFeatures: inFeatures, bias: bias, a: a, b: b, scaling: s, op: "prepackedLinear")
+        let y = Tensor(uninitialized: Array(x.shape.dropLast()) + [out])
+        GEMM.multiplyPrepacked(x: x.data, lda: inFeatures, m: branch.rows, weight: weight, c: y.data, ldc: out)
+        _ = branch.addForward(into: y)
+        return record(.linear, y, inputs: []) { _ in }   // a profile row; no inputs, so no tape node
+    }
+}
+
 /// The parts of a low-rank linear layer shared by the fp32 and quantized-base versions: the bias and
 /// the s·(x·Aᵀ)·Bᵀ branch, forward and backward.
 private struct LowRankBranch {

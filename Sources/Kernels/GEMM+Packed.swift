@@ -14,6 +14,7 @@
 //     `GEMMTile` (GEMM.swift) picks one from the SIMD width the build targets.
 //  4. Threads: independent C blocks go to different cores; each C element is always summed in the
 //     same k order, so results are bitwise identical for any thread count.
+// A weight that never changes (inference) can be packed once instead: GEMM+Prepacked.swift.
 // Leaves out: assembly, and narrower kernels for edge tiles (they go through a scratch tile).
 import Foundation
 import SIMDWidth
@@ -105,9 +106,11 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
     /// least 2 per thread, and at most 16 NR-wide slivers each — and each chunk packs its slivers of B
     /// one at a time, for the whole depth, into a buffer of its own, and multiplies every row block by
     /// each. Every C tile still sums its depth blocks in order with the same micro-kernel, so the result
-    /// equals the row-split schedule's bit for bit, for any thread count.
+    /// equals the row-split schedule's bit for bit, for any thread count. With `prepacked`, `packedB`
+    /// already holds B in sliver order for the whole depth (GEMM+Prepacked.swift) and nothing is packed.
     static func columnChunks(_ shared: Shared, rsA: Int, csA: Int, rsB: Int, csB: Int, m: Int, k: Int, jc: Int,
-                             ncBlock: Int, panels: Int, rowBlock: Int, alpha: Float, beta: Float, ldc: Int, threads: Int) {
+                             ncBlock: Int, panels: Int, rowBlock: Int, alpha: Float, beta: Float, ldc: Int, threads: Int,
+                             prepacked: Bool = false) {
         let depth = min(kc, k), depthBlocks = (k + kc - 1) / kc, rowBlocks = (m + rowBlock - 1) / rowBlock
         let chunks = min(panels, max(2 * threads, (panels + 15) / 16))
         // 1. A, packed once: block (depth block d, row block ib) at (d·rowBlocks + ib)·rowBlock·KC.
@@ -128,13 +131,20 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
         //    while this one is multiplied, so the memory traffic of packing overlaps the multiply-adds.
         let work: @Sendable (Int) -> Void = { chunk in
             let firstPanel = panels * chunk / chunks, endPanel = panels * (chunk + 1) / chunks
-            let sliver = UnsafeMutablePointer<Float>.allocate(capacity: k * nr)
-            defer { sliver.deallocate() }
+            let buffer = prepacked ? nil : UnsafeMutablePointer<Float>.allocate(capacity: k * nr)
+            defer { buffer?.deallocate() }
             for panel in firstPanel..<endPanel {
                 let column = panel * nr, width = min(nr, ncBlock - column)
-                let source = packed.b + (jc + column) * csB
-                packB(source, rowStride: rsB, colStride: csB, k: k, n: width, into: sliver)
-                if panel + 1 < endPanel { prefetchSliver(source + nr * csB, rowStride: rsB, colStride: csB, k: k) }
+                let sliver: UnsafePointer<Float>
+                if prepacked {
+                    // A prepacked weight (GEMM+Prepacked.swift, passed as `packedB`): already in this order.
+                    sliver = UnsafePointer(packed.packedB) + ((jc + column) / nr) * k * nr
+                } else if let buffer {
+                    let source = packed.b + (jc + column) * csB
+                    packB(source, rowStride: rsB, colStride: csB, k: k, n: width, into: buffer)
+                    if panel + 1 < endPanel { prefetchSliver(source + nr * csB, rowStride: rsB, colStride: csB, k: k) }
+                    sliver = UnsafePointer(buffer)
+                } else { return }
                 for d in 0..<depthBlocks {
                     let pc = d * kc, kcBlock = min(kc, k - pc)
                     for ib in 0..<rowBlocks {

@@ -35,6 +35,7 @@ struct InferenceModel {
             summary += String(format: " + adapter %@ (%d parameters)", adapter.path, LoRA.parameterCount("default", in: model))
         }
         model.setTrainable(false)   // inference only: no gradient buffers, whatever the files said
+        model.prepackForInference() // dense block weights packed once for the GEMM (NN/GPT+Prepack.swift)
         return InferenceModel(model: model, tokenizer: tokenizer, base: base, summary: summary)
     }
 

@@ -5,6 +5,14 @@ import Foundation
 import Testing
 @testable import Kernels
 
+/// C = A·Bᵀ by a plain loop in Double (A [m, k], B [n, k]).
+func naiveNT(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int) -> [Double] {
+    (0..<(m * n)).map { index in
+        let (i, j) = (index / n, index % n)
+        return (0..<k).reduce(0.0) { $0 + Double(a[i * k + $1]) * Double(b[j * k + $1]) }
+    }
+}
+
 @Suite struct PackingKernelTests {
     @Test(arguments: [8, 16])
     func blockTransposeIsATranspose(lanes: Int) {
@@ -25,13 +33,6 @@ import Testing
         }
     }
 
-    /// C = A·Bᵀ by a plain loop (A [m, k], B [n, k]).
-    func naiveNT(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int) -> [Double] {
-        (0..<(m * n)).map { index in
-            let (i, j) = (index / n, index % n)
-            return (0..<k).reduce(0.0) { $0 + Double(a[i * k + $1]) * Double(b[j * k + $1]) }
-        }
-    }
 
     /// x·Wᵀ shapes whose B packing takes the register-transpose path (full NR-wide slivers), with a depth
     /// that is and is not a multiple of 16, few rows (the column-split schedule) and many, 1 and 2 threads.
@@ -86,4 +87,31 @@ import Testing
         Elementwise.binary(.add, a: a, aStrides: [0, 7, 0, 1], b: row, bStrides: [0, 0, 0, 1], out: &out, shape: shape)
         #expect(out == (0..<count).map { a[$0] + row[$0 % 7] })
     }
+}
+
+/// A weight packed once for inference gives the unpacked product: bit for bit for more than
+/// `SkinnyGEMM.maxRows` rows (same micro-kernel, same depth order), to rounding for decode's few rows.
+@Suite struct PrepackedWeightTests {
+    @Test(arguments: [(64, 100, 576), (9, 1600, 130), (300, 96, 37), (1, 100, 576), (4, 49, 70)])
+    func prepackedProductsEqualTheUnpackedOnes(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        let x = seededValues(m * k, seed: 71), w = seededValues(n * k, seed: 72)
+        let packed = w.withUnsafeBufferPointer { PrepackedWeight($0.baseAddress!, rows: n, columns: k) }
+        func prepacked() -> [Float] {
+            var c = [Float](repeating: .nan, count: m * n)
+            GEMM.multiplyPrepacked(x: x, lda: k, m: m, weight: packed, c: &c, ldc: n)
+            return c
+        }
+        var dense = [Float](repeating: .nan, count: m * n)
+        GEMM.multiply(transA: .none, transB: .transposed, m: m, n: n, k: k, a: x, lda: k, b: w, ldb: k, c: &dense, ldc: n)
+        let one = withThreads(1, prepacked).result, two = withThreads(2, prepacked).result
+        #expect(one == two, "thread count changed the result")
+        if m > SkinnyGEMM.maxRows {
+            #expect(one == dense, "\(shape): not bitwise the unpacked product")
+        } else {
+            let worst = zip(one, naiveNT(x, w, m: m, n: n, k: k)).map { abs(Double($0) - $1) }.max()!
+            #expect(worst < 1e-3, "\(shape): \(worst)")
+        }
+    }
+
 }

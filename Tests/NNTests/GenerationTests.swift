@@ -50,6 +50,20 @@ func peakyModel(_ config: GPTConfig, seed: UInt64) -> GPT {
         #expect(maxDifference(Array(shifted[13...]), Array(full[..<(11 * 13)])) > 0.05)
     }
 
+    /// A model prepacked for inference gives the dense model's logits, full forward and cached decode.
+    /// (Bitwise equality holds only where the dense product takes the packed GEMM; these tiny layers
+    /// partly go through SmallGEMM, so the bar is rounding. Kernels' PrepackedWeightTests check bits.)
+    @Test(arguments: [GenerationTests.gpt2, GenerationTests.llama])
+    func prepackedModelGivesTheDenseModelsLogits(config: GPTConfig) {
+        let dense = peakyModel(config, seed: 4), packed = peakyModel(config, seed: 4)
+        #expect(packed.prepackForInference() == config.layers * (config.flavour == .llama ? 7 : 4))
+        let expected = Tensor.withNoGrad { dense(Self.sequence, batch: 1, steps: Self.sequence.count).values }
+        let got = Tensor.withNoGrad { packed(Self.sequence, batch: 1, steps: Self.sequence.count).values }
+        #expect(maxDifference(got, expected) < 1e-5)
+        let (decoded, _) = Self.cachedLogits(packed, chunks: [5] + Array(repeating: 1, count: 7), capacity: 12)
+        #expect(maxDifference(decoded, expected) < 1e-4)
+    }
+
     @Test(arguments: [GenerationTests.gpt2, GenerationTests.llama])
     func lastOnlyIsTheLastRow(config: GPTConfig) {
         let model = peakyModel(config, seed: 2)
