@@ -48,10 +48,12 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
         let (rsB, csB) = transB == .none ? (ldb, 1) : (1, ldb)
         // Sized for this product, not the largest block: a small GEMM then needs a small buffer (a
         // 1.5 MB allocation per call is an mmap and page faults every time).
+        // Allocated only if the row-split schedule runs (the column schedule packs into its own buffers):
+        // every allocation here is one more trip through the allocator's lock for the threads that
+        // call small GEMMs side by side (attention heads).
         _ = HeapReuse.isApplied
-        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: min(kc, k) * ((min(nc, n) + nr - 1) / nr) * nr)
-        defer { packedB.deallocate() }
-        let shared = Shared(a: a, b: b, c: c, packedB: packedB)
+        var rowSplitBuffer: UnsafeMutablePointer<Float>?
+        defer { rowSplitBuffer?.deallocate() }
 
         let rowBlock = balancedRowBlock(m: m, threads: threads)
         let rowBlocks = (m + rowBlock - 1) / rowBlock
@@ -63,10 +65,14 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
                 // packs its own slivers of B and runs the whole depth over every row block — one job for
                 // the panel, no wait between packing and computing, and the packed slivers stay in the
                 // cache of the core that uses them (on one thread too: 1.5 MB of packed B would not).
-                columnChunks(shared, rsA: rsA, csA: csA, rsB: rsB, csB: csB, m: m, k: k, jc: jc, ncBlock: ncBlock,
+                // (`packedB` is not read by the column schedule unless it is given prepacked slivers.)
+                columnChunks(Shared(a: a, b: b, c: c, packedB: c), rsA: rsA, csA: csA, rsB: rsB, csB: csB, m: m, k: k, jc: jc, ncBlock: ncBlock,
                              panels: panels, rowBlock: rowBlock, alpha: alpha, beta: beta, ldc: ldc, threads: threads)
                 continue
             }
+            let packedB = rowSplitBuffer ?? UnsafeMutablePointer<Float>.allocate(capacity: min(kc, k) * ((min(nc, n) + nr - 1) / nr) * nr)
+            rowSplitBuffer = packedB
+            let shared = Shared(a: a, b: b, c: c, packedB: packedB)
             for pc in stride(from: 0, to: k, by: kc) {
                 let kcBlock = min(kc, k - pc)
                 // β applies once, on the first depth block; later blocks accumulate.
@@ -113,8 +119,11 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
                              prepacked: Bool = false) {
         let depth = min(kc, k), depthBlocks = (k + kc - 1) / kc, rowBlocks = (m + rowBlock - 1) / rowBlock
         let chunks = min(panels, max(2 * threads, (panels + 15) / 16))
-        // 1. A, packed once: block (depth block d, row block ib) at (d·rowBlocks + ib)·rowBlock·KC.
-        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: depthBlocks * rowBlocks * rowBlock * depth)
+        // 1. A, packed once: block (depth block d, row block ib) at (d·rowBlocks + ib)·rowBlock·KC. On one
+        //    thread the same allocation also holds the one sliver buffer all chunks reuse.
+        let aCount = depthBlocks * rowBlocks * rowBlock * depth
+        let serialSliver = threads == 1 && !prepacked
+        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: aCount + (serialSliver ? k * nr : 0))
         defer { packedA.deallocate() }
         for d in 0..<depthBlocks {
             for ib in 0..<rowBlocks {
@@ -123,7 +132,9 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
                       k: min(kc, k - pc), into: packedA + (d * rowBlocks + ib) * rowBlock * depth)
             }
         }
-        let packed = Shared(a: UnsafePointer(packedA), b: shared.b, c: shared.c, packedB: shared.packedB)
+        // `packedB`: the prepacked slivers, or (one thread) the shared sliver buffer.
+        let packed = Shared(a: UnsafePointer(packedA), b: shared.b, c: shared.c,
+                            packedB: prepacked ? shared.packedB : packedA + aCount)
         // 2. The column chunks. Within a chunk, one NR-wide sliver at a time is packed for the whole
         //    depth ([k, NR], 110 KB at k = 576, held in L2), then every depth block of it multiplies every
         //    row block: the sliver's source — NR rows of W in a layer's x·Wᵀ — is read front to back,
@@ -131,20 +142,21 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
         //    while this one is multiplied, so the memory traffic of packing overlaps the multiply-adds.
         let work: @Sendable (Int) -> Void = { chunk in
             let firstPanel = panels * chunk / chunks, endPanel = panels * (chunk + 1) / chunks
-            let buffer = prepacked ? nil : UnsafeMutablePointer<Float>.allocate(capacity: k * nr)
-            defer { buffer?.deallocate() }
+            let owned = prepacked || serialSliver ? nil : UnsafeMutablePointer<Float>.allocate(capacity: k * nr)
+            defer { owned?.deallocate() }
             for panel in firstPanel..<endPanel {
                 let column = panel * nr, width = min(nr, ncBlock - column)
                 let sliver: UnsafePointer<Float>
                 if prepacked {
                     // A prepacked weight (GEMM+Prepacked.swift, passed as `packedB`): already in this order.
                     sliver = UnsafePointer(packed.packedB) + ((jc + column) / nr) * k * nr
-                } else if let buffer {
+                } else {
+                    let buffer = owned ?? packed.packedB
                     let source = packed.b + (jc + column) * csB
                     packB(source, rowStride: rsB, colStride: csB, k: k, n: width, into: buffer)
                     if panel + 1 < endPanel { prefetchSliver(source + nr * csB, rowStride: rsB, colStride: csB, k: k) }
                     sliver = UnsafePointer(buffer)
-                } else { return }
+                }
                 for d in 0..<depthBlocks {
                     let pc = d * kc, kcBlock = min(kc, k - pc)
                     for ib in 0..<rowBlocks {
@@ -302,8 +314,20 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
     /// C[0..<m, 0..<n] = α·Ã·B̃ + β·C over packed blocks, tile by tile.
     static func macroKernel(packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>, m: Int, n: Int, k: Int,
                             alpha: Float, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
-        defer { scratch.deallocate() }
+        // The edge tiles' scratch lives on the stack: this runs once per sliver and block, on every
+        // thread at once, and a heap allocation here made the threads queue on the allocator's lock
+        // (the process uses one heap arena, HeapReuse.swift).
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { buffer in
+            guard let scratch = buffer.baseAddress else { return }
+            macroKernel(packedA: packedA, packedB: packedB, m: m, n: n, k: k, alpha: alpha, beta: beta, c: c, ldc: ldc,
+                        scratch: scratch)
+        }
+    }
+
+    /// `macroKernel` with its edge-tile scratch (MR × NR floats) given.
+    static func macroKernel(packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>, m: Int, n: Int, k: Int,
+                            alpha: Float, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                            scratch: UnsafeMutablePointer<Float>) {
         for j0 in stride(from: 0, to: n, by: nr) {
             let bPanel = packedB + (j0 / nr) &* k &* nr
             for i0 in stride(from: 0, to: m, by: mr) {

@@ -21,14 +21,15 @@ extension PrepackedWeight: PackedLinearWeight {
 
 extension GPT {
     /// Packs the dense weight of every linear layer in the blocks once (see the file header) and frees
-    /// the dense copies. Layers already packed (quantized) are left as they are. Returns the number of
-    /// layers packed. The model is inference-only afterwards: forward passes must run without gradients.
+    /// the dense copies. Layers already packed (quantized), and layers whose adapter reads the dense
+    /// weight (DoRA), are left as they are. Returns the number of layers packed. The model is inference-only afterwards: forward passes must run without gradients.
     @discardableResult
     public func prepackForInference() -> Int {
         var packed = 0
         for block in blocks {
             for (_, module) in block.namedModules() {
-                guard let layer = module as? Linear, layer.packedWeight == nil, layer.weight.count > 0 else { continue }
+                guard let layer = module as? Linear, layer.packedWeight == nil, layer.weight.count > 0,
+                      layer.adapter?.needsDenseWeight != true else { continue }
                 layer.packedWeight = PrepackedWeight(layer.weight.data, rows: layer.outFeatures, columns: layer.inFeatures)
                 // The dense [out, in] floats are released; an empty, frozen placeholder stays.
                 layer.weight = makeParameter(Tensor(zeros: [0]), trainable: false)

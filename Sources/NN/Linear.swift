@@ -29,6 +29,14 @@ public protocol LinearAdapter: AnyObject {
     func forward(_ x: Tensor, layer: Linear) -> Tensor
     /// The adapter's own parameters with local names (they appear under the layer's path).
     var adapterParameters: [(name: String, tensor: Tensor)] { get }
+    /// Whether the adapter reads the layer's dense `weight` itself (DoRA's row norms do), so the weight
+    /// must not be replaced by a packed form (`GPT.prepackForInference` leaves such layers dense).
+    var needsDenseWeight: Bool { get }
+}
+
+extension LinearAdapter {
+    /// Most adapters only call the layer's forward hooks: false.
+    public var needsDenseWeight: Bool { false }
 }
 
 /// A weight stored in a form other than a dense fp32 tensor (e.g. packed 4-bit codes, defined above NN):

@@ -159,6 +159,9 @@ public final class LoRALayer: LinearAdapter {
         adapters.flatMap { adapter in adapter.weights.named.map { ("\(adapter.name).\($0.name)", $0.tensor) } }
     }
 
+    /// DoRA's output needs the dense W (its row norms): a layer with a DoRA adapter stays unpacked.
+    public var needsDenseWeight: Bool { adapters.contains { $0.weights.config.useDoRA } }
+
     public func forward(_ x: Tensor, layer: Linear) -> Tensor {
         let running = active.compactMap { name in weights(name) }.filter { !$0.merged }
         // The common case — one plain LoRA adapter, no dropout — runs as one fused op (see Ops+LowRank.swift).
