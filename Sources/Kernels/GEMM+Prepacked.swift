@@ -14,7 +14,8 @@
 // The packed copy replaces the dense weight (the layer keeps an empty placeholder), so memory does not
 // grow; the cost is that the layer is then inference-only: no gradient, no export from it.
 // Leaves out: prepacking for the row-split schedule's depth blocks (long prompts use the column
-// schedule here, which is within a few percent), and the memory meter (it does not see these bytes).
+// schedule here too; not measured against the row-split one at long prompts), and the memory meter
+// (it does not see these bytes).
 
 /// W [rows, columns] (a layer's [out, in]) in the packed GEMM's Bᵀ sliver order, for y = x·Wᵀ.
 public final class PrepackedWeight: @unchecked Sendable {

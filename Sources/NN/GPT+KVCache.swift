@@ -9,7 +9,9 @@
 // The logits equal the full forward's at every position (tests hold them to it); RoPE and GPT-2's
 // position table just start at the cached length instead of 0.
 // Runs without the autodiff tape: the cache holds plain numbers, not graph nodes.
-// Leaves out: batched generation (batch 1 only), speculative decoding, fused attention kernels.
+// A prompt of several tokens runs its attention through the training path's fused kernel
+// (Kernels/Attention.swift, grouped KV read straight from the cache); a decode step's one query uses the loop below.
+// Leaves out: batched generation (batch 1 only), speculative decoding, flash-style decode attention.
 import Kernels
 import Autodiff
 
