@@ -76,7 +76,7 @@ public final class CausalSelfAttention: Module {
                     heads(qkv.slice(axis: 2, 2 * c..<3 * c), h))
         }
         // Llama (the init sets all three projections for this flavour): rotate queries and keys by position.
-        let table = rope ?? RoPETable(theta: config.ropeTheta, width: d, positions: positionOffset..<positionOffset + t)
+        let table = rope ?? config.ropeTable(positions: positionOffset..<positionOffset + t)
         return (heads(q_proj!(x), h).rope(table, positionOffset: positionOffset),
                 heads(k_proj!(x), hkv).rope(table, positionOffset: positionOffset),
                 heads(v_proj!(x), hkv))

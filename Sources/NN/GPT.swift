@@ -152,7 +152,7 @@ public final class GPT: Module {
 
     /// The RoPE angle table for `positions` (Llama; nil for GPT-2, which has a position table instead).
     func ropeTable(positions: Range<Int>) -> RoPETable? {
-        config.flavour == .llama ? RoPETable(theta: config.ropeTheta, width: config.headSize, positions: positions) : nil
+        config.flavour == .llama ? config.ropeTable(positions: positions) : nil
     }
 
     /// Token embeddings for ids [B, T] — after the virtual tokens when `withVirtualTokens` — plus, for

@@ -3,6 +3,7 @@
 // Teaches: how little separates the two: GPT-2 = learned positions + LayerNorm + GELU MLP + tied
 // embeddings + biases; Llama = rotary positions + RMSNorm + SwiGLU MLP + grouped KV heads, no biases.
 // Leaves out: sliding windows, mixture-of-experts, ALiBi.
+import Autodiff
 
 /// Architecture hyperparameters of a decoder-only transformer.
 public struct GPTConfig: Codable, Sendable, Equatable {
@@ -61,6 +62,10 @@ public struct GPTConfig: Codable, Sendable, Equatable {
 
     /// Width of one attention head, C / H.
     public var headSize: Int { embeddingSize / heads }
+    /// The RoPE angle table (θ = `ropeTheta`, head width `headSize`) for `positions`; Llama's blocks read it.
+    func ropeTable(positions: Range<Int>) -> RoPETable {
+        RoPETable(theta: ropeTheta, width: headSize, positions: positions)
+    }
 
     /// Checks the divisibility rules; returns a message naming the offending fields, or nil.
     public func validationError() -> String? {
