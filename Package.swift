@@ -132,7 +132,7 @@ let package = Package(
         .executableTarget(name: "chapters", dependencies: ["ChapterCatalogue"]),
 
         // MARK: - Front ends
-        .executableTarget(name: "tinytune", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "Tokenizers", "Checkpoints", "Datasets", "Training", "FullFineTuning", "PEFT", "Quantization", "Merging", "Tour", "Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining", "Chapter04Memory"],
+        .executableTarget(name: "tinytune", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "Tokenizers", "Checkpoints", "Datasets", "Training", "FullFineTuning", "PEFT", "Quantization", "Merging", "Experiments", "Tour", "Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining", "Chapter04Memory"],
                           swiftSettings: numericSettings),
         .executableTarget(name: "bench", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "Training", "Checkpoints", "PEFT",
                                                       "Quantization"], path: "Benchmarks",

@@ -19,8 +19,9 @@
 // with model width (the book's claim that soft prompts catch up at scale), on the built-in bases.
 // The closing sentences are computed from the table, including when it contradicts the book.
 // Chapter07PEFTZoo+Width.swift holds that width check and the conclusions.
-// Leaves out: per-method rank / bottleneck / prefix-length search; the real 135M model (a short zoo on
-// it is future work); repeated seeds and error bars.
+// When SmolLM2-135M-Instruct is in models/, the zoo runs again on it (Chapter07PEFTZoo+RealModel.swift),
+// and each method's gap on the toy base is set next to its gap on the pretrained one.
+// Leaves out: per-method rank / bottleneck / prefix-length search; repeated seeds and error bars.
 import Foundation
 import Training
 import PEFT
@@ -43,6 +44,8 @@ public enum Chapter07PEFTZoo {
         public var widthBases: [PretrainingRecipe]
         /// Report training progress (every 100 steps) while the sweep runs.
         public var showProgress: Bool
+        /// The zoo again on the real pretrained model, when its file is there (nil: skip).
+        public var realModel: RealModelZoo?
 
         // The budget: 1200 steps × batch 16 = 19,200 examples for every method. Measured on the standard base
         // (validation accuracy, the rate each method's sweep favours): at 400 × 32 full fine-tuning reaches 100%
@@ -60,13 +63,13 @@ public enum Chapter07PEFTZoo {
                       (.prefixTuning(tokens: 8), [3e-3, 1e-2, 3e-2]),
                       (.promptTuning(tokens: 8), [0.1, 0.3, 1.0])],
             steps: 1200, batchSize: 16, trainExamples: 3000, validationExamples: 100, testExamples: 100,
-            widthBases: [.standard, .wide], showProgress: true)
+            widthBases: [.standard, .wide], showProgress: true, realModel: .standard)
         public static let tiny = Config(
             base: .tiny, useCache: false, fullLearningRates: [3e-3],
             methods: [(.lora(LoRAConfig(rank: 2)), [3e-3, 1e-2]), (.houlsby(bottleneck: 4), [3e-3]), (.ia3, [1e-2]),
                       (.bitFit, [1e-2]), (.prefixTuning(tokens: 2), [1e-2]), (.promptTuning(tokens: 2), [1e-1])],
             steps: 10, batchSize: 8, trainExamples: 40, validationExamples: 6, testExamples: 4, widthBases: [],
-            showProgress: false)
+            showProgress: false, realModel: nil)
     }
 
     /// One learning rate of one method's sweep.
@@ -98,6 +101,8 @@ public enum Chapter07PEFTZoo {
         /// For each trailing method: its gap to full fine-tuning (points) on each width base.
         public var widthTrend: [WidthTrend]
         public var conclusions: [String]
+        /// The zoo on the real model (nil: not configured, or its file is absent).
+        public var realModel: RealModelReport?
     }
 
     /// Runs the chapter, printing through `output`.
@@ -116,21 +121,39 @@ public enum Chapter07PEFTZoo {
         output("Each method sweeps its learning rates; the rate with the best validation score (\(validation.count) held-out training-"
                + "distribution examples) is kept, and only its test score (\(setup.test.count) examples) goes in the table.\n")
 
-        var rows: [Row] = []
         let setups: [(String, PEFTMethod?, [Float])] = [("full fine-tuning", nil, config.fullLearningRates)]
             + config.methods.map { ($0.method.description, $0.method, $0.learningRates) }
+        let rows = try sweep(setups, output: output) { label, method, rate in
+            let recipe = SFTRecipe(steps: config.steps, batchSize: config.batchSize, learningRate: rate)
+            return try Experiment.measure(label, start: setup.model, tokenizer: setup.tokenizer, examples: train, recipe: recipe,
+                                          tests: [validation, setup.test], check: .teacherForced,
+                                          progress: config.showProgress ? ProgressReporter(label: "  \(label), lr \(formatRate(rate))", every: 100) : nil) { model in
+                if let method { try PEFTZoo.apply(method, to: model, seed: 3) } else { model.setTrainable(true) }
+            }
+        }
+        printTable(rows, output: output)
+        let trend = try widthTrend(rows, config: config, output: output)
+        let conclusions = conclusions(rows, trend: trend)
+        output("")
+        conclusions.forEach(output)
+        let real = try config.realModel.flatMap { try runRealModel($0, toyRows: rows, output: output) }
+        output(String(format: "\n(chapter ran in %.1f min)", Date().timeIntervalSince(chapterBegin) / 60))
+        return Report(rows: rows, widthTrend: trend, conclusions: conclusions, realModel: real)
+    }
+
+    /// Sweeps every method's learning rates — `trial(label, method, rate)` trains one run and scores it on
+    /// [validation, test] — printing one line per method, and returns the rows at the rates validation chose.
+    static func sweep(_ setups: [(String, PEFTMethod?, [Float])], output: (String) -> Void,
+                      trial: (String, PEFTMethod?, Float) throws -> Experiment.Run) throws -> [Row] {
         if let empty = setups.first(where: { $0.2.isEmpty }) { throw ZooError(description: "chapter 7: \(empty.0) has no learning rate to sweep") }
         output("sweep (validation accuracy / response loss at each learning rate):")
+        var rows: [Row] = []
         for (label, method, rates) in setups {
             let begin = Date()
             var points: [SweepPoint] = [], trainable = 0, fraction = 0.0, extra = 0
             for rate in rates {
-                let recipe = SFTRecipe(steps: config.steps, batchSize: config.batchSize, learningRate: rate)
-                let run = try Experiment.measure(label, start: setup.model, tokenizer: setup.tokenizer, examples: train, recipe: recipe,
-                                                 tests: [validation, setup.test], check: .teacherForced,
-                                                 progress: config.showProgress ? ProgressReporter(label: "  \(label), lr \(formatRate(rate))", every: 100) : nil) { model in
-                    if let method { try PEFTZoo.apply(method, to: model, seed: 3) } else { model.setTrainable(true) }
-                }
+                let run = try trial(label, method, rate)
+                guard run.scores.count == 2 else { throw ZooError(description: "chapter 7: \(label) was not scored on validation and test") }
                 points.append(SweepPoint(learningRate: rate, validation: run.scores[0], test: run.scores[1],
                                          medianStepMilliseconds: run.medianStepMilliseconds ?? 0))
                 (trainable, fraction) = (run.trainableParameters, run.trainableFraction)
@@ -145,7 +168,11 @@ public enum Chapter07PEFTZoo {
             rows.append(Row(method: label, peft: method, trainable: trainable, fraction: fraction, sweep: points, chosen: chosen,
                             extraInferenceMultiplyAdds: extra, seconds: Date().timeIntervalSince(begin)))
         }
+        return rows
+    }
 
+    /// The table: one row per method at its chosen rate.
+    static func printTable(_ rows: [Row], output: (String) -> Void) {
         output("\nmethod                         trainable    share   chosen lr   test accuracy  response loss   ms/step   extra MACs/token")
         for row in rows {
             output(row.method.padding(toLength: 30, withPad: " ", startingAt: 0)
@@ -154,12 +181,6 @@ public enum Chapter07PEFTZoo {
                    + String(format: "   %12.1f%%   %12.3f   %7.1f   %16d", row.score.accuracy * 100, row.score.loss,
                             row.chosen.medianStepMilliseconds, row.extraInferenceMultiplyAdds))
         }
-        let trend = try widthTrend(rows, config: config, output: output)
-        let conclusions = conclusions(rows, trend: trend)
-        output("")
-        conclusions.forEach(output)
-        output(String(format: "\n(chapter ran in %.1f min)", Date().timeIntervalSince(chapterBegin) / 60))
-        return Report(rows: rows, widthTrend: trend, conclusions: conclusions)
     }
 
     /// A configuration the chapter cannot run.

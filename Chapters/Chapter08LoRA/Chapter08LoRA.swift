@@ -9,6 +9,9 @@
 //    the table states it; the corpus loss shows what each kept of the base. Both train with the same
 //    share of replayed pretraining text (Chapter 5's measured remedy for forgetting), so the question
 //    is not "does it wreck the base" but "which keeps more of it at the same task score".
+//    Finished runs rarely score the same, so both are also watched while they train (accuracy and
+//    corpus loss every 50 steps) and compared at an equal task score, read off those curves
+//    (Experiments/ForgettingCurve.swift; Chapter08LoRA+Curves.swift prints them).
 // 3. Rank and target layers trade parameters for accuracy.
 // 4. Merging B·A into W gives the same outputs with zero inference overhead; unmerging restores W.
 // Every sentence about the results is computed from them, and says so when they contradict the claim.
@@ -37,18 +40,23 @@ public enum Chapter08LoRA {
         public var replay: ReplayMix?
         /// A wider base on which the LoRA-vs-full comparison is repeated (nil: skip).
         public var wideBase: PretrainingRecipe?
+        /// Steps between the points of the learning–forgetting curves of part 2 (0: no curves), and the
+        /// held-out task examples they are scored on.
+        public var curveEvery: Int = 0, curveExamples: Int = 0
 
         public static let standard = Config(base: .standard, useCache: true,
                                             full: SFTRecipe(steps: 600, batchSize: 32, learningRate: 5e-4, bucketed: true),
                                             lora: SFTRecipe(steps: 600, batchSize: 32, learningRate: 1.5e-3, bucketed: true),
                                             sweepSettings: [(2, ["c_attn"]), (8, ["c_attn"]), (2, ["all-linear"]), (4, ["all-linear"])],
                                             sweep: SFTRecipe(steps: 400, batchSize: 32, learningRate: 1.5e-3, bucketed: true),
-                                            trainExamples: 3000, testExamples: 100, replay: ReplayMix(share: 0.25, characters: 128), wideBase: .wide)
+                                            trainExamples: 3000, testExamples: 100, replay: ReplayMix(share: 0.25, characters: 128), wideBase: .wide,
+                                            curveEvery: 50, curveExamples: 100)
         public static let tiny = Config(base: .tiny, useCache: false,
                                         full: SFTRecipe(steps: 20, batchSize: 8, learningRate: 3e-3),
                                         lora: SFTRecipe(steps: 20, batchSize: 8, learningRate: 3e-3),
                                         sweepSettings: [(2, ["c_attn"])], sweep: SFTRecipe(steps: 10, batchSize: 8, learningRate: 3e-3),
-                                        trainExamples: 60, testExamples: 6, replay: ReplayMix(share: 0.25, characters: 24), wideBase: nil)
+                                        trainExamples: 60, testExamples: 6, replay: ReplayMix(share: 0.25, characters: 24), wideBase: nil,
+                                        curveEvery: 5, curveExamples: 6)
     }
 
     /// One trained setup.
@@ -64,6 +72,8 @@ public enum Chapter08LoRA {
         public var steps: Int, batchSize: Int
         /// Loss on the pretraining corpus's validation text after the fine-tune (what the base kept).
         public var corpusLoss: Float
+        /// Validation accuracy and corpus loss every `curveEvery` steps (empty: not recorded).
+        public var curve: [CurvePoint] = []
     }
 
     /// The chapter's numbers.
@@ -72,6 +82,8 @@ public enum Chapter08LoRA {
         /// random matrix of the same shapes, for each rank in `ranks`.
         public var ranks: [Int], updateError: [Double], randomError: [Double]
         public var full: Run, lora: Run
+        /// Part 2's runs read at an equal task score (`ForgettingCurve.atEqualScore`; nil: no curves).
+        public var atEqualScore: (target: Double, full: CurvePoint, lora: CurvePoint)?
         /// The same comparison on the wider base, when configured.
         public var wideFull: Run?, wideLoRA: Run?
         public var sweep: [Run]
@@ -95,17 +107,24 @@ public enum Chapter08LoRA {
         var conclusions: [String] = []
         func say(_ line: String) { conclusions.append(line.trimmingCharacters(in: .whitespacesAndNewlines)); output(line) }
 
-        /// Trains one setup under a memory meter.
-        func measure(_ label: String, recipe: SFTRecipe, on baseModel: GPT? = nil, prepare: (GPT) throws -> Void) rethrows -> (Run, GPT) {
+        // Held-out examples for the curves: test-split prompts drawn with their own seed (nothing is chosen on them).
+        let curveExamples = config.curveExamples > 0
+            ? setup.task.examples(split: .test, count: config.curveExamples, seed: 3, world: base.world) : []
+
+        /// Trains one setup under a memory meter (recording its learning–forgetting curve when `curve`).
+        func measure(_ label: String, recipe: SFTRecipe, on baseModel: GPT? = nil, curve: Bool = false,
+                     prepare: (GPT) throws -> Void) rethrows -> (Run, GPT) {
+            let recorder = curve && config.curveEvery > 0 && !curveExamples.isEmpty
+                ? ForgettingCurve(every: config.curveEvery, tokenizer: tokenizer, examples: curveExamples, corpus: corpus) : nil
             let run = try Experiment.measure(label, start: baseModel ?? base.model, tokenizer: tokenizer, examples: examples,
-                                         recipe: recipe, tests: [setup.test], prepare: prepare)
+                                             recipe: recipe, tests: [setup.test], observer: recorder?.observer, prepare: prepare)
             return (Run(label: label, trainable: run.trainableParameters, fraction: run.trainableFraction, score: run.scores[0],
                         peakBytes: run.peakBytes, seconds: run.seconds, steps: run.log.count, batchSize: recipe.batchSize,
-                        corpusLoss: run.model.meanLoss(on: corpus)), run.model)
+                        corpusLoss: run.model.meanLoss(on: corpus), curve: recorder?.points ?? []), run.model)
         }
 
         // 1. Full fine-tuning, and the rank structure of its update.
-        let (full, fullModel) = measure("full fine-tuning", recipe: config.full) { $0.setTrainable(true) }
+        let (full, fullModel) = measure("full fine-tuning", recipe: config.full, curve: true) { $0.setTrainable(true) }
         let ranks = [1, 2, 4, 8, 16]
         var updateError = [Double](repeating: 0, count: ranks.count), randomError = updateError
         var rng = RNG(seed: 11)
@@ -138,7 +157,7 @@ public enum Chapter08LoRA {
         }
 
         // 2. LoRA r = 8 on every linear layer vs full fine-tuning.
-        let (lora, loraModel) = try measure("LoRA r=8, all linear", recipe: config.lora) {
+        let (lora, loraModel) = try measure("LoRA r=8, all linear", recipe: config.lora, curve: true) {
             try LoRA.add("default", to: $0, config: LoRAConfig(rank: 8, alpha: 16), seed: 3)
         }
         output("2. LoRA vs full fine-tuning (task: reverse a word; base has \(total) parameters; every run's examples: "
@@ -169,6 +188,8 @@ public enum Chapter08LoRA {
         show(full)
         show(lora)
         say(compare(full, lora))
+        let matched = ForgettingCurve.atEqualScore(full.curve, lora.curve)
+        showCurves(full, lora, matched: matched, every: config.curveEvery, examples: curveExamples.count, output: output, say: say)
         var wideFull: Run?, wideLoRA: Run?
         if let wide = config.wideBase {
             let wideBase = try Pretraining.base(wide, cached: config.useCache)
@@ -215,7 +236,7 @@ public enum Chapter08LoRA {
         let unmergeDifference = zip(before, after).map { zip($0, $1).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
         output(String(format: "\n4. Merge: max |logits merged − unmerged| = %.2e; unmerge restores W to within %.2e.", mergeDifference, unmergeDifference))
         return Report(ranks: ranks, updateError: updateError, randomError: randomError, full: full, lora: lora,
-                      wideFull: wideFull, wideLoRA: wideLoRA, sweep: sweep,
+                      atEqualScore: matched.map { ($0.target, $0.a, $0.b) }, wideFull: wideFull, wideLoRA: wideLoRA, sweep: sweep,
                       mergeDifference: mergeDifference, unmergeDifference: unmergeDifference, conclusions: conclusions)
     }
 }

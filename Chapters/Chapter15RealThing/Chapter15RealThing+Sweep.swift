@@ -62,12 +62,7 @@ extension Chapter15RealThing {
     }
 
     /// The chapter's model: the GGUF file, or the synthetic stand-in written into `scratch`.
-    static func openModel(_ model: Model, scratch: URL) throws -> RealModel {
-        switch model {
-        case .gguf(let path): return try RealModel.open(path)
-        case .synthetic: return try RealModel.synthetic(in: scratch)
-        }
-    }
+    static func openModel(_ model: Model, scratch: URL) throws -> RealModel { try model.open(scratch: scratch) }
 
     /// One point of the sweep: a method at a rate, what it learned and what it cost.
     public struct SweepPoint: Sendable {

@@ -41,13 +41,8 @@ import Experiments
 
 /// Chapter 15 — the real thing.
 public enum Chapter15RealThing {
-    /// Which model the chapter runs on.
-    public enum Model: Sendable {
-        /// The GGUF file at this path (SmolLM2-135M-Instruct by default).
-        case gguf(String)
-        /// A tiny random Llama (tests: no download; it learns nothing real).
-        case synthetic
-    }
+    /// Which model the chapter runs on: `.gguf(path)` or `.synthetic` (the tests' stand-in).
+    public typealias Model = RealModel.Source
 
     /// A fine-tuning method the chapter can run.
     public enum Method: String, Sendable, CaseIterable {

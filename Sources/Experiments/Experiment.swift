@@ -18,6 +18,15 @@ import Quantization
 
 /// Measured fine-tuning runs (caseless namespace).
 public enum Experiment {
+    /// Looks at the model while it trains: `body(step, model)` after every `every`-th optimizer step (and
+    /// never at step 0). It runs outside the memory meter (what it allocates is not the run's) and
+    /// without gradients, so it cannot change what training computes.
+    public struct Observer {
+        public let every: Int
+        public let body: (_ step: Int, _ model: GPT) -> Void
+        public init(every: Int, _ body: @escaping (_ step: Int, _ model: GPT) -> Void) { (self.every, self.body) = (every, body) }
+    }
+
     /// What one run trained, used and scored.
     public struct Run {
         public let label: String
@@ -75,10 +84,11 @@ public enum Experiment {
     public static func measure(_ label: String, start: GPT, tokenizer: some Tokenizer, examples: [SFTExample],
                                validation: [SFTExample] = [], recipe: SFTRecipe, optimizer: OptimizerChoice = .adamW,
                                template: ChatTemplate? = nil, tests: [[SFTExample]] = [], check: ExactMatchCheck = .generate,
-                               progress: ProgressReporter? = nil, prepare: (GPT) throws -> Void) rethrows -> Run {
+                               progress: ProgressReporter? = nil, observer: Observer? = nil,
+                               prepare: (GPT) throws -> Void) rethrows -> Run {
         try measure(label, loading: { start.copy() }, tokenizer: tokenizer, examples: examples, validation: validation,
                     recipe: recipe, optimizer: optimizer, template: template, tests: tests, check: check, progress: progress,
-                    prepare: prepare)
+                    observer: observer, prepare: prepare)
     }
 
     /// `measure`, starting from the model `loading` makes (under the meter) instead of a copy — for a
@@ -87,7 +97,8 @@ public enum Experiment {
     public static func measure(_ label: String, loading: () throws -> GPT, tokenizer: some Tokenizer, examples: [SFTExample],
                                validation: [SFTExample] = [], recipe: SFTRecipe, optimizer: OptimizerChoice = .adamW,
                                template: ChatTemplate? = nil, tests: [[SFTExample]] = [], check: ExactMatchCheck = .generate,
-                               progress: ProgressReporter? = nil, prepare: (GPT) throws -> Void) rethrows -> Run {
+                               progress: ProgressReporter? = nil, observer: Observer? = nil,
+                               prepare: (GPT) throws -> Void) rethrows -> Run {
         let begin = Date()
         ProcessMemory.resetPeak()
         let meter = MemoryMeter()
@@ -106,6 +117,9 @@ public enum Experiment {
                 let made = optimizer.make(parameters)
                 madeOptimizer = made
                 return made
+            } afterStep: { trainer in
+                guard let observer, observer.every > 0, trainer.step % observer.every == 0 else { return }
+                MemoryMeter.$current.withValue(nil) { Tensor.withNoGrad { observer.body(trainer.step, trainer.model) } }
             }
             return (model, result.log)
         }

@@ -36,6 +36,23 @@ public struct RealModel {
         }
     }
 
+    /// Which model an experiment runs on: the real file, or the synthetic stand-in tests use.
+    public enum Source: Sendable {
+        /// The GGUF file at this path (SmolLM2-135M-Instruct by default).
+        case gguf(String)
+        /// A tiny random Llama (tests: no download; it learns nothing real).
+        case synthetic
+
+        /// Opens the file (`RealModel.open`, throwing `Missing` when absent), or writes the synthetic
+        /// stand-in into `scratch` (which the caller removes).
+        public func open(scratch: URL) throws -> RealModel {
+            switch self {
+            case .gguf(let path): return try RealModel.open(path)
+            case .synthetic: return try RealModel.synthetic(in: scratch)
+            }
+        }
+    }
+
     /// One line: what was loaded.
     public let summary: String
     public let tokenizer: any Tokenizer

@@ -6,14 +6,25 @@
 // into blocks of a fixed size that does not depend on the thread count; each block is computed the
 // same way whoever runs it, so results are bitwise identical for any number of threads.
 // The threads themselves are a persistent, spinning pool (WorkerPool.swift).
-// Leaves out: work stealing, NUMA, affinity.
+// Leaves out: work stealing, NUMA, pinning threads to cores (the affinity mask is only counted).
 import Foundation
+import CSpinWait
 
 /// The thread budget for kernels. Read `Parallelism.threads`; change it for a scope with
 /// `Parallelism.$threads.withValue(1) { ... }`.
 public enum Parallelism {
-    /// Maximum threads a kernel may use in the current task (default: all active cores).
-    @TaskLocal public static var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Maximum threads a kernel may use in the current task (default: `availableCores`).
+    @TaskLocal public static var threads: Int = availableCores
+
+    /// The cores this process may run on: the active cores, fewer when the process is confined to a
+    /// subset (`taskset -c 0`, a container's cpuset). Foundation's `activeProcessorCount` counts the
+    /// machine's cores whatever the affinity, and two spinning threads sharing one core each wait for
+    /// the other's time slice — so the affinity mask is counted too (Linux; `tinytune_allowed_cpus`).
+    public static let availableCores: Int = {
+        let active = max(ProcessInfo.processInfo.activeProcessorCount, 1)
+        let allowed = Int(tinytune_allowed_cpus())
+        return allowed > 0 ? min(allowed, active) : active
+    }()
 
     /// Work (in multiply-adds or similar) below which a second thread costs more than it saves.
     public static let minimumWorkPerThread = 100_000

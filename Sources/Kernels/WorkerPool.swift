@@ -25,8 +25,10 @@ import CSpinWait
 
 /// A team of `workers` persistent threads that run `(Int) -> Void` jobs together with the caller.
 final class WorkerPool: @unchecked Sendable {
-    /// One pool per process with one worker per extra core (none on a single core). Created on first
-    /// use; its threads live as long as the process.
+    /// One pool per process with one worker per extra core of the machine (none on a single core), so
+    /// an explicit `Parallelism.$threads.withValue(2)` gets its second thread even in a process confined
+    /// to one core (whose default budget, `Parallelism.availableCores`, is 1). Created on first use; its
+    /// threads live as long as the process.
     static let shared = WorkerPool(workers: ProcessInfo.processInfo.activeProcessorCount - 1)
 
     /// How long an idle worker spins before it sleeps: long enough to bridge the serial code between

@@ -1,7 +1,8 @@
 // Zoo.swift — the other parameter-efficient methods, on the same base model.
 //
 // Teaches: PEFT methods differ in *where* they put a few new (or unfrozen) parameters:
-// - BitFit: unfreeze only the biases (no new parameters at all).
+// - BitFit: unfreeze only the biases (no new parameters at all; a model built without biases, such as
+//   Llama, first gets zero biases on its block linears, so it still starts as the base).
 // - IA3: learn vectors that rescale activations — keys and values in attention, the MLP's hidden
 //   units — initialised to 1 (Liu et al., 2022).
 // - Houlsby adapters: a bottleneck MLP (down, nonlinearity, up) added after the attention and MLP
@@ -54,6 +55,7 @@ public enum PEFTZoo {
             return try LoRA.add("default", to: model, config: config, seed: seed)
         case .bitFit:
             model.setTrainable(false)
+            addZeroBiasesIfAbsent(model)
             model.setTrainable(true) { $0.hasSuffix(".bias") }
         case .ia3:
             model.setTrainable(false)
@@ -88,6 +90,17 @@ public enum PEFTZoo {
             try installPrefix(on: model, ids: ids, hidden: prefixHiddenWidth(model.config), rng: &rng)
         }
         return model.parameterCount(trainableOnly: true)
+    }
+
+    /// BitFit on a model built without biases (Llama, SmolLM2: no linear layer has one, and RMSNorm has
+    /// none): gives every block's linear layer a zero bias [out] — the outputs are unchanged, so the model
+    /// still starts as the base — for BitFit to train. A model that has biases (GPT-2) is left as it is;
+    /// the output head (`lm_head`) gets none, as in BitFit's paper, which trains the encoder's biases.
+    static func addZeroBiasesIfAbsent(_ model: GPT) {
+        guard !model.namedParameters().contains(where: { $0.name.hasSuffix(".bias") }) else { return }
+        for (path, layer) in LoRA.linearLayers(of: model) where layer.bias == nil && !path.hasSuffix("lm_head") {
+            layer.bias = makeParameter(Tensor(zeros: [layer.outFeatures]))
+        }
     }
 
     /// The width m of prefix tuning's reparameterising MLP: C/4 (at least 8).

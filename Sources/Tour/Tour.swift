@@ -43,6 +43,15 @@ public enum Tour {
         /// Pretraining text mixed into every fine-tune's examples (nil: the task alone).
         public var replay: ReplayMix?
 
+        /// This config with `mix` replayed into every fine-tune, and every recipe's batches bucketed by
+        /// length (so the short task rows are not padded to the long replayed windows).
+        public func replaying(_ mix: ReplayMix) -> Config {
+            var config = self
+            config.replay = mix
+            for path in [\Config.fullRecipe, \.adapterRecipe, \.generalistRecipe] { config[keyPath: path].bucketed = true }
+            return config
+        }
+
         public static let standard = Config(
             base: .standard, useCache: true, taskA: .reverse, taskB: .record,
             fullRecipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 5e-4),

@@ -78,13 +78,15 @@ public enum FineTuning {
     /// Fine-tunes `model` in place, training exactly the parameters whose `requiresGrad` is set (so a
     /// PEFT method that froze the base and added its own tensors trains only those). `makeOptimizer`
     /// replaces the default AdamW (weight decay 0.01), e.g. by an 8-bit one.
+    /// `afterStep` sees the trainer after every optimizer step (e.g. to score the model on a curve).
     public static func train(_ model: GPT, tokenizer: some Tokenizer, examples: [SFTExample], validation: [SFTExample] = [],
                              recipe: SFTRecipe, template: ChatTemplate? = nil, progress: ProgressReporter? = nil,
-                             makeOptimizer: ((_ parameters: [(name: String, tensor: Tensor)]) -> Optimizer)? = nil) -> FineTuneResult {
+                             makeOptimizer: ((_ parameters: [(name: String, tensor: Tensor)]) -> Optimizer)? = nil,
+                             afterStep: (Trainer) -> Void = { _ in }) -> FineTuneResult {
         var run = preparedRun(model, tokenizer: tokenizer, examples: examples, validation: validation, recipe: recipe,
                               template: template, makeOptimizer: makeOptimizer)
-        // The loop cannot throw here: the after-step hook does nothing.
-        try? run.trainer.run(source: &run.source, validation: run.validation, progress: progress)
+        // The loop cannot throw here: the after-step hook does not.
+        try? run.trainer.run(source: &run.source, validation: run.validation, progress: progress) { afterStep($0) }
         return run.result
     }
 

@@ -6,6 +6,7 @@
 import Foundation
 import Training
 import Tour
+import Experiments
 import Chapter01Autograd
 import Chapter02Tensors
 import Chapter03Pretraining
@@ -15,7 +16,7 @@ enum TourCommand {
     static let command = Command(
         name: "tour", summary: "the guided tour (the default): full FT vs LoRA vs QLoRA vs merge, one table + HTML report",
         help: """
-        Usage: tinytune [tour] [--quick] [--out DIR] [--chapters]
+        Usage: tinytune [tour] [--quick] [--out DIR] [--replay SHARE [--replay-characters N]] [--chapters]
 
         Pretrains the base model (cached in $TINYTUNE_CACHE or ./.tinytune-cache; ~3 minutes the first
         time), fine-tunes it on "reverse a word" three ways — full, LoRA r=8, QLoRA r=8 on an NF4 base with
@@ -29,11 +30,21 @@ enum TourCommand {
 
           --quick      tiny configurations (seconds; nothing is cached)
           --out DIR    where report.html goes (default: runs/tour)
+          --replay S   mix a share S (0…0.9) of pretraining-text windows into every fine-tune (batches
+                       bucketed by length); --replay-characters N sets the window length (default 128)
           --chapters   instead, run the opening chapters: autodiff, tensors, pretraining, memory
         """,
         run: { arguments in
-            let options = try Options(arguments, valued: ["out"], switches: ["quick", "chapters"])
+            let options = try Options(arguments, valued: ["out", "replay", "replay-characters"], switches: ["quick", "chapters"])
             let quick = options.flag("quick")
+            var config: Tour.Config = quick ? .tiny : .standard
+            if options.string("replay") != nil {
+                let share = try options.float("replay", default: 0, in: 0...0.9)
+                let characters = try options.int("replay-characters", default: 128, in: 1...config.base.model.contextLength)
+                config = config.replaying(ReplayMix(share: Double(share), characters: characters))
+            } else if options.string("replay-characters") != nil {
+                throw UsageError(description: "--replay-characters N needs --replay SHARE")
+            }
             if options.flag("chapters") {
                 let rule = String(repeating: "─", count: 72)
                 Chapter01Autograd.run(quick ? .tiny : .standard)
@@ -45,7 +56,7 @@ enum TourCommand {
                 Chapter04Memory.run(quick ? .tiny : .standard)
                 return
             }
-            let report = try Tour.run(quick ? .tiny : .standard, progress: { label in
+            let report = try Tour.run(config, progress: { label in
                 ProgressReporter(label: label, every: quick ? 4 : 50)
             })
             let url = URL(fileURLWithPath: options.string("out") ?? "runs/tour").appendingPathComponent("report.html")

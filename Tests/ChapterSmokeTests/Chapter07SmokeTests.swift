@@ -1,5 +1,6 @@
-// Chapter07SmokeTests.swift — chapter 7 runs every method's sweep on its tiny configuration; its
-// learning-rate choice and its closing sentences follow the numbers (hand-made rows).
+// Chapter07SmokeTests.swift — chapter 7 runs every method's sweep on its tiny configuration, and the zoo
+// on the real-model path (the synthetic stand-in); its learning-rate choice and its closing sentences,
+// including the toy-vs-pretrained gap comparison, follow the numbers (hand-made rows).
 import Testing
 @testable import Training
 import PEFT
@@ -60,5 +61,48 @@ import PEFT
         // Nothing to compare against when full fine-tuning failed.
         let failed = [Self.row("full", [Self.point(5e-4, validation: 0, test: 0)]), rows[1]]
         #expect(Chapter07PEFTZoo.conclusions(failed, trend: []).count == 1)
+    }
+
+    @Test func theZooRunsOnTheRealModelPathWithEveryMethod() throws {
+        var lines: [String] = []
+        let report = try #require(try Chapter07PEFTZoo.runRealModel(.tiny, toyRows: nil) { lines.append($0) })
+        #expect(report.rows.map { $0.peft?.kind } == [nil, "LoRA", "Houlsby", "IA3", "BitFit", "prefix", "prompt"])
+        #expect(report.rows.dropFirst().allSatisfy { $0.trainable > 0 && $0.trainable < report.rows[0].trainable })
+        // The synthetic Llama has no biases: BitFit trains the zero biases it adds to the 7 linears of each of
+        // its 2 blocks (width 64, 2 KV heads of 16, MLP 128): q 64 + k 32 + v 32 + o 64 + gate 128 + up 128 + down 64.
+        #expect(report.rows[4].trainable == 2 * (64 + 32 + 32 + 64 + 128 + 128 + 64))
+        #expect(report.rows.allSatisfy { $0.score.count == 3 })
+        #expect(report.gaps.isEmpty && report.conclusions.allSatisfy { lines.contains($0) })
+    }
+
+    @Test func withoutTheModelFileTheRealModelZooSaysHowToFetchIt() throws {
+        var zoo = Chapter07PEFTZoo.RealModelZoo.tiny
+        zoo.source = .gguf("/nonexistent/model.gguf")
+        var lines: [String] = []
+        #expect(try Chapter07PEFTZoo.runRealModel(zoo, toyRows: nil) { lines.append($0) } == nil)
+        #expect(lines.count == 1 && lines[0].contains("sh scripts/fetch-smollm2.sh"), "\(lines)")
+    }
+
+    /// Gaps are matched by method (the size knob aside) and the verdict follows them: 100 → 10 points is
+    /// "within 20", 100 → 60 "narrows but stays above 20", 20 → 40 "wider", 50 → 52 "about the same".
+    @Test func theToyAndPretrainedGapsAreComparedMethodByMethod() {
+        func row(_ peft: PEFTMethod?, _ accuracy: Double) -> Chapter07PEFTZoo.Row {
+            .init(method: peft?.description ?? "full", peft: peft, trainable: 1, fraction: 0.01,
+                  sweep: [Self.point(1e-3, validation: accuracy, test: accuracy)], chosen: Self.point(1e-3, validation: accuracy, test: accuracy),
+                  extraInferenceMultiplyAdds: 0, seconds: 0)
+        }
+        let toy = [row(nil, 1), row(.promptTuning(tokens: 8), 0), row(.bitFit, 0), row(.ia3, 0.8), row(.houlsby(bottleneck: 16), 0.5)]
+        let real = [row(nil, 0.9), row(.promptTuning(tokens: 4), 0.8), row(.bitFit, 0.3), row(.ia3, 0.5), row(.houlsby(bottleneck: 8), 0.38),
+                    row(.prefixTuning(tokens: 8), 0.1)]
+        let gaps = Chapter07PEFTZoo.realModelGaps(toy: toy, real: real)
+        #expect(gaps.map(\.method) == ["prompt tuning (4 tokens)", "BitFit", "IA3", "Houlsby adapters (m=8)"])   // no toy prefix row
+        #expect(zip(gaps.map(\.toy), [1, 1, 0.2, 0.5]).allSatisfy { abs($0 - $1) < 1e-9 })
+        #expect(zip(gaps.map(\.real), [0.1, 0.6, 0.4, 0.52]).allSatisfy { abs($0 - $1) < 1e-9 })
+        let lines = Chapter07PEFTZoo.gapConclusions(gaps)
+        #expect(lines[0] == "prompt tuning (4 tokens): 100 points behind full fine-tuning on the toy base, 10 on SmolLM2-135M — on the "
+                + "pretrained base it is within 20 points: the method works where there are pretrained features to steer.")
+        #expect(lines[1].hasSuffix("it narrows on the pretrained base but stays above 20 points."))
+        #expect(lines[2].hasSuffix("it is wider on the pretrained base: the toy's gap is not explained by the base being untrained."))
+        #expect(lines[3].hasSuffix("about the same on both bases: pretraining does not explain this gap."))
     }
 }

@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 import Autodiff
+import Experiments
 @testable import Tour
 
 @Suite struct TourSmokeTests {
@@ -33,5 +34,16 @@ import Autodiff
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         try report.writeHTML(to: url)
         #expect(try String(contentsOf: url, encoding: .utf8) == html)
+    }
+
+    /// `tinytune tour --replay S`: the standard recipes (unbucketed, no replay) get the mix, and every
+    /// recipe is bucketed so the short task rows are not padded to the replayed windows.
+    @Test func replayingMixesTheWindowsInAndBucketsEveryRecipe() {
+        let standard = Tour.Config.standard
+        #expect(standard.replay == nil && !standard.fullRecipe.bucketed && !standard.adapterRecipe.bucketed)
+        let mixed = standard.replaying(ReplayMix(share: 0.05, characters: 128))
+        #expect(mixed.replay == ReplayMix(share: 0.05, characters: 128))
+        #expect(mixed.fullRecipe.bucketed && mixed.adapterRecipe.bucketed && mixed.generalistRecipe.bucketed)
+        #expect(mixed.fullRecipe.steps == standard.fullRecipe.steps && mixed.adapterRecipe.learningRate == standard.adapterRecipe.learningRate)
     }
 }

@@ -95,3 +95,22 @@ private final class Tally: @unchecked Sendable {
         #expect(arrived.pointee == 2)
     }
 }
+
+/// The default thread budget counts the cores this process may run on — checked against the kernel's
+/// own list of them in /proc/self/status (`Cpus_allowed_list: 0-1`, or `0,2-3`), an independent reading
+/// of the same affinity mask (skipped where there is no /proc).
+@Suite struct AvailableCoresTests {
+    static let allowedList: String? = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8))?
+        .split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") }
+        .map { $0.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces) }
+
+    @Test(.enabled(if: allowedList != nil, "no /proc/self/status here")) func theAffinityMaskIsCounted() throws {
+        let list = try #require(Self.allowedList)
+        let allowed = list.split(separator: ",").reduce(0) { count, part in
+            let ends = part.split(separator: "-").compactMap { Int($0) }
+            return count + (ends.count == 2 ? ends[1] - ends[0] + 1 : 1)
+        }
+        #expect(Parallelism.availableCores == min(allowed, ProcessInfo.processInfo.activeProcessorCount), "\(list)")
+        #expect(Parallelism.threads == Parallelism.availableCores)
+    }
+}

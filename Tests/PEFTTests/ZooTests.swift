@@ -44,6 +44,23 @@ import TestSupport
         #expect(try PEFTZoo.apply(method, to: m, seed: 3) == expected, "\(method)")
     }
 
+    /// BitFit on a model built without biases (Llama): zero biases appear on the block linears only —
+    /// q, k, v, o, gate, up, down: 16 + 8 + 8 + 16 + 24 + 24 + 16 = 112 per block at width 16, 2 KV heads
+    /// of 4 dims, MLP 24 — the outputs are unchanged, and after one backward pass every one of those
+    /// biases (and nothing else) has a gradient.
+    @Test func bitFitGivesABiasFreeModelZeroBiasesToTrain() throws {
+        var rng = RNG(seed: 5)
+        let llama = GPT(config: .llama(vocabularySize: 23, contextLength: 8, embeddingSize: 16, layers: 2, heads: 4, kvHeads: 2,
+                                       mlpSize: 24), rng: &rng)
+        #expect(!llama.namedParameters().contains { $0.name.hasSuffix(".bias") })
+        let before = llama(loraTestIDs, batch: 2, steps: 6)
+        #expect(try PEFTZoo.apply(.bitFit, to: llama, seed: 3) == 2 * 112)
+        #expect(maxDifference(before, llama(loraTestIDs, batch: 2, steps: 6)) == 0)
+        Tensor.crossEntropy(llama(Array(loraTestIDs.prefix(6)), batch: 1, steps: 6), targets: Array(loraTestIDs.suffix(6))).backward()
+        let withGradient = llama.namedParameters().filter { $0.tensor.grad?.values.contains { $0 != 0 } == true }.map(\.name)
+        #expect(withGradient.count == 14 && withGradient.allSatisfy { $0.hasSuffix(".bias") }, "\(withGradient)")
+    }
+
     /// After one backward pass, exactly the method's own tensors — named here by hand, not read from
     /// `requiresGrad` — hold non-zero gradients, and every base tensor has none.
     @Test(arguments: [

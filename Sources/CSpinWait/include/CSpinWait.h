@@ -9,6 +9,10 @@
 #ifndef TINYTUNE_C_SPIN_WAIT_H
 #define TINYTUNE_C_SPIN_WAIT_H
 
+/// The cores the process's affinity mask allows (Linux: `sched_getaffinity`), or 0 when unknown
+/// (other systems), so the caller falls back to the active-core count. Defined in CSpinWait.c.
+int tinytune_allowed_cpus(void);
+
 /// Reads *p; later reads and writes of this thread cannot move before it.
 static inline long tinytune_load_acquire(const long *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 
