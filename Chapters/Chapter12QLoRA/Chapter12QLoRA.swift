@@ -10,8 +10,10 @@
 // loss: the known result is that LoRA learns less and forgets less — the chapter prints whether it
 // did here. Every run mixes the same share of replayed pretraining text into its examples (Chapter 5's
 // remedy; the rates, steps and replay are Chapter 8's, so its full and LoRA rows reappear here), so
-// the comparison is made with the base kept, not wrecked. Every sentence about the results is computed
-// from them.
+// the comparison is made with the base kept, not wrecked. The runs also record learning–forgetting
+// curves (held-out accuracy and corpus loss every 50 steps), so each adapter is compared with full
+// fine-tuning at an equal task score too (Experiments/ForgettingCurve.swift), not only at the end.
+// Every sentence about the results is computed from them.
 // 4. At 7B–65B parameters (estimated with the memory equation) this is what fits a 65B fine-tune on
 //    one 48 GB GPU.
 // Leaves out: paged optimizers, a GPU, models big enough for the savings to dominate activations.
@@ -37,14 +39,17 @@ public enum Chapter12QLoRA {
         public var trainExamples: Int, testExamples: Int
         /// Pretraining text mixed into every run's training examples (nil: the task alone).
         public var replay: ReplayMix?
+        /// Steps between the learning–forgetting curve points of part 2 (0: none), and the held-out task
+        /// examples they are scored on.
+        public var curveEvery: Int = 0, curveExamples: Int = 0
 
         public static let standard = Config(base: .standard, useCache: true,
                                             recipe: SFTRecipe(steps: 600, batchSize: 32, learningRate: 1.5e-3, bucketed: true),
                                             fullLearningRate: 5e-4, rank: 8, trainExamples: 3000, testExamples: 100,
-                                            replay: ReplayMix(share: 0.25, characters: 128))
+                                            replay: ReplayMix(share: 0.25, characters: 128), curveEvery: 50, curveExamples: 100)
         public static let tiny = Config(base: .tiny, useCache: false, recipe: SFTRecipe(steps: 12, batchSize: 8, learningRate: 3e-3),
                                         fullLearningRate: 1e-3, rank: 2, trainExamples: 40, testExamples: 4,
-                                        replay: ReplayMix(share: 0.25, characters: 24))
+                                        replay: ReplayMix(share: 0.25, characters: 24), curveEvery: 4, curveExamples: 4)
     }
 
     /// One trained setup, measured.
@@ -60,6 +65,8 @@ public enum Chapter12QLoRA {
         public var seconds: Double
         /// Loss on the pretraining corpus's validation text after the fine-tune (what the base kept).
         public var corpusLoss: Float
+        /// Held-out accuracy and corpus loss every `curveEvery` steps (empty: not recorded).
+        public var curve: [CurvePoint] = []
     }
 
     /// The chapter's numbers.
@@ -108,15 +115,21 @@ public enum Chapter12QLoRA {
         /// training's alone (after preparing), the same for every setup.
         let corpus = Pretraining.validationBatches(config.base, batchSize: 16, count: 4)
         let examples = config.replay?.apply(to: setup.train, corpus: config.base) ?? setup.train
+        // Held-out examples for the curves: test-split prompts drawn with their own seed (nothing is chosen on them).
+        let curveExamples = config.curveExamples > 0
+            ? setup.task.examples(split: .test, count: config.curveExamples, seed: 3, world: base.world) : []
         func measure(_ label: String, optimizer: OptimizerChoice = .adamW, learningRate: Float? = nil,
                      prepare: (GPT) throws -> Int) throws -> Run {
             var frozen = 0, recipe = config.recipe
             recipe.learningRate = learningRate ?? recipe.learningRate
+            let curve = config.curveEvery > 0 && !curveExamples.isEmpty
+                ? ForgettingCurve(every: config.curveEvery, tokenizer: setup.tokenizer, examples: curveExamples, corpus: corpus) : nil
             let run = try Experiment.measure(label, start: base.model, tokenizer: setup.tokenizer, examples: examples,
-                                             recipe: recipe, optimizer: optimizer, tests: [setup.test]) { frozen = try prepare($0) }
+                                             recipe: recipe, optimizer: optimizer, tests: [setup.test],
+                                             observer: curve?.observer) { frozen = try prepare($0) }
             return Run(label: label, score: run.scores[0], weightBytes: run.weightBytes, frozenLinearBytes: frozen,
                        optimizerBytes: run.optimizerStateBytes, peakBytes: run.trainingPeakBytes, seconds: run.seconds,
-                       corpusLoss: run.model.meanLoss(on: corpus))
+                       corpusLoss: run.model.meanLoss(on: corpus), curve: curve?.points ?? [])
         }
         let fp32Linear = linears.map(\.layer.weight.byteCount).reduce(0, +)
         let fullRun = try measure("full fine-tuning", learningRate: config.fullLearningRate) { model in
@@ -143,8 +156,19 @@ public enum Chapter12QLoRA {
                             run.corpusLoss, Double(run.frozenLinearBytes) / 1e3, Double(run.weightBytes) / 1e3,
                             Double(run.optimizerBytes) / 1e3, Double(run.peakBytes) / 1e6, run.seconds))
         }
-        let conclusions = forgettingConclusions(full: fullRun, adapters: [loraRun, qloraRun], baseline: base.unigramBaseline)
+        var conclusions = forgettingConclusions(full: fullRun, adapters: [loraRun, qloraRun], baseline: base.unigramBaseline)
         conclusions.forEach { output("   " + $0) }
+        // The same runs at an equal task score, read off their curves (each adapter against full fine-tuning).
+        if !fullRun.curve.isEmpty {
+            output("   While training (every \(config.curveEvery) steps; accuracy on \(curveExamples.count) held-out examples / corpus loss):")
+            ForgettingCurve.table([fullRun, loraRun, qloraRun, qlora8Run].map { ($0.label, $0.curve) }).forEach(output)
+            for run in [loraRun, qloraRun, qlora8Run] {
+                let sentence = ForgettingCurve.sentence(ForgettingCurve.atEqualScore(fullRun.curve, run.curve), method: run.label,
+                                                        reference: "full fine-tuning")
+                output(sentence)
+                conclusions.append(sentence.trimmingCharacters(in: .whitespaces))
+            }
+        }
         output(String(format: "   frozen linear weights: %.3fx of fp32; accuracy QLoRA − LoRA: %+.1f points",
                       Double(qloraRun.frozenLinearBytes) / Double(loraRun.frozenLinearBytes),
                       (qloraRun.score.accuracy - loraRun.score.accuracy) * 100))

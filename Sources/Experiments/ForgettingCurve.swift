@@ -54,4 +54,37 @@ public final class ForgettingCurve {
               let pointB = b.first(where: { $0.accuracy >= target }) else { return nil }
         return (target, pointA, pointB)
     }
+
+    /// The curves side by side, one line per checkpoint: "step  accuracy / corpus loss" per column.
+    public static func table(_ columns: [(label: String, points: [CurvePoint])]) -> [String] {
+        let width = 18
+        func padded(_ text: String, last: Bool) -> String { last ? text : text.padding(toLength: width, withPad: " ", startingAt: 0) }
+        var lines = ["     step" + columns.enumerated().map { "    " + padded($1.label, last: $0 == columns.count - 1) }.joined()]
+        for index in 0..<(columns.map(\.points.count).max() ?? 0) {
+            guard let step = columns.first(where: { index < $0.points.count })?.points[index].step else { continue }
+            lines.append(String(format: "   %6d", step) + columns.enumerated().map { column, entry in
+                let cell = index < entry.points.count
+                    ? String(format: "%5.1f%% / %.3f", entry.points[index].accuracy * 100, entry.points[index].corpusLoss) : ""
+                return "    " + padded(cell, last: column == columns.count - 1)
+            }.joined())
+        }
+        return lines
+    }
+
+    /// `method` against `reference` at an equal task score, in words computed from the matched points
+    /// (`atEqualScore(referenceCurve, methodCurve)`), with the book's claim that the method forgets less.
+    public static func sentence(_ matched: (target: Double, a: CurvePoint, b: CurvePoint)?, method: String, reference: String) -> String {
+        guard let (target, ref, run) = matched else {
+            return "   At an equal task score: no comparison — one of the runs never scored above 0% on the held-out examples."
+        }
+        let losses = String(format: "corpus loss %.3f (%@, step %d) vs %.3f (%@, step %d)", run.corpusLoss, method, run.step,
+                            ref.corpusLoss, reference, ref.step)
+        let verdict = switch CorpusLossComparison(run.corpusLoss, versus: ref.corpusLoss) {
+        case .lower: "\(method) kept more of the base, as the book says"
+        case .aboutTheSame: "\(method) kept about as much of the base (within 0.01): the book's \"forgets less\" is not shown here"
+        case .higher: "\(method) kept LESS of the base: this contradicts the book's \"forgets less\""
+        }
+        return String(format: "   At an equal task score — the first checkpoint where each run reaches %.0f%%, the highest accuracy both reach: ",
+                      target * 100) + losses + " — " + verdict + "."
+    }
 }
