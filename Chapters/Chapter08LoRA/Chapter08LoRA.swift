@@ -84,8 +84,9 @@ public enum Chapter08LoRA {
         public var full: Run, lora: Run
         /// Part 2's runs read at an equal task score (`ForgettingCurve.atEqualScore`; nil: no curves).
         public var atEqualScore: (target: Double, full: CurvePoint, lora: CurvePoint)?
-        /// The same comparison on the wider base, when configured.
+        /// The same comparison on the wider base, when configured, and its equal-score reading.
         public var wideFull: Run?, wideLoRA: Run?
+        public var wideAtEqualScore: (target: Double, full: CurvePoint, lora: CurvePoint)?
         public var sweep: [Run]
         public var mergeDifference: Float, unmergeDifference: Float
         /// The computed closing sentences of parts 1 and 2.
@@ -190,7 +191,7 @@ public enum Chapter08LoRA {
         say(compare(full, lora))
         let matched = ForgettingCurve.atEqualScore(full.curve, lora.curve)
         showCurves(full, lora, matched: matched, every: config.curveEvery, examples: curveExamples.count, output: output, say: say)
-        var wideFull: Run?, wideLoRA: Run?
+        var wideFull: Run?, wideLoRA: Run?, wideMatched: (target: Double, a: CurvePoint, b: CurvePoint)?
         if let wide = config.wideBase {
             let wideBase = try Pretraining.base(wide, cached: config.useCache)
             output("   The same comparison on a width-256 base (\(wideBase.model.parameterCount()) parameters, pretrained once and cached):")
@@ -198,14 +199,17 @@ public enum Chapter08LoRA {
             corpus = Pretraining.validationBatches(wide, batchSize: 16, count: 4)
             examples = config.replay?.apply(to: setup.train, corpus: wide) ?? setup.train
             defer { (corpus, examples) = (baseCorpus, baseExamples) }
-            wideFull = measure("full fine-tuning, w256", recipe: config.full, on: wideBase.model) { $0.setTrainable(true) }.0
-            wideLoRA = try measure("LoRA r=8, all, w256", recipe: config.lora, on: wideBase.model) {
+            wideFull = measure("full fine-tuning, w256", recipe: config.full, on: wideBase.model, curve: true) { $0.setTrainable(true) }.0
+            wideLoRA = try measure("LoRA r=8, all, w256", recipe: config.lora, on: wideBase.model, curve: true) {
                 try LoRA.add("default", to: $0, config: LoRAConfig(rank: 8, alpha: 16), seed: 3)
             }.0
             if let wideFull, let wideLoRA {
                 show(wideFull)
                 show(wideLoRA)
                 say(compare(wideFull, wideLoRA))
+                wideMatched = ForgettingCurve.atEqualScore(wideFull.curve, wideLoRA.curve)
+                showCurves(wideFull, wideLoRA, matched: wideMatched, every: config.curveEvery, examples: curveExamples.count,
+                           output: output, say: say)
                 say(String(format: "   The trainable share r·(in+out)/(in·out) fell from %.1f%% at width %d to %.1f%% at width %d.",
                            lora.fraction * 100, config.base.model.embeddingSize, wideLoRA.fraction * 100, wide.model.embeddingSize))
             }
@@ -236,7 +240,8 @@ public enum Chapter08LoRA {
         let unmergeDifference = zip(before, after).map { zip($0, $1).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
         output(String(format: "\n4. Merge: max |logits merged − unmerged| = %.2e; unmerge restores W to within %.2e.", mergeDifference, unmergeDifference))
         return Report(ranks: ranks, updateError: updateError, randomError: randomError, full: full, lora: lora,
-                      atEqualScore: matched.map { ($0.target, $0.a, $0.b) }, wideFull: wideFull, wideLoRA: wideLoRA, sweep: sweep,
+                      atEqualScore: matched.map { ($0.target, $0.a, $0.b) }, wideFull: wideFull, wideLoRA: wideLoRA,
+                      wideAtEqualScore: wideMatched.map { ($0.target, $0.a, $0.b) }, sweep: sweep,
                       mergeDifference: mergeDifference, unmergeDifference: unmergeDifference, conclusions: conclusions)
     }
 }
