@@ -33,7 +33,8 @@ extension Chapter07PEFTZoo {
         /// Chapter 15's recipe (30 steps × 4 chats, bucketed), 40 validation and 40 test cards. Full fine-
         /// tuning and LoRA at the rates chapter 15's own sweep chose (1e-5, 4e-4: the lowest reaching 90% of its
         /// validation cards); every other method sweeps three rates 3× apart, from its paper's rate upward,
-        /// because 30 steps is a short budget (papers train for epochs).
+        /// because 30 steps is a short budget (papers train for epochs) — and prefix and prompt tuning a fourth
+        /// below (two for prompt tuning), added after the first run chose their lowest rate (1e-3 and 0.03: the edge).
         public static let standard = RealModelZoo(
             source: .gguf(RealModel.defaultPath), trainExamples: 400, validationExamples: 40, testExamples: 40,
             recipe: SFTRecipe(steps: 30, batchSize: 4, seed: 15, bucketed: true), fullLearningRates: [1e-5],
@@ -41,8 +42,8 @@ extension Chapter07PEFTZoo {
                       (.houlsby(bottleneck: 16), [1e-3, 3e-3, 1e-2]),
                       (.ia3, [3e-3, 1e-2, 3e-2]),
                       (.bitFit, [1e-3, 3e-3, 1e-2]),
-                      (.prefixTuning(tokens: 8), [1e-3, 3e-3, 1e-2]),
-                      (.promptTuning(tokens: 8), [3e-2, 0.1, 0.3])])
+                      (.prefixTuning(tokens: 8), [3e-4, 1e-3, 3e-3, 1e-2]),
+                      (.promptTuning(tokens: 8), [3e-3, 1e-2, 3e-2, 0.1, 0.3])])
         /// Seconds, on the synthetic stand-in (tests): every method, one rate, two steps.
         public static let tiny = RealModelZoo(
             source: .synthetic, trainExamples: 8, validationExamples: 2, testExamples: 3,
@@ -84,7 +85,8 @@ extension Chapter07PEFTZoo {
         output("Task: chapter 15's contact cards (sentence → one-line JSON), exact match, teacher-forced. Budget for every run: "
                + "\(zoo.recipe.steps) steps × \(zoo.recipe.batchSize) chats = \(budget) chats, loss on the answer only. Rates chosen on "
                + "\(validation.count) validation cards; the table reports \(test.count) test cards.\n")
-        let setups: [(String, PEFTMethod?, [Float])] = [("full fine-tuning", nil, zoo.fullLearningRates)]
+        // Full fine-tuning is the reference row (left out only when it has no rate: `chapter07 --only`).
+        let setups: [(String, PEFTMethod?, [Float])] = (zoo.fullLearningRates.isEmpty ? [] : [("full fine-tuning", nil, zoo.fullLearningRates)])
             + zoo.methods.map { ($0.method.description, $0.method, $0.learningRates) }
         let rows = try sweep(setups, output: output) { label, method, rate in
             var recipe = zoo.recipe
@@ -98,7 +100,7 @@ extension Chapter07PEFTZoo {
         }
         printTable(rows, output: output)
         let gaps = toyRows.map { realModelGaps(toy: $0, real: rows) } ?? []
-        var conclusions = Self.conclusions(rows, trend: []).map { "On SmolLM2-135M: " + $0 }
+        var conclusions = zoo.fullLearningRates.isEmpty ? [] : Self.conclusions(rows, trend: []).map { "On SmolLM2-135M: " + $0 }
         conclusions += gapConclusions(gaps)
         output("")
         conclusions.forEach(output)
@@ -132,6 +134,7 @@ extension Chapter07PEFTZoo {
 }
 
 extension PEFTMethod {
-    /// The method without its size knob (LoRA at any rank is LoRA), to match rows across bases.
-    var kind: String { description.split(separator: " ").first.map(String.init) ?? description }
+    /// The method without its size knob (LoRA at any rank is LoRA), to match rows across bases:
+    /// "LoRA", "BitFit", "IA3", "Houlsby", "prompt", "prefix".
+    public var kind: String { description.split(separator: " ").first.map(String.init) ?? description }
 }

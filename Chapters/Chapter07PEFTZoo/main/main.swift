@@ -4,6 +4,10 @@
 //   --real-model-only   only the zoo on the real model (no comparison with the toy base)
 //   --no-real-model     only the toy base's zoo
 //   --model PATH        the GGUF file of the real model (default models/SmolLM2-135M-Instruct.Q4_1.gguf)
+//   --only KINDS        with --real-model-only: just these methods (e.g. prompt,prefix; full fine-tuning is
+//                       then left out too, so the table has no reference row)
+//   --rates K=A,B;K=C   replace method K's learning-rate grid on the real model (e.g. "prompt=0.01;prefix=3e-4")
+import Foundation
 import Chapter07PEFTZoo
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -13,6 +17,23 @@ do {
         config.realModel?.source = .gguf(arguments[index + 1])
     }
     if arguments.contains("--no-real-model") { config.realModel = nil }
+    if let index = arguments.firstIndex(of: "--rates"), index + 1 < arguments.count {
+        for entry in arguments[index + 1].split(separator: ";") {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            let rates = parts.count == 2 ? parts[1].split(separator: ",").compactMap { Float($0) } : []
+            guard parts.count == 2, !rates.isEmpty, rates.allSatisfy({ $0 > 0 }),
+                  let method = config.realModel?.methods.firstIndex(where: { $0.method.kind == parts[0] }) else {
+                print("chapter07: --rates wants KIND=rate,rate;… with KIND one of LoRA, Houlsby, IA3, BitFit, prefix, prompt; got '\(entry)'")
+                exit(2)
+            }
+            config.realModel?.methods[method].learningRates = rates
+        }
+    }
+    if let index = arguments.firstIndex(of: "--only"), index + 1 < arguments.count {
+        let kinds = Set(arguments[index + 1].split(separator: ",").map(String.init))
+        config.realModel?.methods.removeAll { !kinds.contains($0.method.kind) }
+        if !kinds.contains("full") { config.realModel?.fullLearningRates = [] }
+    }
     if arguments.contains("--real-model-only") {
         if let zoo = config.realModel {
             print("Chapter 7 — The PEFT zoo, on the real model only")
