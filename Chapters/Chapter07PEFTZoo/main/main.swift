@@ -31,6 +31,11 @@ do {
     }
     if let index = arguments.firstIndex(of: "--only"), index + 1 < arguments.count {
         let kinds = Set(arguments[index + 1].split(separator: ",").map(String.init))
+        let known = Set(["full"] + (config.realModel?.methods.map(\.method.kind) ?? []))
+        if kinds.isEmpty || !kinds.isSubset(of: known) {
+            print("chapter07: --only wants kinds from \(known.sorted().joined(separator: ", ")); got '\(arguments[index + 1])'")
+            exit(2)
+        }
         config.realModel?.methods.removeAll { !kinds.contains($0.method.kind) }
         if !kinds.contains("full") { config.realModel?.fullLearningRates = [] }
     }
