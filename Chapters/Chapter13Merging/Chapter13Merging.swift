@@ -38,6 +38,12 @@ public enum Chapter13Merging {
         public var loraRank: Int
         public var loraRecipe: SFTRecipe
         public var trainExamples: Int, testExamples: Int
+        /// Pretraining text mixed into every fine-tune (the generalist's too), Chapter 5's remedy for
+        /// forgetting; nil trains on the tasks alone.
+        public var replay: ReplayMix? = nil
+        /// Which of the three parts to run (1 from the base, 2 full fine-tunes of the generalist, 3 LoRA
+        /// fine-tunes of it); a part left out has an empty matrix in the result.
+        public var parts: Set<Int> = [1, 2, 3]
 
         public static let standard = Config(base: .standard, useCache: true, tasks: (.reverse, .record),
                                             recipe: SFTRecipe(steps: 300, batchSize: 32, learningRate: 5e-4),
@@ -49,6 +55,15 @@ public enum Chapter13Merging {
                                         generalistRecipe: SFTRecipe(steps: 10, batchSize: 8, learningRate: 3e-3),
                                         loraRank: 2, loraRecipe: SFTRecipe(steps: 10, batchSize: 8, learningRate: 3e-3),
                                         trainExamples: 40, testExamples: 4)
+
+        /// This config with `mix` replayed in every fine-tune; the recipes become bucketed, so the short
+        /// task rows are not padded to the replayed windows' length.
+        public func replaying(_ mix: ReplayMix?) -> Config {
+            var copy = self
+            copy.replay = mix
+            for keyPath in [\Config.recipe, \Config.generalistRecipe, \Config.loraRecipe] { copy[keyPath: keyPath].bucketed = mix != nil }
+            return copy
+        }
     }
 
     /// The three accuracy matrices.
@@ -71,8 +86,10 @@ public enum Chapter13Merging {
         let (base, tokenizer) = (setup.base, setup.tokenizer)
         let data = MultiTaskExperiment.TaskData(tasks: config.tasks, world: base.world,
                                                 trainExamples: config.trainExamples, testExamples: config.testExamples)
+            .replaying(config.replay, corpus: config.base)
         output("Task A: \(config.tasks.0.rawValue); task B: \(config.tasks.1.rawValue). Every fine-tune: \(config.recipe.steps) steps, "
-               + "lr \(config.recipe.learningRate) (multi-task: twice the steps on both sets). Merges use the starting checkpoint as base.\n")
+               + "lr \(config.recipe.learningRate) (multi-task: twice the steps on both sets), "
+               + (config.replay.map { $0.description } ?? "the tasks alone, no replay") + ". Merges use the starting checkpoint as base.\n")
 
         let corpus = Pretraining.validationBatches(config.base, batchSize: 16, count: 4)
         let baseline = base.unigramBaseline
@@ -80,35 +97,44 @@ public enum Chapter13Merging {
                       + "a model that knows only letter frequencies, %.3f).\n", base.model.meanLoss(on: corpus), baseline))
 
         // Part 1: the raw base knows neither task, so each fine-tune is a large, task-specific rewrite.
-        output("1. Starting from the raw pretrained base")
-        let fromBase = try MultiTaskExperiment.run(start: base.model, tokenizer: tokenizer, data: data, recipe: config.recipe, corpus: corpus)
-        printMatrix(fromBase, baseline: baseline, output: output)
+        var fromBase: [MultiTaskRow] = []
+        if config.parts.contains(1) {
+            output("1. Starting from the raw pretrained base")
+            fromBase = try MultiTaskExperiment.run(start: base.model, tokenizer: tokenizer, data: data, recipe: config.recipe, corpus: corpus)
+            printMatrix(fromBase, baseline: baseline, output: output)
+        }
 
         // Part 2: a shared generalist that has begun both skills; the fine-tunes are now small moves from it.
-        output("\n2. Starting from a generalist: the base after \(config.generalistRecipe.steps) multi-task steps on A ∪ B")
-        let generalist = MultiTaskExperiment.generalist(base: base.model, tokenizer: tokenizer, data: data, recipe: config.generalistRecipe)
-        let fromGeneralist = try MultiTaskExperiment.run(start: generalist, tokenizer: tokenizer, data: data, recipe: config.recipe,
+        var (fromGeneralist, loraFromGeneralist): ([MultiTaskRow], [MultiTaskRow]) = ([], [])
+        let generalist = config.parts.isDisjoint(with: [2, 3]) ? base.model
+            : MultiTaskExperiment.generalist(base: base.model, tokenizer: tokenizer, data: data, recipe: config.generalistRecipe)
+        if config.parts.contains(2) {
+            output("\n2. Starting from a generalist: the base after \(config.generalistRecipe.steps) multi-task steps on A ∪ B")
+            fromGeneralist = try MultiTaskExperiment.run(start: generalist, tokenizer: tokenizer, data: data, recipe: config.recipe,
                                                          corpus: corpus)
-        printMatrix(fromGeneralist, baseline: baseline, output: output)
+            printMatrix(fromGeneralist, baseline: baseline, output: output)
+        }
 
         // Part 3: LoRA fine-tunes of the generalist. Each adapter is merged into its own dense copy, so
         // every model merge applies unchanged; the task vectors are now rank-r per layer.
-        output("\n3. LoRA r=\(config.loraRank) fine-tunes of the generalist (\(config.loraRecipe.steps) steps, lr \(config.loraRecipe.learningRate)), "
-               + "each merged into a dense model, then merged")
-        let lora = LoRAConfig(rank: config.loraRank, alpha: Float(2 * config.loraRank))
-        let loraFromGeneralist = try MultiTaskExperiment.run(start: generalist, tokenizer: tokenizer, data: data, recipe: config.loraRecipe,
+        if config.parts.contains(3) {
+            output("\n3. LoRA r=\(config.loraRank) fine-tunes of the generalist (\(config.generalistRecipe.steps) multi-task steps; "
+                   + "\(config.loraRecipe.steps) steps, lr \(config.loraRecipe.learningRate)), each merged into a dense model, then merged")
+            let lora = LoRAConfig(rank: config.loraRank, alpha: Float(2 * config.loraRank))
+            loraFromGeneralist = try MultiTaskExperiment.run(start: generalist, tokenizer: tokenizer, data: data, recipe: config.loraRecipe,
                                                              corpus: corpus, fineTune: { start, examples, recipe in
-            let model = start.copy()
-            try LoRA.add("task", to: model, config: lora, seed: 3)
-            _ = FineTuning.train(model, tokenizer: tokenizer, examples: examples, recipe: recipe)
-            try LoRA.mergeAndUnload("task", from: model)
-            return model
-        })
-        printMatrix(loraFromGeneralist, baseline: baseline, output: output)
+                let model = start.copy()
+                try LoRA.add("task", to: model, config: lora, seed: 3)
+                _ = FineTuning.train(model, tokenizer: tokenizer, examples: examples, recipe: recipe)
+                try LoRA.mergeAndUnload("task", from: model)
+                return model
+            })
+            printMatrix(loraFromGeneralist, baseline: baseline, output: output)
+        }
 
         output("")
         for (label, rows) in [("From the raw base", fromBase), ("From the generalist (full fine-tunes)", fromGeneralist),
-                              ("From the generalist (LoRA fine-tunes)", loraFromGeneralist)] {
+                              ("From the generalist (LoRA fine-tunes)", loraFromGeneralist)] where !rows.isEmpty {
             output("\(label): " + conclusion(rows))
         }
         return Result(fromBase: fromBase, fromGeneralist: fromGeneralist, loraFromGeneralist: loraFromGeneralist, unigramBaseline: baseline)

@@ -46,6 +46,17 @@ public enum MultiTaskExperiment {
             testB = tasks.1.examples(split: .test, count: testExamples, seed: 2, world: world)
         }
 
+        /// The same data with `mix` applied to each training set: replayed windows of `corpus`'s
+        /// pretraining text make up `mix.share` of each (so also of their union); the test sets are
+        /// unchanged. With nil, the data as it is.
+        public func replaying(_ mix: ReplayMix?, corpus: PretrainingRecipe) -> TaskData {
+            guard let mix else { return self }
+            var copy = self
+            copy.trainA = mix.apply(to: trainA, corpus: corpus)
+            copy.trainB = mix.apply(to: trainB, corpus: corpus)
+            return copy
+        }
+
         /// Both training sets, shuffled together with a fixed seed.
         public var mixedTraining: [SFTExample] {
             let both = trainA + trainB

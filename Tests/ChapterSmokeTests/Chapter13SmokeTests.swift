@@ -33,6 +33,25 @@ import Testing
         #expect(best.allSatisfy { line in merges.contains { line.contains("Best merge: \($0) with") } }, "\(best)")
     }
 
+    @Test func replayAndPartsAreHonoured() throws {
+        // Replay makes every recipe bucketed (short task rows are not padded to the windows' length).
+        let tiny = Chapter13Merging.Config.tiny
+        #expect(!tiny.recipe.bucketed && !tiny.generalistRecipe.bucketed && !tiny.loraRecipe.bucketed)
+        let mixed = tiny.replaying(ReplayMix(share: 0.25, characters: 24))
+        #expect(mixed.replay == ReplayMix(share: 0.25, characters: 24))
+        #expect(mixed.recipe.bucketed && mixed.generalistRecipe.bucketed && mixed.loraRecipe.bucketed)
+        #expect(!mixed.replaying(nil).recipe.bucketed)
+        // Only part 3: the other matrices are empty, the LoRA one is whole, one conclusion is printed.
+        var config = mixed
+        config.parts = [3]
+        var lines: [String] = []
+        let result = try Chapter13Merging.run(config) { lines.append($0) }
+        #expect(result.fromBase.isEmpty && result.fromGeneralist.isEmpty)
+        #expect(result.loraFromGeneralist.count == 10)
+        #expect(lines.filter { $0.hasPrefix("From the ") }.map { $0.prefix(38) } == ["From the generalist (LoRA fine-tunes):"])
+        #expect(lines.contains { $0.contains("25% replay (24-character windows of pretraining text)") })
+    }
+
     static func row(_ setup: String, _ a: Double, _ b: Double, merge: Bool = false) -> MultiTaskRow {
         MultiTaskRow(setup: setup, accuracyA: a, accuracyB: b, isMerge: merge)
     }

@@ -96,6 +96,23 @@ import TestSupport
         // shorter): the same 32 over the epoch, in one batch of their own.
         #expect(corpusRows(bucketed: true) == [0, 0, 0, 32])
     }
+
+    @Test func taskDataReplaysIntoBothTrainingSetsOnly() {
+        let world = Pretraining.corpus(TinyModels.pretrainingRecipe).world
+        let data = MultiTaskExperiment.TaskData(tasks: (.reverse, .record), world: world, trainExamples: 40, testExamples: 4)
+        let mixed = data.replaying(ReplayMix(share: 0.25, characters: 24), corpus: TinyModels.pretrainingRecipe)
+        // 40 task examples are 75% of each set: round(40 · 0.25 / 0.75) = 13 windows join each, 53 in all.
+        for (before, after) in [(data.trainA, mixed.trainA), (data.trainB, mixed.trainB)] {
+            #expect(after.count == 53)
+            #expect(after.filter { $0.prompt.isEmpty }.count == 13)
+            #expect(after.filter { !$0.prompt.isEmpty }.map(\.prompt).sorted() == before.map(\.prompt).sorted())
+        }
+        // The test sets are what the accuracies are read on: never mixed.
+        #expect(mixed.testA == data.testA && mixed.testB == data.testB)
+        // No mix, no change.
+        let same = data.replaying(nil, corpus: TinyModels.pretrainingRecipe)
+        #expect(same.trainA == data.trainA && same.trainB == data.trainB)
+    }
 }
 
 @Suite struct CorpusLossComparisonTests {
