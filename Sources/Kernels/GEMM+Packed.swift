@@ -335,6 +335,12 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
                 let (height, width) = (min(mr, m - i0), min(nr, n - j0))
                 if height == mr && width == nr {
                     tile(aPanel, bPanel, k: k, alpha: alpha, beta: beta, c: c + i0 &* ldc + j0, ldc: ldc)
+                } else if wide && height == mr && width % V.scalarCount == 0 {
+                    // A narrow last sliver of whole vectors: only its own columns, one strip at a time.
+                    for s in stride(from: 0, to: width, by: V.scalarCount) {
+                        WideTile.multiplyStrip(aPanel, bPanel + s, bStride: nr, k: k, alpha: alpha, beta: beta,
+                                               c: c + i0 &* ldc + j0 + s, ldc: ldc)
+                    }
                 } else {
                     // Edge tile: compute a full tile into scratch (β = 0), then merge the valid part.
                     tile(aPanel, bPanel, k: k, alpha: alpha, beta: 0, c: scratch, ldc: nr)

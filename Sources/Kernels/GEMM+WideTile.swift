@@ -9,8 +9,12 @@
 // The tile is wider than it is tall because the B sliver (KC × 48 floats, 24 KB at KC = 128) must stay
 // in L1 while the A panels stream past it; its depth KC is the same as that of the 6 × 32 tile it
 // replaced, so every C element is still summed in the same order and results are unchanged, bit for bit.
-// Leaves out: narrower kernels for the last, partial sliver of B (it goes through the scratch tile of
-// the macro-kernel, as every edge tile does) and a NEON version (arm64 keeps the 6 × 16 tile).
+// The last sliver of B is often narrower than 48 (n = 256 leaves 16 columns: 5 whole slivers and one
+// third of a sixth). A full tile there would do 48 columns of work for 16 — 11% of all the multiply-adds
+// of a 2048 × 256 product wasted — so a sliver whose width is whole vectors goes through the 8 × 16
+// strip kernel, one vector of B at a time, straight into C.
+// Leaves out: edge tiles narrower than a vector or shorter than 8 rows (they go through the scratch tile
+// of the macro-kernel) and a NEON version (arm64 keeps the 6 × 16 tile).
 import SIMDWidth
 
 /// The 8 × 48 micro-kernel on `SIMD16<Float>` (zmm registers), used by the packed GEMM when the build
@@ -86,5 +90,37 @@ enum WideTile {
             raw.storeBytes(of: v1 * alpha, toByteOffset: width, as: V.self)
             raw.storeBytes(of: v2 * alpha, toByteOffset: 2 &* width, as: V.self)
         }
+    }
+
+    /// C[0..<8, 0..<16] = α·Σ_p a[p]·b[p] + β·C for one 16-column strip of a packed B sliver: `b` points
+    /// at the strip's first column and steps `bStride` floats (the sliver's width, 48) per p. Each C
+    /// element is summed over p in the same order, and stored with the same α, β arithmetic, as by the
+    /// 8 × 48 tile, so a column gets the same bits whichever kernel computed it.
+    @inline(never)
+    static func multiplyStrip(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, bStride: Int, k: Int, alpha: Float,
+                              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        typealias V = SIMD16<Float>
+        var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V(), c6 = V(), c7 = V()
+        var pa = a, pb = UnsafeRawPointer(b)
+        let step = bStride &* MemoryLayout<Float>.size
+        for _ in 0..<k {
+            // One vector of this step's B row against the eight A values.
+            let b0 = pb.loadUnaligned(as: V.self)
+            c0.addProduct(V(repeating: pa[0]), b0); c1.addProduct(V(repeating: pa[1]), b0)
+            c2.addProduct(V(repeating: pa[2]), b0); c3.addProduct(V(repeating: pa[3]), b0)
+            c4.addProduct(V(repeating: pa[4]), b0); c5.addProduct(V(repeating: pa[5]), b0)
+            c6.addProduct(V(repeating: pa[6]), b0); c7.addProduct(V(repeating: pa[7]), b0)
+            pa += 8
+            pb += step
+        }
+        let (va, vb) = (V(repeating: alpha), V(repeating: beta))
+        // Row `row` of the strip: α·value, plus β·C when β ≠ 0.
+        func store(_ row: Int, _ value: V) {
+            let raw = UnsafeMutableRawPointer(c + row &* ldc)
+            let scaled = value * va
+            raw.storeBytes(of: beta != 0 ? scaled.addingProduct(UnsafeRawPointer(raw).loadUnaligned(as: V.self), vb) : scaled,
+                           as: V.self)
+        }
+        store(0, c0); store(1, c1); store(2, c2); store(3, c3); store(4, c4); store(5, c5); store(6, c6); store(7, c7)
     }
 }

@@ -114,8 +114,9 @@ func gemmDifference(_ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int, al
     /// Results depend on the depth block KC only, never on the tile shape, the schedule or the thread
     /// count: each element must equal, bit for bit, a scalar loop that fuses a[i,p]·b[p,j] into its sum
     /// in p order within each depth block and then applies α and β (β once, on the first block). The
-    /// sizes cover edge tiles of both tiles, several depth blocks, and the few-rows column schedule.
-    @Test(arguments: [(37, 101, 300), (10, 333, 600), (64, 150, 129)])
+    /// sizes cover edge tiles of both tiles, several depth blocks, the few-rows column schedule, and
+    /// last slivers of one and two whole vectors (160 = 3·48 + 16, 128 = 2·48 + 32: the wide tile's strips).
+    @Test(arguments: [(37, 101, 300), (10, 333, 600), (64, 150, 129), (40, 160, 300), (64, 128, 129)])
     func eachElementIsSummedInDepthBlockOrder(size: (Int, Int, Int)) {
         let (m, n, k) = size
         let a = seededValues(m * k, seed: 21), b = seededValues(n * k, seed: 22), start = seededValues(m * n, seed: 23)
