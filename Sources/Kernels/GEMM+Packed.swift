@@ -15,7 +15,8 @@
 //  4. Threads: independent C blocks go to different cores; each C element is always summed in the
 //     same k order, so results are bitwise identical for any thread count.
 // A weight that never changes (inference) can be packed once instead: GEMM+Prepacked.swift.
-// Leaves out: assembly, and narrower kernels for edge tiles (they go through a scratch tile).
+// Leaves out: assembly, and narrower kernels for most edge tiles (they go through a scratch tile; the
+// wide tile's last sliver of whole vectors has its strip kernel, GEMM+WideTile.swift).
 import Foundation
 import SIMDWidth
 
