@@ -120,7 +120,7 @@ let package = Package(
         .executableTarget(name: "chapter12", dependencies: ["Chapter12QLoRA"], path: "Chapters/Chapter12QLoRA/main"),
         .target(name: "Chapter13Merging", dependencies: ["NN", "Datasets", "Training", "PEFT", "Experiments"],
                 path: "Chapters/Chapter13Merging", exclude: ["main"], swiftSettings: numericSettings),
-        .executableTarget(name: "chapter13", dependencies: ["Chapter13Merging", "Experiments"], path: "Chapters/Chapter13Merging/main"),
+        .executableTarget(name: "chapter13", dependencies: ["Chapter13Merging", "Experiments", "Datasets"], path: "Chapters/Chapter13Merging/main"),
         .target(name: "Chapter14Stacking", dependencies: ["Kernels", "Autodiff", "NN", "Optim", "Tokenizers", "Datasets", "Training", "PEFT", "Merging",
                                                           "Experiments"],
                 path: "Chapters/Chapter14Stacking", exclude: ["main"], swiftSettings: numericSettings),

@@ -7,9 +7,10 @@
 //      scratch, the two task vectors are large and rewrite the same weights, and every merge fails;
 //   2. from a shared "generalist" checkpoint (a brief multi-task fine-tune that has begun both skills)
 //      — each full fine-tune sharpens one skill and forgets part of the other, and the merges get both back;
-//   3. from the same generalist with LoRA fine-tunes (merged into dense models before merging), which
-//      move the weights less and forget less: the fair comparison, since "the merge beats its parts"
-//      means little when the parts have forgotten the other task.
+//   3. from the same generalist with gentle LoRA fine-tunes (half the steps at a low rate, merged into
+//      dense models before merging), which move the weights less and forget less: the fair comparison,
+//      since "the merge beats its parts" means little when the parts have forgotten the other task.
+//      (`loraTargets` narrows the adapters, e.g. to the attention projections, for trying other recipes.)
 // Every row also carries the corpus loss (general ability kept), next to the unigram baseline, and the
 // multi-task model (trained on A ∪ B together) is the bar a merge is measured against. The closing
 // sentences are computed from the numbers: they say which merge won, by how much, and when the result
@@ -34,9 +35,13 @@ public enum Chapter13Merging {
         public var recipe: SFTRecipe
         /// The multi-task fine-tune that makes the shared generalist checkpoint.
         public var generalistRecipe: SFTRecipe
-        /// The LoRA fine-tunes of part 3 (rank, and their recipe: adapters take a larger learning rate).
+        /// The LoRA fine-tunes of part 3: rank, and a gentle recipe (in the standard config half the
+        /// full fine-tunes' steps at a lower rate), so that each keeps the skill it is not trained on.
         public var loraRank: Int
         public var loraRecipe: SFTRecipe
+        /// The linear layers the part-3 adapters wrap (`LoRAConfig.targets` names: "all-linear", or
+        /// suffixes such as "attn.query").
+        public var loraTargets: [String] = ["all-linear"]
         public var trainExamples: Int, testExamples: Int
         /// Pretraining text mixed into every fine-tune (the generalist's too), Chapter 5's remedy for
         /// forgetting; nil trains on the tasks alone.
@@ -47,8 +52,8 @@ public enum Chapter13Merging {
 
         public static let standard = Config(base: .standard, useCache: true, tasks: (.reverse, .record),
                                             recipe: SFTRecipe(steps: 300, batchSize: 32, learningRate: 5e-4),
-                                            generalistRecipe: SFTRecipe(steps: 300, batchSize: 32, learningRate: 5e-4),
-                                            loraRank: 8, loraRecipe: SFTRecipe(steps: 300, batchSize: 32, learningRate: 2e-3),
+                                            generalistRecipe: SFTRecipe(steps: 250, batchSize: 32, learningRate: 5e-4),
+                                            loraRank: 8, loraRecipe: SFTRecipe(steps: 150, batchSize: 32, learningRate: 3e-4),
                                             trainExamples: 3000, testExamples: 50)
         public static let tiny = Config(base: .tiny, useCache: false, tasks: (.reverse, .arithmetic),
                                         recipe: SFTRecipe(steps: 10, batchSize: 8, learningRate: 3e-3),
@@ -118,9 +123,9 @@ public enum Chapter13Merging {
         // Part 3: LoRA fine-tunes of the generalist. Each adapter is merged into its own dense copy, so
         // every model merge applies unchanged; the task vectors are now rank-r per layer.
         if config.parts.contains(3) {
-            output("\n3. LoRA r=\(config.loraRank) fine-tunes of the generalist (\(config.generalistRecipe.steps) multi-task steps; "
+            output("\n3. LoRA r=\(config.loraRank) (\(config.loraTargets.joined(separator: ", "))) fine-tunes of the generalist (\(config.generalistRecipe.steps) multi-task steps; "
                    + "\(config.loraRecipe.steps) steps, lr \(config.loraRecipe.learningRate)), each merged into a dense model, then merged")
-            let lora = LoRAConfig(rank: config.loraRank, alpha: Float(2 * config.loraRank))
+            let lora = LoRAConfig(rank: config.loraRank, alpha: Float(2 * config.loraRank), targets: config.loraTargets)
             loraFromGeneralist = try MultiTaskExperiment.run(start: generalist, tokenizer: tokenizer, data: data, recipe: config.loraRecipe,
                                                              corpus: corpus, fineTune: { start, examples, recipe in
                 let model = start.copy()

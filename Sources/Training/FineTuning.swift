@@ -50,6 +50,16 @@ public struct SFTRecipe: Sendable, Codable, Equatable {
         self.bucketed = bucketed
         self.checkpointActivations = checkpointActivations
     }
+
+    /// This recipe at `steps` steps, its warmup rescaled to the same share of the run (at least one
+    /// step): setting `steps` alone keeps the warmup the initialiser derived from the old count, so a
+    /// 300-step recipe cut to 30 steps would warm up for all 30.   warmup' = max(warmup·steps'/steps, 1)
+    public func withSteps(_ steps: Int) -> SFTRecipe {
+        var copy = self
+        copy.steps = steps
+        copy.warmupSteps = Swift.max(warmupSteps * steps / Swift.max(self.steps, 1), 1)
+        return copy
+    }
 }
 
 /// A fine-tuned model and how it got there.

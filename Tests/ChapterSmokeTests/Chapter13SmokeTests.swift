@@ -42,14 +42,21 @@ import Testing
         #expect(mixed.recipe.bucketed && mixed.generalistRecipe.bucketed && mixed.loraRecipe.bucketed)
         #expect(!mixed.replaying(nil).recipe.bucketed)
         // Only part 3: the other matrices are empty, the LoRA one is whole, one conclusion is printed.
+        // …with adapters on the attention projections only (the standard chapter's part 3).
         var config = mixed
         config.parts = [3]
+        config.loraTargets = ["attn.c_attn", "attn.c_proj"]
         var lines: [String] = []
         let result = try Chapter13Merging.run(config) { lines.append($0) }
         #expect(result.fromBase.isEmpty && result.fromGeneralist.isEmpty)
         #expect(result.loraFromGeneralist.count == 10)
         #expect(lines.filter { $0.hasPrefix("From the ") }.map { $0.prefix(38) } == ["From the generalist (LoRA fine-tunes):"])
         #expect(lines.contains { $0.contains("25% replay (24-character windows of pretraining text)") })
+        #expect(lines.contains { $0.contains("3. LoRA r=2 (attn.c_attn, attn.c_proj) fine-tunes") })
+        // A target that names no layer is an error that names the targets, not a silent no-op adapter.
+        config.loraTargets = ["attn.no_such_layer"]
+        let error = #expect(throws: (any Error).self) { try Chapter13Merging.run(config) { _ in } }
+        #expect(error.map { "\($0)".contains("attn.no_such_layer") } == true, "\(String(describing: error))")
     }
 
     static func row(_ setup: String, _ a: Double, _ b: Double, merge: Bool = false) -> MultiTaskRow {

@@ -51,4 +51,16 @@ import TestSupport
             #expect(gradientRow.contains { $0 != 0 } == isResponse, "position \(position)")
         }
     }
+
+    @Test func changingTheStepCountKeepsTheWarmupShare() {
+        // The initialiser derives 10% warmup: 300 steps → 30. Cut to 150 / 250 / 5 steps, the warmup
+        // follows (15 / 25 / 1, never 0); an explicit warmup keeps its share (40 of 200 → 10 of 50).
+        let recipe = SFTRecipe(steps: 300, batchSize: 32, learningRate: 3e-4)
+        #expect(recipe.warmupSteps == 30)
+        #expect([150, 250, 5].map { recipe.withSteps($0).warmupSteps } == [15, 25, 1])
+        #expect(recipe.withSteps(150).warmupSteps == SFTRecipe(steps: 150, batchSize: 32, learningRate: 3e-4).warmupSteps)
+        let shortened = recipe.withSteps(150)
+        #expect(shortened.steps == 150 && shortened.batchSize == 32 && shortened.learningRate == 3e-4)
+        #expect(SFTRecipe(steps: 200, warmupSteps: 40).withSteps(50).warmupSteps == 10)
+    }
 }
