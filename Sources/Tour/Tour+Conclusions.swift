@@ -9,13 +9,13 @@ import Training
 import Experiments
 
 extension Tour.Report {
-    /// The budget line: steps × batch of the full fine-tunes and of the adapters, and whether they are equal.
+    /// The budget line: steps × batch of the full fine-tunes and of the adapters, whether they are equal, and the generalist's.
     public var budget: String {
         let (full, adapter) = (config.fullRecipe, config.adapterRecipe)
         let equal = full.steps * full.batchSize == adapter.steps * adapter.batchSize
         return "Budget: full fine-tuning \(full.steps) steps × \(full.batchSize) (lr \(full.learningRate)); LoRA and QLoRA \(adapter.steps) steps × "
             + "\(adapter.batchSize) (lr \(adapter.learningRate)) — " + (equal ? "the same number of training examples" : "NOT the same budget")
-            + "; every fine-tune's examples: " + (config.replay.map { $0.description } ?? "the task alone, no replay") + "."
+            + "; the generalist \(config.generalistRecipe.steps) steps × \(config.generalistRecipe.batchSize) on A ∪ B; every fine-tune's examples: " + (config.replay.map { $0.description } ?? "the task alone, no replay") + "."
     }
 
     /// The closing sentences, computed from the rows (an empty list when a row is missing).

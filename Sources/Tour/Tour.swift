@@ -9,9 +9,9 @@
 //   shared generalist checkpoint (a brief multi-task fine-tune): Chapter 13's lesson, in two rows.
 // For each: trainable parameters, peak training memory split by role (the memory meter), median step
 // time, accuracy on both tasks, and forgetting (the loss on the pretraining corpus, next to the unigram
-// baseline). A config may mix the same share of replayed pretraining text into every fine-tune's
-// examples (Chapter 5's remedy for forgetting; the tiny test config does); the standard tour does not —
-// see `Config.standard`.
+// baseline). Every fine-tune's examples carry the same share of replayed pretraining text (Chapter 5's
+// remedy for forgetting), so the comparison is between methods that all kept the base — see
+// `Config.standard` for what the tour measured without it.
 // Tour+Report.swift turns the result into an HTML page with SVG loss curves and memory bars.
 // Leaves out: the chapters' deeper experiments (run `swift run chapters` for the list).
 import Foundation
@@ -43,25 +43,29 @@ public enum Tour {
         /// Pretraining text mixed into every fine-tune's examples (nil: the task alone).
         public var replay: ReplayMix?
 
-        /// This config with `mix` replayed into every fine-tune, and every recipe's batches bucketed by
-        /// length (so the short task rows are not padded to the long replayed windows).
-        public func replaying(_ mix: ReplayMix) -> Config {
+        /// This config with `mix` replayed into every fine-tune (nil: the task alone), and every recipe's
+        /// batches bucketed by length when there is a mix (so the short task rows are not padded to the
+        /// long replayed windows).
+        public func replaying(_ mix: ReplayMix?) -> Config {
             var config = self
             config.replay = mix
-            for path in [\Config.fullRecipe, \.adapterRecipe, \.generalistRecipe] { config[keyPath: path].bucketed = true }
+            for path in [\Config.fullRecipe, \.adapterRecipe, \.generalistRecipe] { config[keyPath: path].bucketed = mix != nil }
             return config
         }
 
+        /// Chapters 8 and 12's recipes: 600 × 32 for every fine-tune (full lr 5e-4, adapters 1.5e-3) with 25%
+        /// of the examples 128-character windows of pretraining text (replay), so no fine-tune wrecks the
+        /// base. Replay slows the generalist down: after 300 multi-task steps it had 10% / 0% (nothing for a
+        /// merge to share), after 600 60% / 12%, after 1,000 96% / 100% (measured with chapter 13 part 2,
+        /// 2026-12-03). Without replay (`tinytune --replay 0 --steps 400 --generalist-steps 300`, the tour
+        /// until 2026-12-03) the corpus loss of every fine-tune rose above the unigram baseline.
         public static let standard = Config(
             base: .standard, useCache: true, taskA: .reverse, taskB: .record,
-            fullRecipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 5e-4),
-            adapterRecipe: SFTRecipe(steps: 400, batchSize: 32, learningRate: 2e-3), rank: 8,
+            fullRecipe: SFTRecipe(steps: 600, batchSize: 32, learningRate: 5e-4, bucketed: true),
+            adapterRecipe: SFTRecipe(steps: 600, batchSize: 32, learningRate: 1.5e-3, bucketed: true), rank: 8,
             trainExamples: 3000, testExamples: 50,
-            generalistRecipe: SFTRecipe(steps: 300, batchSize: 32, learningRate: 5e-4), mergeConfig: Tour.slerpMerge,
-            // No replay in the tour's own run: with 25% of 128-character windows its fine-tunes kept the base
-            // (corpus loss ≤ 0.344) but LoRA fell to 54% and the merge lesson vanished, and the tour took
-            // ~4× as long (measured 2026-12-01); chapters 8 and 12 show replay with budgets that fit it.
-            replay: nil)
+            generalistRecipe: SFTRecipe(steps: 1000, batchSize: 32, learningRate: 5e-4, bucketed: true), mergeConfig: Tour.slerpMerge,
+            replay: ReplayMix(share: 0.25, characters: 128))
         public static let tiny = Config(
             base: .tiny, useCache: false, taskA: .reverse, taskB: .arithmetic,
             fullRecipe: SFTRecipe(steps: 8, batchSize: 8, learningRate: 3e-3),
@@ -72,8 +76,9 @@ public enum Tour {
     }
 
     /// SLERP halfway between the two models, tensor by tensor. (Chapter 13 compares it with soup, task
-    /// arithmetic, TIES and DARE; with the tour's 400-step fine-tunes of the generalist SLERP and soup
-    /// keep both skills best, 100% / 76%, where TIES at density 0.5 keeps 92% / 8%.)
+    /// arithmetic, TIES and DARE; on fine-tunes of a 1,000-step generalist with 25% replay, SLERP and soup
+    /// keep both skills best, 82% / 100%, where TIES at density 0.5 keeps 38% / 98% — chapter 13 part 2,
+    /// `--replay 0.25 --generalist-steps 1000`, 2026-12-03.)
     public static let slerpMerge = #"{"merge_method": "slerp", "models": [{"model": "A"}, {"model": "B"}], "parameters": {"t": 0.5}}"#
 
     /// One row of the comparison.

@@ -28,7 +28,7 @@ import Experiments
         #expect(!html.contains("<script") && !html.contains("<link") && !html.contains("<img"))
         #expect(lines.contains { $0.hasPrefix("method") })
         // Every fine-tune mixed in replayed pretraining text; the budget line and the forgetting sentence say so.
-        #expect(report.budget.contains("25% replay (24-character windows"))
+        #expect(report.budget.contains("25% replay (24-character windows") && report.budget.contains("the generalist 8 steps × 8 on A ∪ B"))
         #expect(report.conclusions.contains { $0.contains(String(format: "unigram baseline %.3f", report.unigramBaseline)) })
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("tinytune-tour-\(UUID().uuidString)/report.html")
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
@@ -36,12 +36,15 @@ import Experiments
         #expect(try String(contentsOf: url, encoding: .utf8) == html)
     }
 
-    /// `tinytune tour --replay S`: the standard recipes (unbucketed, no replay) get the mix, and every
-    /// recipe is bucketed so the short task rows are not padded to the replayed windows.
-    @Test func replayingMixesTheWindowsInAndBucketsEveryRecipe() {
+    /// `tinytune tour --replay S`: the standard tour replays 25% of 128-character windows with bucketed
+    /// batches; `--replay 0` trains on the task alone, unbucketed; another share is mixed in and buckets again.
+    @Test func replayingSetsTheMixAndBucketsEveryRecipeOnlyWithAMix() {
         let standard = Tour.Config.standard
-        #expect(standard.replay == nil && !standard.fullRecipe.bucketed && !standard.adapterRecipe.bucketed)
-        let mixed = standard.replaying(ReplayMix(share: 0.05, characters: 128))
+        #expect(standard.replay == ReplayMix(share: 0.25, characters: 128))
+        #expect(standard.fullRecipe.bucketed && standard.adapterRecipe.bucketed && standard.generalistRecipe.bucketed)
+        let alone = standard.replaying(nil)
+        #expect(alone.replay == nil && !alone.fullRecipe.bucketed && !alone.adapterRecipe.bucketed && !alone.generalistRecipe.bucketed)
+        let mixed = alone.replaying(ReplayMix(share: 0.05, characters: 128))
         #expect(mixed.replay == ReplayMix(share: 0.05, characters: 128))
         #expect(mixed.fullRecipe.bucketed && mixed.adapterRecipe.bucketed && mixed.generalistRecipe.bucketed)
         #expect(mixed.fullRecipe.steps == standard.fullRecipe.steps && mixed.adapterRecipe.learningRate == standard.adapterRecipe.learningRate)

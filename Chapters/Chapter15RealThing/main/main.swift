@@ -41,8 +41,7 @@ do {
     if let grid = try rates("--full-lr") { config.fullRates = grid }
     if let text = value("--steps") {
         guard let steps = Int(text), steps > 0 else { throw ArgumentError(description: "--steps wants a positive integer, got '\(text)'") }
-        config.recipe.steps = steps
-        config.recipe.warmupSteps = max(steps / 10, 1)
+        config.recipe = config.recipe.withSteps(steps)
     }
     if let directory = value("--export") { config.exportDirectory = directory }
     if sweeping { try Chapter15RealThing.sweep(config) } else { try Chapter15RealThing.run(config) }
