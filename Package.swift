@@ -100,7 +100,7 @@ let package = Package(
         .target(name: "Chapter06Tactics", dependencies: ["Optim", "Datasets", "Training", "FullFineTuning", "Experiments"],
                 path: "Chapters/Chapter06Tactics", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter06", dependencies: ["Chapter06Tactics"], path: "Chapters/Chapter06Tactics/main"),
-        .target(name: "Chapter07PEFTZoo", dependencies: ["Datasets", "Training", "PEFT", "Experiments"],
+        .target(name: "Chapter07PEFTZoo", dependencies: ["NN", "Datasets", "Training", "PEFT", "Experiments"],
                 path: "Chapters/Chapter07PEFTZoo", exclude: ["main"], swiftSettings: numericSettings),
         .executableTarget(name: "chapter07", dependencies: ["Chapter07PEFTZoo"], path: "Chapters/Chapter07PEFTZoo/main"),
         .target(name: "Chapter08LoRA", dependencies: ["Kernels", "Autodiff", "NN", "Training", "PEFT", "Experiments"],

@@ -46,11 +46,10 @@ extension Chapter07PEFTZoo {
             let setup = try ExperimentSetup.open(recipe, cached: config.useCache, trainExamples: config.trainExamples,
                                                  testExamples: config.testExamples)
             func accuracy(_ label: String, _ rate: Float, _ method: PEFTMethod?) throws -> Double {
-                let recipe = SFTRecipe(steps: config.steps, batchSize: config.batchSize, learningRate: rate)
                 let progress = config.showProgress
                     ? ProgressReporter(label: "  width \(setup.model.config.embeddingSize): \(label), lr \(formatRate(rate))", every: 100) : nil
-                return try Experiment.measure("width", start: setup.model, tokenizer: setup.tokenizer, examples: setup.train, recipe: recipe,
-                                              tests: [setup.test], check: .teacherForced, progress: progress) { model in
+                return try Experiment.measure("width", start: setup.model, tokenizer: setup.tokenizer,
+                                              examples: config.examples(setup.train, corpus: recipe), recipe: config.recipe(rate), tests: [setup.test], check: .teacherForced, progress: progress) { model in
                     if let method { try PEFTZoo.apply(method, to: model, seed: 3) } else { model.setTrainable(true) }
                 }.scores[0].accuracy
             }

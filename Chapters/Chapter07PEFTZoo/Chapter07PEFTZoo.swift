@@ -14,7 +14,9 @@
 //    (Config.standard records the measurements). A table at the small budget measures speed, not ability.
 // 3. Each method started as its paper starts it: Houlsby adapters near the identity, prefix tuning
 //    through its MLP reparameterisation from real tokens' activations (Sources/PEFT).
-// Per method: trainable share, test accuracy, ms/step, extra inference work per token. Where a method
+// Per method: trainable share, test accuracy, ms/step, extra inference work per token, and the corpus
+// loss after the run (forgetting: the zoo trains on the task alone, no replay, so this is what each method
+// costs the base at the rate that learned the task best). Where a method
 // still trails full fine-tuning by more than 20 points, the chapter measures whether the gap shrinks
 // with model width (the book's claim that soft prompts catch up at scale), on the built-in bases.
 // The closing sentences are computed from the table, including when it contradicts the book.
@@ -23,6 +25,8 @@
 // and each method's gap on the toy base is set next to its gap on the pretrained one.
 // Leaves out: per-method rank / bottleneck / prefix-length search; repeated seeds and error bars.
 import Foundation
+import NN
+import Datasets
 import Training
 import PEFT
 import Experiments
@@ -46,6 +50,26 @@ public enum Chapter07PEFTZoo {
         public var showProgress: Bool
         /// The zoo again on the real pretrained model, when its file is there (nil: skip).
         public var realModel: RealModelZoo?
+        /// The share of every run's examples that are replayed pretraining text (0: the task alone).
+        public var replayShare: Double = 0
+
+        /// The context positions the longest soft prompt in the zoo takes.
+        var softPromptTokens: Int {
+            methods.map { entry -> Int in if case .promptTuning(let tokens) = entry.method { tokens } else { 0 } }.max() ?? 0
+        }
+        /// The replay every run gets (nil: none): windows as long as the context less the longest soft prompt,
+        /// so a prompt-tuned model can read them too.
+        var replay: ReplayMix? {
+            replayShare > 0 ? ReplayMix(share: replayShare, characters: base.model.contextLength - softPromptTokens) : nil
+        }
+        /// The recipe of one run at `rate`: the shared budget, batches bucketed by length when there is replay.
+        func recipe(_ rate: Float) -> SFTRecipe {
+            SFTRecipe(steps: steps, batchSize: batchSize, learningRate: rate, bucketed: replay != nil)
+        }
+        /// `task` with the replay mixed in from `corpus`'s pretraining text (unchanged without replay).
+        func examples(_ task: [SFTExample], corpus: PretrainingRecipe) -> [SFTExample] {
+            replay?.apply(to: task, corpus: corpus) ?? task
+        }
 
         // The budget: 1200 steps × batch 16 = 19,200 examples for every method. Measured on the standard base
         // (validation accuracy, the rate each method's sweep favours): at 400 × 32 full fine-tuning reaches 100%
@@ -78,6 +102,9 @@ public enum Chapter07PEFTZoo {
         public var validation: TaskScore
         public var test: TaskScore
         public var medianStepMilliseconds: Double
+        /// Next-token loss on the pretraining corpus's validation text after this run (forgetting; nil
+        /// where the chapter has no corpus for the model, as on the real model).
+        public var corpusLoss: Float? = nil
     }
 
     /// One row of the table: a method at the learning rate its validation score chose.
@@ -103,6 +130,9 @@ public enum Chapter07PEFTZoo {
         public var conclusions: [String]
         /// The zoo on the real model (nil: not configured, or its file is absent).
         public var realModel: RealModelReport?
+        /// The base's corpus loss before any fine-tune, and the unigram baseline (a model that knows only
+        /// letter frequencies): a corpus loss above it means the run wiped out what pretraining taught.
+        public var baseCorpusLoss: Float, unigramBaseline: Double
     }
 
     /// Runs the chapter, printing through `output`.
@@ -114,18 +144,24 @@ public enum Chapter07PEFTZoo {
                                              trainExamples: config.trainExamples + config.validationExamples,
                                              testExamples: config.testExamples,
                                              progress: config.showProgress ? ProgressReporter(label: "  pretraining the base (once; then cached)", every: 100) : nil)
-        let train = Array(setup.train.prefix(config.trainExamples)), validation = Array(setup.train.suffix(config.validationExamples))
+        let train = config.examples(Array(setup.train.prefix(config.trainExamples)), corpus: config.base)
+        let validation = Array(setup.train.suffix(config.validationExamples))
         let total = setup.model.parameterCount()
         output("Task: reverse a word. Base model: \(total) parameters. Budget for every run: \(config.steps) steps × batch "
                + "\(config.batchSize) = \(config.steps * config.batchSize) examples (the same examples, so the same tokens).")
+        output("Every run's examples: " + (config.replay.map { $0.description } ?? "the task alone, no replay") + ".")
         output("Each method sweeps its learning rates; the rate with the best validation score (\(validation.count) held-out training-"
                + "distribution examples) is kept, and only its test score (\(setup.test.count) examples) goes in the table.\n")
 
         let setups: [(String, PEFTMethod?, [Float])] = [("full fine-tuning", nil, config.fullLearningRates)]
             + config.methods.map { ($0.method.description, $0.method, $0.learningRates) }
-        let rows = try sweep(setups, output: output) { label, method, rate in
-            let recipe = SFTRecipe(steps: config.steps, batchSize: config.batchSize, learningRate: rate)
-            return try Experiment.measure(label, start: setup.model, tokenizer: setup.tokenizer, examples: train, recipe: recipe,
+        // Forgetting: every run's loss on the same held-out pretraining text, next to the base's. Soft prompts
+        // take context positions, so every method's windows are shortened by the longest prompt in the zoo.
+        let corpus = Pretraining.validationBatches(Pretraining.corpus(config.base).validation, batchSize: 16,
+                                                   contextLength: config.base.model.contextLength - config.softPromptTokens, count: 4)
+        let baseCorpusLoss = setup.model.meanLoss(on: corpus)
+        let rows = try sweep(setups, output: output, corpusLoss: { $0.meanLoss(on: corpus) }) { label, method, rate in
+            return try Experiment.measure(label, start: setup.model, tokenizer: setup.tokenizer, examples: train, recipe: config.recipe(rate),
                                           tests: [validation, setup.test], check: .teacherForced,
                                           progress: config.showProgress ? ProgressReporter(label: "  \(label), lr \(formatRate(rate))", every: 100) : nil) { model in
                 if let method { try PEFTZoo.apply(method, to: model, seed: 3) } else { model.setTrainable(true) }
@@ -134,16 +170,19 @@ public enum Chapter07PEFTZoo {
         printTable(rows, output: output)
         let trend = try widthTrend(rows, config: config, output: output)
         let conclusions = conclusions(rows, trend: trend)
+            + [forgetting(rows, baseCorpusLoss: baseCorpusLoss, unigramBaseline: setup.base.unigramBaseline, replayed: config.replay != nil)].compactMap { $0 }
         output("")
         conclusions.forEach(output)
         let real = try config.realModel.flatMap { try runRealModel($0, toyRows: rows, output: output) }
         output(String(format: "\n(chapter ran in %.1f min)", Date().timeIntervalSince(chapterBegin) / 60))
-        return Report(rows: rows, widthTrend: trend, conclusions: conclusions, realModel: real)
+        return Report(rows: rows, widthTrend: trend, conclusions: conclusions, realModel: real, baseCorpusLoss: baseCorpusLoss,
+                      unigramBaseline: setup.base.unigramBaseline)
     }
 
     /// Sweeps every method's learning rates — `trial(label, method, rate)` trains one run and scores it on
-    /// [validation, test] — printing one line per method, and returns the rows at the rates validation chose.
-    static func sweep(_ setups: [(String, PEFTMethod?, [Float])], output: (String) -> Void,
+    /// [validation, test], `corpusLoss` (when given) measures what the trained model kept of its pretraining
+    /// text — printing one line per method, and returns the rows at the rates validation chose.
+    static func sweep(_ setups: [(String, PEFTMethod?, [Float])], output: (String) -> Void, corpusLoss: ((GPT) -> Float)? = nil,
                       trial: (String, PEFTMethod?, Float) throws -> Experiment.Run) throws -> [Row] {
         if let empty = setups.first(where: { $0.2.isEmpty }) { throw ZooError(description: "chapter 7: \(empty.0) has no learning rate to sweep") }
         output("sweep (validation accuracy / response loss at each learning rate):")
@@ -155,7 +194,7 @@ public enum Chapter07PEFTZoo {
                 let run = try trial(label, method, rate)
                 guard run.scores.count == 2 else { throw ZooError(description: "chapter 7: \(label) was not scored on validation and test") }
                 points.append(SweepPoint(learningRate: rate, validation: run.scores[0], test: run.scores[1],
-                                         medianStepMilliseconds: run.medianStepMilliseconds ?? 0))
+                                         medianStepMilliseconds: run.medianStepMilliseconds ?? 0, corpusLoss: corpusLoss?(run.model)))
                 (trainable, fraction) = (run.trainableParameters, run.trainableFraction)
                 extra = method.map { PEFTZoo.extraInferenceMultiplyAdds($0, model: run.model, contextLength: 32) } ?? 0
             }
@@ -173,14 +212,29 @@ public enum Chapter07PEFTZoo {
 
     /// The table: one row per method at its chosen rate.
     static func printTable(_ rows: [Row], output: (String) -> Void) {
-        output("\nmethod                         trainable    share   chosen lr   test accuracy  response loss   ms/step   extra MACs/token")
+        output("\nmethod                         trainable    share   chosen lr   test accuracy  response loss   ms/step   extra MACs/token   corpus loss")
         for row in rows {
             output(row.method.padding(toLength: 30, withPad: " ", startingAt: 0)
                    + String(format: " %9d   %6.2f%%   ", row.trainable, row.fraction * 100)
                    + formatRate(row.chosen.learningRate).leftPadded(to: 9)
-                   + String(format: "   %12.1f%%   %12.3f   %7.1f   %16d", row.score.accuracy * 100, row.score.loss,
-                            row.chosen.medianStepMilliseconds, row.extraInferenceMultiplyAdds))
+                   + String(format: "   %12.1f%%   %12.3f   %7.1f   %16d   ", row.score.accuracy * 100, row.score.loss,
+                            row.chosen.medianStepMilliseconds, row.extraInferenceMultiplyAdds)
+                   + (row.chosen.corpusLoss.map { String(format: "%11.3f", $0) } ?? "—".leftPadded(to: 11)))
         }
+    }
+
+    /// The forgetting sentence, computed from the chosen runs' corpus losses: which methods kept the corpus
+    /// loss below the unigram baseline and which did not (nil when no run measured it).
+    static func forgetting(_ rows: [Row], baseCorpusLoss: Float, unigramBaseline: Double, replayed: Bool = false) -> String? {
+        let measured = rows.compactMap { row in row.chosen.corpusLoss.map { (row.method, $0) } }
+        guard !measured.isEmpty else { return nil }
+        let listed = measured.map { String(format: "%@ %.3f", $0.0, $0.1) }.joined(separator: ", ")
+        let above = measured.filter { Double($0.1) > unigramBaseline }.map(\.0)
+        return String(format: "Forgetting at the chosen rates (corpus loss on windows a soft prompt's length shorter than the context; base %.3f, unigram baseline %.3f; %@): %@. ",
+                      baseCorpusLoss, unigramBaseline, replayed ? "every run with replay" : "no replay", listed)
+            + (above.isEmpty ? "Every run kept it below the unigram baseline."
+               : "Above the unigram baseline — the base's knowledge of its corpus lost: " + above.joined(separator: ", ")
+                 + (replayed ? "." : " (without replay this chapter measures what each method can learn, not what it keeps; `--replay 0.25` mixes pretraining text in)."))
     }
 
     /// A configuration the chapter cannot run.

@@ -28,12 +28,14 @@ extension Chapter15RealThing {
 
     /// The setup of `method` at the chapter's rank (α = 2r; adapters seeded 3 for every method).
     static func methodSetup(_ method: Method, config: Config) -> MethodSetup {
-        let lora = LoRAConfig(rank: config.rank, alpha: Float(2 * config.rank))
+        let lora = LoRAConfig(rank: config.rank, alpha: Float(2 * config.rank), targets: config.loraTargets)
         let addLoRA: (GPT) throws -> Void = { _ = try LoRA.add("default", to: $0, config: lora, seed: 3) }
+        // The adapted layers are named only when they are not every linear layer.
+        let rank = "r=\(config.rank)" + (config.loraTargets == ["all-linear"] ? "" : " (\(config.loraTargets.joined(separator: ", ")))")
         switch method {
-        case .lora: return MethodSetup(method: method, name: "LoRA r=\(config.rank), fp32 base", packed: false, prepare: addLoRA)
-        case .qlora: return MethodSetup(method: method, name: "QLoRA r=\(config.rank), Q4_1 GGUF base (packed)", packed: true, prepare: addLoRA)
-        case .nf4: return MethodSetup(method: method, name: "QLoRA r=\(config.rank), NF4 base", packed: false, prepare: {
+        case .lora: return MethodSetup(method: method, name: "LoRA \(rank), fp32 base", packed: false, prepare: addLoRA)
+        case .qlora: return MethodSetup(method: method, name: "QLoRA \(rank), Q4_1 GGUF base (packed)", packed: true, prepare: addLoRA)
+        case .nf4: return MethodSetup(method: method, name: "QLoRA \(rank), NF4 base", packed: false, prepare: {
             _ = try QLoRA.prepare($0, adapter: "default", config: QLoRAConfig(lora: lora), seed: 3)
         })
         case .full: return MethodSetup(method: method, name: "full fine-tuning", packed: false, prepare: { $0.setTrainable(true) })

@@ -65,6 +65,8 @@ public enum Chapter15RealThing {
         public var loraRates: [Float], fullRates: [Float]
         public var validationTarget: Double
         public var rank: Int
+        /// The linear layers LoRA and QLoRA adapt (PEFT's names: "all-linear", or e.g. "q_proj", "v_proj").
+        public var loraTargets: [String] = ["all-linear"]
         /// Forgetting probes: passages for perplexity, questions answered greedily (≤ maxAnswerTokens).
         public var passages: Int, questions: Int, maxAnswerTokens: Int
         /// Where the merged LoRA fine-tune is exported (GGUF F32/F16 + HF) and checked; nil: a

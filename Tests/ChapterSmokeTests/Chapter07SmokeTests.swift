@@ -20,6 +20,37 @@ import PEFT
         let loraLine = try #require(lines.first { $0.hasPrefix("  LoRA r=2") })
         #expect(loraLine.contains("lr 3e-3") && loraLine.contains("lr 0.01") && loraLine.contains("←"))
         #expect(!report.conclusions.isEmpty && report.conclusions.allSatisfy { lines.contains($0) })
+        // Every chosen run measured its forgetting, and the sentence about it is printed.
+        #expect(rows.allSatisfy { $0.chosen.corpusLoss.map { $0.isFinite && $0 > 0 } ?? false })
+        #expect(report.conclusions.contains { $0.hasPrefix("Forgetting at the chosen rates") })
+    }
+
+    /// With replay every run (soft prompts too) trains on task rows mixed with pretraining windows as long
+    /// as the context less the longest soft prompt, and the chapter says so.
+    @Test func replayMixesWindowsAPromptShorterThanTheContextIntoEveryRun() throws {
+        var config = Chapter07PEFTZoo.Config.tiny
+        config.replayShare = 0.25
+        let replay = try #require(config.replay)
+        #expect(replay.share == 0.25 && replay.characters == config.base.model.contextLength - 2 && config.recipe(1e-3).bucketed)
+        var lines: [String] = []
+        let report = try Chapter07PEFTZoo.run(config) { lines.append($0) }
+        #expect(report.rows.count == 7 && report.rows.allSatisfy { $0.chosen.corpusLoss != nil })
+        #expect(lines.contains("Every run's examples: " + replay.description + "."))
+        #expect(report.conclusions.contains { $0.contains("every run with replay") })
+    }
+
+    @Test func theForgettingSentenceNamesTheRunsAboveTheUnigramBaseline() throws {
+        var kept = Self.point(1e-3, validation: 1, test: 1), wrecked = Self.point(1e-3, validation: 1, test: 1)
+        kept.corpusLoss = 0.4
+        wrecked.corpusLoss = 3.5
+        let sentence = try #require(Chapter07PEFTZoo.forgetting([Self.row("full", [wrecked]), Self.row("BitFit", [kept])],
+                                                                baseCorpusLoss: 0.25, unigramBaseline: 3.274))
+        #expect(sentence.contains("base 0.250, unigram baseline 3.274") && sentence.contains("full 3.500, BitFit 0.400"))
+        #expect(sentence.contains("lost: full (") && !sentence.contains("lost: full, BitFit"))
+        let allKept = try #require(Chapter07PEFTZoo.forgetting([Self.row("BitFit", [kept])], baseCorpusLoss: 0.25, unigramBaseline: 3.274))
+        #expect(allKept.hasSuffix("Every run kept it below the unigram baseline."))
+        #expect(Chapter07PEFTZoo.forgetting([Self.row("full", [Self.point(1e-3, validation: 1, test: 1)])], baseCorpusLoss: 0.25,
+                                            unigramBaseline: 3.274) == nil)
     }
 
     static func point(_ rate: Float, validation: Double, loss: Float = 1, test: Double) -> Chapter07PEFTZoo.SweepPoint {

@@ -1,4 +1,4 @@
-// Chapter 7 — run with `swift run -c release chapter07 [--real-model-only | --no-real-model] [--model PATH]`
+// Chapter 7 — run with `swift run -c release chapter07 [--real-model-only | --no-real-model] [--model PATH] [--replay S]`
 // (uses the cached base model; the zoo on SmolLM2-135M-Instruct runs when models/ has it:
 // `sh scripts/fetch-smollm2.sh`).
 //   --real-model-only   only the zoo on the real model (no comparison with the toy base)
@@ -6,6 +6,8 @@
 //   --model PATH        the GGUF file of the real model (default models/SmolLM2-135M-Instruct.Q4_1.gguf)
 //   --only KINDS        with --real-model-only: just these methods (e.g. prompt,prefix; full fine-tuning is
 //                       then left out too, so the table has no reference row)
+//   --replay S          mix a share S (0…0.9) of pretraining-text windows into every toy-base run (forgetting
+//                       under control; the zoo's default trains on the task alone)
 //   --rates K=A,B;K=C   replace method K's learning-rate grid on the real model (e.g. "prompt=0.01;prefix=3e-4")
 import Foundation
 import Chapter07PEFTZoo
@@ -17,6 +19,13 @@ do {
         config.realModel?.source = .gguf(arguments[index + 1])
     }
     if arguments.contains("--no-real-model") { config.realModel = nil }
+    if let index = arguments.firstIndex(of: "--replay") {
+        guard index + 1 < arguments.count, let share = Double(arguments[index + 1]), (0...0.9).contains(share) else {
+            print("chapter07: --replay wants a share from 0 to 0.9")
+            exit(2)
+        }
+        config.replayShare = share
+    }
     if let index = arguments.firstIndex(of: "--rates"), index + 1 < arguments.count {
         for entry in arguments[index + 1].split(separator: ";") {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
