@@ -49,7 +49,8 @@ extension Chapter07PEFTZoo {
                 let progress = config.showProgress
                     ? ProgressReporter(label: "  width \(setup.model.config.embeddingSize): \(label), lr \(formatRate(rate))", every: 100) : nil
                 return try Experiment.measure("width", start: setup.model, tokenizer: setup.tokenizer,
-                                              examples: config.examples(setup.train, corpus: recipe), recipe: config.recipe(rate), tests: [setup.test], check: .teacherForced, progress: progress) { model in
+                                              examples: config.examples(setup.train, corpus: recipe), recipe: config.recipe(rate),
+                                              tests: [setup.test], check: .teacherForced, progress: progress) { model in
                     if let method { try PEFTZoo.apply(method, to: model, seed: 3) } else { model.setTrainable(true) }
                 }.scores[0].accuracy
             }

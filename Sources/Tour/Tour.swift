@@ -57,8 +57,8 @@ public enum Tour {
         /// of the examples 128-character windows of pretraining text (replay), so no fine-tune wrecks the
         /// base. Replay slows the generalist down: after 300 multi-task steps it had 10% / 0% (nothing for a
         /// merge to share), after 600 60% / 12%, after 1,000 96% / 100% (measured with chapter 13 part 2,
-        /// 2026-12-03). Without replay (`tinytune --replay 0 --steps 400 --generalist-steps 300`, the tour
-        /// until 2026-12-03) the corpus loss of every fine-tune rose above the unigram baseline.
+        /// 2026-12-03). Without replay (`tinytune --replay 0 --steps 400 --adapter-lr 2e-3 --generalist-steps
+        /// 300`, the tour until 2026-12-03) the corpus loss of every fine-tune rose above the unigram baseline.
         public static let standard = Config(
             base: .standard, useCache: true, taskA: .reverse, taskB: .record,
             fullRecipe: SFTRecipe(steps: 600, batchSize: 32, learningRate: 5e-4, bucketed: true),
