@@ -113,7 +113,8 @@ extension Chapter07PEFTZoo {
         let costly = methods.filter { $0.extraInferenceMultiplyAdds > 0 }
         let free = methods.filter { $0.extraInferenceMultiplyAdds == 0 }.map(\.method)
         if !costly.isEmpty {
-            lines.append("At inference \(free.joined(separator: " and ")) add nothing (LoRA once merged, BitFit in place); "
+            // The free methods are named only when the table has some (`--only` can leave none).
+            lines.append("At inference " + (free.isEmpty ? "" : "\(free.joined(separator: " and ")) add nothing (merged or in place); ")
                          + costly.map { "\($0.method) adds \($0.extraInferenceMultiplyAdds) multiply-adds per token" }.joined(separator: ", ") + ".")
         }
         return lines

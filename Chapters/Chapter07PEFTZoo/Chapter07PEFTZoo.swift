@@ -52,6 +52,8 @@ public enum Chapter07PEFTZoo {
         public var realModel: RealModelZoo?
         /// The share of every run's examples that are replayed pretraining text (0: the task alone).
         public var replayShare: Double = 0
+        /// With replay: batches bucketed by length (true) or task and replay rows mixed in one padded batch.
+        public var bucketedReplay = true
 
         /// The context positions the longest soft prompt in the zoo takes.
         var softPromptTokens: Int {
@@ -64,7 +66,7 @@ public enum Chapter07PEFTZoo {
         }
         /// The recipe of one run at `rate`: the shared budget, batches bucketed by length when there is replay.
         func recipe(_ rate: Float) -> SFTRecipe {
-            SFTRecipe(steps: steps, batchSize: batchSize, learningRate: rate, bucketed: replay != nil)
+            SFTRecipe(steps: steps, batchSize: batchSize, learningRate: rate, bucketed: replay != nil && bucketedReplay)
         }
         /// `task` with the replay mixed in from `corpus`'s pretraining text (unchanged without replay).
         func examples(_ task: [SFTExample], corpus: PretrainingRecipe) -> [SFTExample] {

@@ -7,6 +7,7 @@
 // turns are dropped (the system prompt stays). Works the same when stdin is a pipe.
 // Leaves out: line editing and history (use a terminal's own, or rlwrap), multi-line input.
 import Foundation
+import CommandLineOptions
 import Kernels
 import NN
 import Tokenizers

@@ -8,6 +8,7 @@
 // plain "role: content" layout for the built-in model), or the one `--template plain|chatml|llama3` names.
 // Leaves out: templates other than ChatML and Llama 3 (refused with the file's name and the override).
 import Foundation
+import CommandLineOptions
 import Tokenizers
 import Training
 

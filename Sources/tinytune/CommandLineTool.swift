@@ -3,62 +3,11 @@
 // Teaches: nothing about fine-tuning — but every command checks its options up front and fails with
 // one clear line and a non-zero exit, never a stack trace.
 import Foundation
+import CommandLineOptions
 import Training
 
-/// A bad command line, reported as one line.
-struct UsageError: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// Parsed `--name value` options and flags of one command.
-struct Options {
-    private var values: [String: String] = [:]
-    private var flags: Set<String> = []
-
-    /// Parses `arguments` allowing only `valued` options (which take a value) and `switches` (which do not).
-    init(_ arguments: [String], valued: Set<String>, switches: Set<String> = []) throws {
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            guard argument.hasPrefix("--") else { throw UsageError(description: "unexpected argument '\(argument)'") }
-            let name = String(argument.dropFirst(2))
-            if switches.contains(name) {
-                flags.insert(name)
-            } else if valued.contains(name) {
-                guard index + 1 < arguments.count else { throw UsageError(description: "option --\(name) needs a value") }
-                values[name] = arguments[index + 1]
-                index += 1
-            } else {
-                throw UsageError(description: "unknown option '--\(name)'")
-            }
-            index += 1
-        }
-    }
-
-    /// Whether a switch was given.
-    func flag(_ name: String) -> Bool { flags.contains(name) }
-
-    /// A string option.
-    func string(_ name: String) -> String? { values[name] }
-
-    /// An integer option within `range`.
-    func int(_ name: String, default value: Int, in range: ClosedRange<Int> = 1...Int.max) throws -> Int {
-        guard let text = values[name] else { return value }
-        guard let number = Int(text), range.contains(number) else {
-            throw UsageError(description: "--\(name) must be an integer in \(range.lowerBound)…\(range.upperBound), got '\(text)'")
-        }
-        return number
-    }
-
-    /// A floating-point option within `range`.
-    func float(_ name: String, default value: Float, in range: ClosedRange<Float>) throws -> Float {
-        guard let text = values[name] else { return value }
-        guard let number = Float(text), range.contains(number) else {
-            throw UsageError(description: "--\(name) must be a number in \(range.lowerBound)…\(range.upperBound), got '\(text)'")
-        }
-        return number
-    }
-
+/// The options of tinytune's training commands (the parser itself: CommandLineOptions).
+extension Options {
     /// The checkpoint plan of a training command, from `--resume DIR`, `--save-every N` and
     /// `--checkpoint DIR` (where to save; default: the `--resume` directory, else `<out>.checkpoint`).
     /// nil when neither resuming nor saving.
@@ -84,13 +33,6 @@ struct Options {
           --resume DIR         continue the run saved in DIR (same data, base and options): the losses are
                                bitwise those of a run that never stopped
         """
-
-    /// An existing file or directory path.
-    func existingPath(_ name: String) throws -> URL? {
-        guard let path = values[name] else { return nil }
-        guard FileManager.default.fileExists(atPath: path) else { throw UsageError(description: "--\(name): no such file or directory '\(path)'") }
-        return URL(fileURLWithPath: path)
-    }
 }
 
 /// One subcommand.

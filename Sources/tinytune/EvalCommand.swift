@@ -10,6 +10,7 @@
 // (the built-in model's, as `tinytune finetune` trains it; `--template plain` asks for it on any model).
 // Leaves out: sampling-based metrics, per-example output files.
 import Foundation
+import CommandLineOptions
 import NN
 import Tokenizers
 import Datasets

@@ -13,6 +13,7 @@
 // Also what `tinytune merge-adapter` writes (`--format hf`).
 // Leaves out: k-quant export (Q4_K, Q6_K), sharded safetensors, bf16/f16 safetensors, the GPT-2 flavour in GGUF.
 import Foundation
+import CommandLineOptions
 import NN
 import Tokenizers
 import Checkpoints

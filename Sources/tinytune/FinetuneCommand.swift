@@ -1,5 +1,6 @@
 // FinetuneCommand.swift — `tinytune finetune`: supervised fine-tuning on the user's JSONL file.
 import Foundation
+import CommandLineOptions
 import Autodiff
 import NN
 import Tokenizers

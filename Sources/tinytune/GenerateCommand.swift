@@ -7,6 +7,7 @@
 // Also holds what `chat` and `eval` share: loading base + adapter, the sampling options, and
 // printing a token stream as text.
 import Foundation
+import CommandLineOptions
 import Kernels
 import Autodiff
 import NN

@@ -1,6 +1,7 @@
 // LoRACommands.swift — `tinytune lora` and `tinytune qlora` (train a PEFT-layout adapter, on an fp32 or
 // NF4 base) and `tinytune merge-adapter`.
 import Foundation
+import CommandLineOptions
 import NN
 import Autodiff
 import Tokenizers

@@ -1,5 +1,6 @@
 // MergeCommand.swift — `tinytune merge CONFIG.json`: merge checkpoints as a mergekit-style config says.
 import Foundation
+import CommandLineOptions
 import NN
 import Checkpoints
 import Merging

@@ -1,5 +1,6 @@
 // PretrainCommand.swift — `tinytune pretrain`: train (or load) the built-in base model and show it.
 import Foundation
+import CommandLineOptions
 import Kernels
 import Training
 import NN

@@ -1,5 +1,6 @@
 // QuantizeCommand.swift — `tinytune quantize`: store a checkpoint's linear weights in 4 or 8 bits.
 import Foundation
+import CommandLineOptions
 import NN
 import Tokenizers
 import Datasets

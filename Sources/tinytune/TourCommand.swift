@@ -4,6 +4,7 @@
 // task, train a second task model and merge the two, then print one comparison table and write an HTML
 // report (SVG loss curves, memory bars). `--chapters` runs the opening chapters 1–4 instead.
 import Foundation
+import CommandLineOptions
 import Training
 import Tour
 import Experiments
