@@ -105,6 +105,24 @@ public struct Options: Sendable {
         return URL(fileURLWithPath: path)
     }
 
+    /// A program's whole life: parses its arguments (without the program name) and runs `body` with them.
+    /// A `UsageError` (a bad command line) prints "`program`: message" on standard error and exits 2; any
+    /// other error prints the same way on standard output and exits 1; success exits 0.
+    public static func run(_ program: String, valued: Set<String>, switches: Set<String> = [],
+                           arguments: [String] = Array(CommandLine.arguments.dropFirst()),
+                           _ body: (Options) throws -> Void) -> Never {
+        do {
+            try body(try Options(arguments, valued: valued, switches: switches))
+            exit(0)
+        } catch let error as UsageError {
+            FileHandle.standardError.write(Data("\(program): \(error)\n".utf8))
+            exit(2)
+        } catch {
+            print("\(program): \(error)")
+            exit(1)
+        }
+    }
+
     /// The value of `name` read by `parse` and checked against `range` (nil when absent).
     private func number<T: Comparable>(_ name: String, in range: ClosedRange<T>, kind: String, parse: (String) -> T?) throws -> T? {
         guard let text = values[name] else { return nil }

@@ -17,9 +17,8 @@ import Foundation
 import CommandLineOptions
 import Chapter07PEFTZoo
 
-do {
-    let options = try Options(Array(CommandLine.arguments.dropFirst()), valued: ["model", "replay", "steps", "rates", "only"],
-                              switches: ["no-real-model", "real-model-only", "no-width", "unbucketed"])
+Options.run("chapter07", valued: ["model", "replay", "steps", "rates", "only"],
+            switches: ["no-real-model", "real-model-only", "no-width", "unbucketed"]) { options in
     var config = Chapter07PEFTZoo.Config.standard
     if let path = options.string("model") { config.realModel?.source = .gguf(path) }
     if options.flag("no-real-model") { config.realModel = nil }
@@ -60,10 +59,4 @@ do {
     } else {
         try Chapter07PEFTZoo.run(config)
     }
-} catch let error as UsageError {
-    FileHandle.standardError.write(Data("chapter07: \(error)\n".utf8))
-    exit(2)
-} catch {
-    print("chapter07: \(error)")
-    exit(1)
 }

@@ -16,10 +16,8 @@ import Chapter13Merging
 import Experiments
 import Datasets
 
-do {
-    // An unknown flag is refused rather than ignored: a typo must not silently run the standard chapter.
-    let options = try Options(Array(CommandLine.arguments.dropFirst()),
-                              valued: ["tasks", "parts", "replay", "generalist-steps", "lora-lr", "lora-steps", "lora-rank", "lora-targets"])
+// An unknown flag is refused rather than ignored: a typo must not silently run the standard chapter.
+Options.run("chapter13", valued: ["tasks", "parts", "replay", "generalist-steps", "lora-lr", "lora-steps", "lora-rank", "lora-targets"]) { options in
     var config = Chapter13Merging.Config.standard
     if let names = try options.strings("tasks") {
         let tasks = names.compactMap(SFTTask.init(rawValue:))
@@ -44,10 +42,4 @@ do {
     if let rank = try options.int("lora-rank", in: 1...1024) { config.loraRank = rank }
     if let targets = try options.strings("lora-targets") { config.loraTargets = targets }
     try Chapter13Merging.run(config)
-} catch let error as UsageError {
-    FileHandle.standardError.write(Data("chapter13: \(error)\n".utf8))
-    exit(2)
-} catch {
-    print("chapter13: \(error)")
-    exit(1)
 }

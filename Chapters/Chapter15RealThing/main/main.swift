@@ -10,10 +10,8 @@ import Foundation
 import CommandLineOptions
 import Chapter15RealThing
 
-do {
-    let options = try Options(Array(CommandLine.arguments.dropFirst()),
-                              valued: ["model", "methods", "lora-lr", "full-lr", "steps", "lora-targets", "export"],
-                              switches: ["quick", "sweep", "json", "nf4"])
+Options.run("chapter15", valued: ["model", "methods", "lora-lr", "full-lr", "steps", "lora-targets", "export"],
+            switches: ["quick", "sweep", "json", "nf4"]) { options in
     let sweeping = options.flag("sweep")
     var config: Chapter15RealThing.Config = options.flag("quick") ? .quick : sweeping ? .sweep : .standard
     config.json = options.flag("json")
@@ -33,10 +31,4 @@ do {
     if let names = try options.strings("lora-targets") { config.loraTargets = names }
     if let directory = options.string("export") { config.exportDirectory = directory }
     if sweeping { try Chapter15RealThing.sweep(config) } else { try Chapter15RealThing.run(config) }
-} catch let error as UsageError {
-    FileHandle.standardError.write(Data("chapter15: \(error)\n".utf8))
-    exit(2)
-} catch {
-    print("chapter15: \(error)")
-    exit(1)
 }
