@@ -53,6 +53,25 @@ import PEFT
                                             unigramBaseline: 3.274) == nil)
     }
 
+    @Test func theEqualScoreSentenceComparesOnlyMethodsThatMatchedFullFineTuning() throws {
+        func scored(_ test: Double, corpus: Float) -> Chapter07PEFTZoo.SweepPoint {
+            var point = Self.point(1e-3, validation: test, test: test)
+            point.corpusLoss = corpus
+            return point
+        }
+        let full = Self.row("full", [scored(1, corpus: 0.444)])
+        let lora = Self.row("LoRA", [scored(1, corpus: 0.355)]), ia3 = Self.row("IA3", [scored(0.97, corpus: 2.103)])
+        let bitFit = Self.row("BitFit", [scored(0.09, corpus: 1.874)])
+        let sentence = try #require(Chapter07PEFTZoo.forgettingAtEqualScore([full, lora, ia3, bitFit]))
+        // BitFit (91 points behind) is left out; IA3 (3 behind) is in, and forgot more than full fine-tuning.
+        #expect(sentence == "At an equal task score (within 5 points of full fine-tuning's 100%), corpus loss against full fine-tuning's 0.444: "
+                + "LoRA 0.355 (100%), IA3 2.103 (97%). Forgot less than full fine-tuning: LoRA; forgot as much or more: IA3 — training "
+                + "fewer parameters did not by itself keep more of the base.")
+        #expect(Chapter07PEFTZoo.forgettingAtEqualScore([full, bitFit]) == nil)
+        #expect(Chapter07PEFTZoo.forgettingAtEqualScore([full, lora]) == "At an equal task score (within 5 points of full fine-tuning's 100%), "
+                + "corpus loss against full fine-tuning's 0.444: LoRA 0.355 (100%). Forgot less than full fine-tuning: LoRA.")
+    }
+
     static func point(_ rate: Float, validation: Double, loss: Float = 1, test: Double) -> Chapter07PEFTZoo.SweepPoint {
         .init(learningRate: rate, validation: TaskScore(accuracy: validation, loss: loss, count: 10),
               test: TaskScore(accuracy: test, loss: loss, count: 10), medianStepMilliseconds: 1)

@@ -6,11 +6,11 @@
 //   --model PATH        the GGUF file of the real model (default models/SmolLM2-135M-Instruct.Q4_1.gguf)
 //   --only KINDS        just these methods (e.g. IA3,Houlsby); on the real model full fine-tuning is left out
 //                       too unless named (the toy zoo always keeps it: it is the reference every row is read against)
-//   --steps N           the toy zoo's budget in steps (default 1200; batch 16)
+//   --steps N           the toy zoo's budget in steps (default 2400; batch 16)
 //   --no-width          skip the width trend (the trailing methods re-run on each built-in base width)
 //   --unbucketed        with --replay: mix replay and task rows in the same batches (padded) instead of bucketing
-//   --replay S          mix a share S (0…0.9) of pretraining-text windows into every toy-base run (forgetting
-//                       under control; the zoo's default trains on the task alone)
+//   --replay S          the share S (0…0.9) of pretraining-text windows in every toy-base run (default 0.05;
+//                       0: the task alone, which measures what a method can learn but wrecks the base)
 //   --rates K=A,B;K=C   replace method K's learning-rate grid, on the toy base and on the real model
 //                       (e.g. "prompt=0.01;prefix=3e-4")
 import Foundation
