@@ -173,7 +173,7 @@ let package = Package(
                                                     "WorkbookBridge", "Datasets", "Training", "TestSupport"]),
         .testTarget(name: "ArchitectureTests", dependencies: ["ChapterCatalogue"]),
         .testTarget(name: "CommandLineOptionsTests", dependencies: ["CommandLineOptions"]),
-        .testTarget(name: "ChapterSmokeTests", dependencies: ["Autodiff", "Training", "PEFT", "Experiments", "FullFineTuning", "Tour", "Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining", "Chapter04Memory", "Chapter05FineTuning", "Chapter06Tactics", "Chapter07PEFTZoo", "Chapter08LoRA", "Chapter09Serving", "Chapter10Formats", "Chapter11Quantization", "Chapter12QLoRA", "Chapter13Merging", "Chapter14Stacking", "Chapter15RealThing"],
+        .testTarget(name: "ChapterSmokeTests", dependencies: ["Kernels", "Autodiff", "NN", "Training", "PEFT", "Experiments", "FullFineTuning", "Tour", "Chapter01Autograd", "Chapter02Tensors", "Chapter03Pretraining", "Chapter04Memory", "Chapter05FineTuning", "Chapter06Tactics", "Chapter07PEFTZoo", "Chapter08LoRA", "Chapter09Serving", "Chapter10Formats", "Chapter11Quantization", "Chapter12QLoRA", "Chapter13Merging", "Chapter14Stacking", "Chapter15RealThing"],
                     swiftSettings: numericSettings),
     ]
 )

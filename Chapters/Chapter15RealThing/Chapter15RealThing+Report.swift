@@ -64,6 +64,7 @@ extension Chapter15RealThing {
                      + (loraRise < fullRise ? "LoRA forgets less, as the book says."
                                             : "LoRA does not forget less here: contradicts the book.")
                      + forgettingScale(loraRise, fullRise, base: base.perplexity)
+                     + distanceClause(lora: lora.weightDistance, full: full.weightDistance, loraForgotMore: loraRise >= fullRise)
                      + " Everyday questions: base \(base.questionsCorrect), LoRA \(lora.scores.questionsCorrect), full \(full.scores.questionsCorrect) "
                      + "of \(base.replies.count) (\(lora.repliesUnchanged) and \(full.repliesUnchanged) replies unchanged).")
         let qloras = rows.filter { $0.method.hasPrefix("QLoRA") }
@@ -88,6 +89,16 @@ extension Chapter15RealThing {
         return largest < 0.01
             ? String(format: " Both changes are under 1%% of the base's perplexity (largest %.2f%%): at these rates neither method forgets much.", 100 * largest)
             : String(format: " The larger change is %.1f%% of the base's perplexity.", 100 * largest)
+    }
+
+    /// How far each fine-tune moved the linear weights, in one computed clause: the distance ratio, and
+    /// whether it ranks the methods as their forgetting does ("" when either distance is missing).
+    static func distanceClause(lora: Double?, full: Double?, loraForgotMore: Bool) -> String {
+        guard let lora, let full, full > 0 else { return "" }
+        let loraMovedMore = lora > full
+        return String(format: " The linear weights moved %.2e (LoRA) and %.2e (full fine-tuning) of their norm, ‖ΔW‖/‖W‖: LoRA moved them %.1f× as far as full fine-tuning",
+                      lora, full, lora / full)
+            + (loraMovedMore == loraForgotMore ? " — the distance ranks the two as their forgetting does." : " — the distance does not explain the forgetting here.")
     }
 
     /// Prints the before/after answers, the table, memory against the equation, the conclusions and
@@ -158,6 +169,7 @@ extension Chapter15RealThing {
             for role in MemoryRole.allCases { object["peak_\(role.rawValue)_bytes"] = row.peakByRole[role] ?? 0 }
             if let rss = row.peakResidentBytes { object["peak_rss_bytes"] = rss }
             if let validation = row.validationLoss { object["validation_loss"] = Double(validation) }
+            if let distance = row.weightDistance { object["linear_weight_distance"] = distance }
             output(jsonLine(object))
         }
         for export in report.exports {

@@ -151,6 +151,8 @@ public enum Chapter15RealThing {
         public var scores: Scores
         /// Questions answered the same way as the base did.
         public var repliesUnchanged: Int
+        /// How far the linear layers' weights moved, ‖ΔW‖_F / ‖W‖_F (LoRA and full fine-tuning; nil otherwise).
+        public var weightDistance: Double? = nil
         public var peakBytes: Int { peakByRole.values.reduce(0, +) }
     }
 
@@ -275,6 +277,11 @@ public enum Chapter15RealThing {
                     output("  export failed: \(error)\n")
                     exports = [ExportCheck.Result(format: "export (failed)", path: directory.path, answers: [], same: 0)]
                 }
+            }
+            // How far the linear weights moved (LoRA and full fine-tuning: the forgetting comparison), measured
+            // after every other use of the model, against a fresh copy of the base.
+            if method == .lora || method == .full {
+                rows[rows.count - 1].weightDistance = try linearWeightDistance(run.model, base: try real.loadFP32())
             }
         }
 

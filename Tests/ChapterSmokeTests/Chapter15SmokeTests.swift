@@ -5,8 +5,44 @@ import Foundation
 @testable import Chapter15RealThing
 import Tour
 @testable import Training
+import Kernels
+import NN
+import PEFT
 
 @Suite struct Chapter15SmokeTests {
+    @Test func theWeightDistanceIsTheRelativeFrobeniusNormOfTheLinearLayersChange() throws {
+        let config = GPTConfig.llama(vocabularySize: 11, contextLength: 8, embeddingSize: 8, layers: 1, heads: 2, kvHeads: 1, mlpSize: 16)
+        var rng = RNG(seed: 4)
+        let base = GPT(config: config, rng: &rng)
+        let tuned = GPT(config: config, rng: &rng)
+        for ((_, to), (_, from)) in zip(tuned.namedParameters(), base.namedParameters()) { to.assign(from) }
+        let layers = LoRA.linearLayers(of: base)
+        // ‖W‖ over every linear weight, by a plain sum; then one weight of the first layer moved by 0.3.
+        let norm = layers.map { $0.layer.weight.values.map { Double($0 * $0) }.reduce(0, +) }.reduce(0, +).squareRoot()
+        #expect(try Chapter15RealThing.linearWeightDistance(tuned, base: base) == 0)
+        let first = LoRA.linearLayers(of: tuned)[0].layer.weight
+        let original = first.data[5]
+        first.data[5] += 0.3
+        let moved = try #require(try Chapter15RealThing.linearWeightDistance(tuned, base: base))
+        #expect(abs(moved - 0.3 / norm) < 1e-6)
+        // A LoRA adapter counts as s·B·A: B = 0 (its start) adds nothing; set, it adds ‖s·B·A‖ on its layer,
+        // and the layer's weight is left as it was.
+        first.data[5] = original
+        let targets = [String(layers[0].path.split(separator: ".").last ?? "")]
+        try LoRA.add("default", to: tuned, config: LoRAConfig(rank: 1, alpha: 2, targets: targets), seed: 3)
+        #expect(try Chapter15RealThing.linearWeightDistance(tuned, base: base) == 0)
+        let (path, layer, lora) = try #require(LoRA.loraLayers(of: tuned).first { $0.path == layers[0].path })
+        let weights = try #require(lora.weights("default"))
+        let before = layer.weight.values
+        weights.b.data.update(repeating: 0, count: weights.b.count)
+        weights.b.data[0] = 0.5                                   // B = 0.5·e₀, A's row as initialised
+        let a = weights.a.values
+        // s·B·A has one non-zero row, 2 · 0.5 · A: its norm is ‖A‖ (per other adapted layer: B = 0, nothing).
+        let expected = a.map { Double($0 * $0) }.reduce(0, +).squareRoot() / norm
+        #expect(abs(try #require(try Chapter15RealThing.linearWeightDistance(tuned, base: base)) - expected) < 1e-6, "\(path)")
+        #expect(zip(layer.weight.values, before).allSatisfy { abs($0 - $1) <= 1e-6 })
+    }
+
     @Test func realThingRunsOnTheSyntheticModel() throws {
         var lines: [String] = []
         let report = try Chapter15RealThing.run(.tiny) { lines.append($0) }
@@ -17,6 +53,9 @@ import Tour
         // Full trains every parameter; LoRA a small fraction of them.
         #expect(full.trainable == report.parameters && lora.trainable > 0 && lora.trainable < full.trainable / 4)
         #expect(packed.trainable == lora.trainable)
+        // Both comparable fine-tunes moved their linear weights; the packed base's distance is not measured.
+        #expect((lora.weightDistance ?? 0) > 0 && (full.weightDistance ?? 0) > 0 && packed.weightDistance == nil)
+        #expect(report.conclusions.contains { $0.contains("The linear weights moved") })
         // The meter saw gradients and Adam states only for what trains: 4 and 8 bytes per trainable parameter.
         #expect(full.peakByRole[.optimizerState] == 8 * full.trainable)
         #expect(lora.peakByRole[.optimizerState] == 8 * lora.trainable)
