@@ -39,7 +39,7 @@ public enum ChapterCatalogue {
         Chapter(number: 6, name: "Chapter06Tactics", title: "Fine-tuning tactics and hyperparameters, and memory measured",
                 claim: "learning-rate sweep, batch vs accumulation, early stopping, prompt-loss weight, schedules, memory per role"),
         Chapter(number: 7, name: "Chapter07PEFTZoo", title: "The PEFT zoo on one base model and one task",
-                claim: "LoRA, Houlsby adapters, IA3, BitFit, prefix and prompt tuning, each at the learning rate a validation sweep chose, one budget — trainable share, accuracy, ms/step, inference cost, forgetting (corpus loss; `--replay S` mixes pretraining text in); trailing methods across base widths, and the zoo again on SmolLM2-135M when models/ has it (the toy's gaps next to the pretrained model's)"),
+                claim: "LoRA, Houlsby adapters, IA3, BitFit, prefix and prompt tuning, each at the learning rate a validation sweep chose, one budget with 5% replay of pretraining text — trainable share, accuracy, ms/step, inference cost, forgetting (corpus loss, and who kept more at an equal score); trailing methods across base widths, and the zoo again on SmolLM2-135M when models/ has it (the toy's gaps next to the pretrained model's)"),
         Chapter(number: 8, name: "Chapter08LoRA", title: "LoRA — why low rank works, and what it costs and saves",
                 claim: "the SVD of a real update, LoRA vs full fine-tuning at the same budget with measured memory and corpus loss, rank × targets, merge/unmerge"),
         Chapter(number: 9, name: "Chapter09Serving", title: "Serving many adapters from one base model",

@@ -16,12 +16,8 @@ import Experiments
 
 @Suite struct MergeLearningTests {
     @Test func mergesOfTwoFineTunesBeatEachOnTheUnionOfTheirTasks() throws {
-        let tokenizer = CharTokenizer.builtIn
-        var rng = RNG(seed: 1)
-        let base = GPT(config: .gpt2(vocabularySize: tokenizer.vocabularySize, contextLength: 48, embeddingSize: 64, layers: 2, heads: 4),
-                       rng: &rng)
-        let data = MultiTaskExperiment.TaskData(tasks: (.reverse, .arithmetic), world: SyntheticWorld(seed: 1),
-                                                trainExamples: 96, testExamples: 32)
+        let fixture = TwoTaskFixture(contextLength: 48, width: 64, layers: 2, testExamples: 32)
+        let (tokenizer, base, data) = (fixture.tokenizer, fixture.base, fixture.data)
         // A shared start (60 multi-task steps), then 40 steps on each task alone.
         let start = MultiTaskExperiment.generalist(base: base, tokenizer: tokenizer, data: data,
                                                    recipe: SFTRecipe(steps: 60, batchSize: 16, learningRate: 3e-3))

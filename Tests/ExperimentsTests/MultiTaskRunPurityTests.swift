@@ -18,12 +18,8 @@ import Experiments
     }
 
     @Test func theMatrixLeavesItsStartUntouchedAndLaterFineTunesReproduce() throws {
-        let tokenizer = CharTokenizer.builtIn
-        var rng = RNG(seed: 1)
-        let base = GPT(config: .gpt2(vocabularySize: tokenizer.vocabularySize, contextLength: 128, embeddingSize: 128, layers: 4, heads: 4),
-                       rng: &rng)
-        let data = MultiTaskExperiment.TaskData(tasks: (.reverse, .arithmetic), world: SyntheticWorld(seed: 1),
-                                                trainExamples: 96, testExamples: 4)
+        let fixture = TwoTaskFixture(contextLength: 128, width: 128, layers: 4, testExamples: 4)
+        let (tokenizer, base, data) = (fixture.tokenizer, fixture.base, fixture.data)
         let recipe = SFTRecipe(steps: 3, batchSize: 32, learningRate: 3e-3)
         let before = Self.weights(base)
         let first = Self.weights(MultiTaskExperiment.generalist(base: base, tokenizer: tokenizer, data: data, recipe: recipe))
