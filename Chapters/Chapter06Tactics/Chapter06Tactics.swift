@@ -1,7 +1,10 @@
 // Chapter06Tactics.swift — Chapter 6: fine-tuning tactics and hyperparameters, and memory measured.
 //
 // The claims, measured:
-// 1. The learning rate matters most: too small learns nothing in the budget, too large diverges.
+// 1. The learning rate matters most: too small learns nothing in the budget, too large diverges. Each
+//    rate's corpus loss (held-out pretraining text) sits next to its score, and every run of the sweep
+//    mixes in chapter 5's remedy for forgetting, 25% replay of pretraining text, so the rate the sweep
+//    picks is a recipe that keeps the base (on the task alone it would not: chapter 5).
 // 2. Gradient accumulation is the large batch: batch 16 and batch 8 × 2 accumulation steps take the
 //    same optimizer steps (the losses agree to float rounding).
 // 3. Early stopping on validation loss ends a run when more epochs would only overfit.
@@ -26,6 +29,8 @@ public enum Chapter06Tactics {
         /// The recipe every experiment starts from.
         public var recipe: SFTRecipe
         public var learningRates: [Float]
+        /// The replay every run of the learning-rate sweep gets (nil: the task alone).
+        public var sweepReplay: ReplayMix?
         public var trainExamples: Int, testExamples: Int
         /// Training examples for the early-stopping run (small, to overfit).
         public var smallTrainSet: Int
@@ -34,10 +39,12 @@ public enum Chapter06Tactics {
 
         public static let standard = Config(base: .standard, useCache: true,
                                             recipe: SFTRecipe(steps: 300, batchSize: 32, learningRate: 5e-4),
-                                            learningRates: [1e-4, 5e-4, 2e-3, 8e-3, 3e-2], trainExamples: 3000, testExamples: 100,
+                                            learningRates: [1e-4, 5e-4, 2e-3, 8e-3, 3e-2],
+                                            sweepReplay: ReplayMix(share: 0.25, characters: 128), trainExamples: 3000, testExamples: 100,
                                             smallTrainSet: 64, memoryBatch: 16, memorySteps: 128)
         public static let tiny = Config(base: .tiny, useCache: false, recipe: SFTRecipe(steps: 20, batchSize: 8, learningRate: 3e-3),
-                                        learningRates: [1e-4, 3e-3], trainExamples: 80, testExamples: 8,
+                                        learningRates: [1e-4, 3e-3], sweepReplay: ReplayMix(share: 0.25, characters: 16),
+                                        trainExamples: 80, testExamples: 8,
                                         smallTrainSet: 16, memoryBatch: 2, memorySteps: 16)
     }
 
@@ -46,6 +53,8 @@ public enum Chapter06Tactics {
         public var setting: String
         public var finalLoss: Float
         public var score: TaskScore
+        /// Next-token loss on held-out pretraining text after the run (the learning-rate sweep only).
+        public var corpusLoss: Float? = nil
     }
 
     /// The chapter's numbers.
@@ -59,6 +68,8 @@ public enum Chapter06Tactics {
         public var promptWeights: [Row]
         public var schedules: [Row]
         public var memory: [MemoryMeasurement]
+        /// The base's corpus loss and the unigram baseline the sweep's corpus losses are read against.
+        public var baseCorpusLoss: Float, unigramBaseline: Double
     }
 
     /// Runs the chapter, printing through `output`.
@@ -77,20 +88,29 @@ public enum Chapter06Tactics {
         func show(_ rows: [Row]) {
             for row in rows {
                 output("  \(row.setting.padding(toLength: 28, withPad: " ", startingAt: 0)) "
-                       + String(format: "final train loss %.3f   test ", row.finalLoss) + row.score.description)
+                       + String(format: "final train loss %.3f   test ", row.finalLoss) + row.score.description
+                       + (row.corpusLoss.map { String(format: "   corpus loss %.3f", $0) } ?? ""))
             }
         }
 
         // 1. Learning-rate sweep (the later experiments use the recipe's rate, chosen from this sweep).
-        output("1. Learning rate (task: reverse a word, \(config.recipe.steps) steps, batch \(config.recipe.batchSize), cosine):")
+        //    Every run of it mixes in the replay, in bucketed batches; the corpus loss says what each rate kept.
+        let corpus = Pretraining.validationBatches(config.base, batchSize: 16, count: 4)
+        let baseCorpusLoss = Forgetting.corpusLoss(base.model, corpus)
+        output("1. Learning rate (task: reverse a word, \(config.recipe.steps) steps, batch \(config.recipe.batchSize), cosine; "
+               + (config.sweepReplay.map { $0.description } ?? "the task alone") + "):")
+        let sweepExamples = config.sweepReplay?.apply(to: train, corpus: config.base) ?? train
         let sweep = config.learningRates.map { rate -> Row in
             var recipe = config.recipe
             recipe.learningRate = rate
-            var row = tune(recipe).1
+            recipe.bucketed = config.sweepReplay != nil
+            var (run, row) = tune(recipe, examples: sweepExamples)
             row.setting = String(format: "lr %.0e", rate)
+            row.corpusLoss = Forgetting.corpusLoss(run.model, corpus)
             return row
         }
         show(sweep)
+        output(sweepVerdict(sweep, baseCorpusLoss: baseCorpusLoss, unigramBaseline: base.unigramBaseline))
 
         // 2. Batch size vs gradient accumulation.
         var large = config.recipe, accumulated = config.recipe
@@ -157,6 +177,20 @@ public enum Chapter06Tactics {
         """)
         return Report(learningRateSweep: sweep, largeBatchLosses: largeLosses, accumulatedLosses: accumulatedLosses,
                       accumulationMaxDifference: difference, earlyStopStep: stopped.log.count, earlyStopBudget: early.steps,
-                      bestValidationLoss: best, promptWeights: promptRows, schedules: scheduleRows, memory: memory)
+                      bestValidationLoss: best, promptWeights: promptRows, schedules: scheduleRows, memory: memory,
+                      baseCorpusLoss: baseCorpusLoss, unigramBaseline: base.unigramBaseline)
+    }
+
+    /// The sweep's sentence, computed: the best-scoring rate (ties: the lower rate), its corpus loss
+    /// against the base's and the unigram baseline, and the rates whose runs ended above that baseline.
+    static func sweepVerdict(_ rows: [Row], baseCorpusLoss: Float, unigramBaseline: Double) -> String {
+        guard let best = rows.enumerated().max(by: { ($0.element.score.accuracy, -$0.offset) < ($1.element.score.accuracy, -$1.offset) })?.element,
+              let kept = best.corpusLoss else { return "" }
+        let above = rows.filter { Double($0.corpusLoss ?? 0) > unigramBaseline }.map(\.setting)
+        return String(format: "  Best score: %@ (%.0f%%), corpus loss %.3f (base %.3f, unigram baseline %.3f) — ", best.setting,
+                      best.score.accuracy * 100, kept, baseCorpusLoss, unigramBaseline)
+            + (Double(kept) > unigramBaseline ? "above the baseline: this rate learns the task by wrecking the base."
+                                              : "below the baseline: with replay, the best rate learns the task and keeps the base.")
+            + (above.isEmpty ? "" : " Above the baseline: \(above.joined(separator: ", ")).")
     }
 }

@@ -40,10 +40,27 @@ import FullFineTuning
         #expect(none.contains("No recipe here") && none.contains("above it: a"))
     }
 
+    @Test func chapter06SweepVerdictReadsTheBestRunsCorpusLoss() {
+        func row(_ setting: String, _ accuracy: Double, _ corpus: Float) -> Chapter06Tactics.Row {
+            Chapter06Tactics.Row(setting: setting, finalLoss: 0, score: TaskScore(accuracy: accuracy, loss: 0, count: 100), corpusLoss: corpus)
+        }
+        let kept = Chapter06Tactics.sweepVerdict([row("lr 1e-04", 0.15, 0.4), row("lr 5e-04", 1, 0.5), row("lr 2e-03", 1, 3.9)],
+                                                 baseCorpusLoss: 0.25, unigramBaseline: 3.274)
+        // The tie at 100% goes to the lower rate; the higher one is named for ending above the baseline.
+        #expect(kept == "  Best score: lr 5e-04 (100%), corpus loss 0.500 (base 0.250, unigram baseline 3.274) — below the baseline: "
+                + "with replay, the best rate learns the task and keeps the base. Above the baseline: lr 2e-03.")
+        let wrecked = Chapter06Tactics.sweepVerdict([row("lr 5e-04", 1, 4.9)], baseCorpusLoss: 0.25, unigramBaseline: 3.274)
+        #expect(wrecked.hasSuffix("above the baseline: this rate learns the task by wrecking the base. Above the baseline: lr 5e-04."))
+    }
+
     @Test func chapter06RunsAndAccumulationMatches() throws {
         var lines: [String] = []
         let report = try Chapter06Tactics.run(.tiny) { lines.append($0) }
         #expect(report.learningRateSweep.count == 2)
+        // Every sweep run was scored on held-out pretraining text too, and the sentence reads those numbers.
+        #expect(report.learningRateSweep.allSatisfy { ($0.corpusLoss ?? 0) > 0 })
+        #expect(lines.contains { $0.hasPrefix("1. Learning rate") && $0.contains("25% replay (16-character windows") })
+        #expect(lines.contains { $0.hasPrefix("  Best score: lr ") && $0.contains(String(format: "unigram baseline %.3f", report.unigramBaseline)) })
         #expect(report.accumulationMaxDifference < 1e-4)
         #expect(report.earlyStopStep <= report.earlyStopBudget)
         #expect(report.memory.count == 4)
