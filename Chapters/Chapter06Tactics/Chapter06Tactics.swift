@@ -190,7 +190,9 @@ public enum Chapter06Tactics {
         return String(format: "  Best score: %@ (%.0f%%), corpus loss %.3f (base %.3f, unigram baseline %.3f) — ", best.setting,
                       best.score.accuracy * 100, kept, baseCorpusLoss, unigramBaseline)
             + (Double(kept) > unigramBaseline ? "above the baseline: this rate learns the task by wrecking the base."
-                                              : "below the baseline: with replay, the best rate learns the task and keeps the base.")
+               : best.score.accuracy >= 0.9 ? "below the baseline: the best rate learns the task and keeps the base."
+               : String(format: "below the baseline: it keeps the base, but learns only %.0f%% of the task in this budget (replay takes a share of every batch; chapter 5 gives it more steps).",
+                        best.score.accuracy * 100))
             + (above.isEmpty ? "" : " Above the baseline: \(above.joined(separator: ", ")).")
     }
 }
