@@ -104,7 +104,8 @@ public enum Chapter06Tactics {
             var recipe = config.recipe
             recipe.learningRate = rate
             recipe.bucketed = config.sweepReplay != nil
-            var (run, row) = tune(recipe, examples: sweepExamples)
+            let (run, tuned) = tune(recipe, examples: sweepExamples)
+            var row = tuned
             row.setting = String(format: "lr %.0e", rate)
             row.corpusLoss = Forgetting.corpusLoss(run.model, corpus)
             return row
