@@ -114,9 +114,9 @@ public enum Chapter06Tactics {
         output(sweepVerdict(sweep, baseCorpusLoss: baseCorpusLoss, unigramBaseline: base.unigramBaseline))
 
         // 2. Batch size vs gradient accumulation.
-        var large = config.recipe, accumulated = config.recipe
-        large.steps = min(config.recipe.steps, 30)
-        accumulated.steps = large.steps
+        //    The short runs keep the recipe's warmup share (withSteps), not its 300-step warmup count.
+        let large = config.recipe.withSteps(min(config.recipe.steps, 30))
+        var accumulated = large
         accumulated.batchSize = large.batchSize / 2
         accumulated.gradientAccumulation = 2
         let largeLosses = tune(large).0.log.map(\.loss), accumulatedLosses = tune(accumulated).0.log.map(\.loss)
@@ -125,8 +125,7 @@ public enum Chapter06Tactics {
                + String(format: "largest per-step loss difference %.2e (float rounding; the batches are the same examples).", difference))
 
         // 3. Epochs with early stopping, on a small training set.
-        var early = config.recipe
-        early.steps = config.recipe.steps * 2
+        var early = config.recipe.withSteps(config.recipe.steps * 2)
         early.evaluateEvery = max(config.recipe.steps / 20, 1)
         early.patience = 3
         let small = Array(train.prefix(config.smallTrainSet))
