@@ -1,15 +1,19 @@
 // Chapter15RealThing+Distance.swift — how far each fine-tune moved the weights: the measurement behind
 // the forgetting comparison.
 //
-// Teaches: "LoRA forgets less" is a claim about distance. A low-rank update can only move the weights
-// along a few directions per layer, so at the rates and budgets of large fine-tunes it moves them less
-// than full fine-tuning does. But a method's forgetting follows the distance it actually travelled,
-// not its parameter count: full fine-tuning at the lowest rate that learns a task may barely move any
-// weight, while LoRA at its own (much higher) lowest rate moves its few directions far. So next to the
-// perplexity the chapter measures, for each fine-tune, the relative Frobenius distance of the linear
-// layers (the weights LoRA can change, so the comparison is like for like):
+// Teaches: "LoRA forgets less" is usually explained by distance: a low-rank update can only move the
+// weights along a few directions per layer, so at the rates and budgets of large fine-tunes it moves
+// them less than full fine-tuning does. Whether that holds depends on the distance each method actually
+// travelled, not on its parameter count: full fine-tuning at the lowest rate that learns a task may
+// barely move any weight, while LoRA at its own (much higher) lowest rate moves its few directions far.
+// So next to the perplexity the chapter measures, for each fine-tune, the relative Frobenius distance
+// of the linear layers (the weights LoRA can change, so the comparison is like for like):
 //     d = sqrt(Σ_layers ‖W_tuned − W_base‖²) / sqrt(Σ_layers ‖W_base‖²)
 // with W_tuned = W + s·B·A for a LoRA fine-tune (merged to measure, then unmerged).
+// Distance is not the whole story (measured, README): on SmolLM2, full fine-tuning at lr 1e-4 moved the
+// linear weights further than LoRA did and still lowered the general-text perplexity — the direction of
+// an update matters as well as its size. The chapter's sentence only says whether the distances rank
+// the two methods as their perplexity changes do.
 // Leaves out: the embeddings and norms full fine-tuning also moves (not comparable with LoRA's), and
 // QLoRA's packed base (its blocks never move; only its adapter does, as with LoRA).
 import NN

@@ -29,8 +29,10 @@ Options.run("chapter07", valued: ["model", "replay", "steps", "rates", "only"],
     if let text = options.string("rates") {
         for entry in text.split(separator: ";") {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
-            let rates = parts.count == 2 ? parts[1].split(separator: ",").compactMap { Float($0) } : []
-            guard parts.count == 2, !rates.isEmpty, rates.allSatisfy({ $0 > 0 }),
+            // Every listed rate must parse: a typo is refused, not dropped from the grid.
+            let words = parts.count == 2 ? parts[1].split(separator: ",") : []
+            let rates = words.compactMap { Float($0) }
+            guard parts.count == 2, !rates.isEmpty, rates.count == words.count, rates.allSatisfy({ $0 > 0 }),
                   let method = config.methods.firstIndex(where: { $0.method.kind == parts[0] }) else {
                 throw UsageError(description: "--rates wants KIND=rate,rate;… with KIND one of LoRA, Houlsby, IA3, BitFit, prefix, prompt; got '\(entry)'")
             }
