@@ -20,6 +20,9 @@ import NN
 import PEFT
 
 extension Chapter15RealThing {
+    /// A distance for a table cell: "1.90e-03", or "n/a" when it could not be measured (a packed base).
+    static func distanceText(_ distance: Double?) -> String { distance.map { String(format: "%.2e", $0) } ?? "n/a" }
+
     /// The relative distance d (above) between `model`'s linear weights and `base`'s, LoRA adapter
     /// "default" included when attached. nil when a linear weight is packed (a quantized base) or the two
     /// models' linear layers do not pair up by name and shape.

@@ -74,6 +74,8 @@ extension Chapter15RealThing {
         public var validation: TaskScore
         /// General-text perplexity after training (the base's is in the sweep's header).
         public var perplexity: Double
+        /// ‖ΔW‖/‖W‖ over the linear layers (Chapter15RealThing+Distance.swift; nil for a packed base).
+        public var weightDistance: Double?
         public var seconds: Double
     }
 
@@ -93,7 +95,9 @@ extension Chapter15RealThing {
         let train = ContactExtraction.examples(.train, count: config.trainExamples, seed: 15).map(\.chatExample)
         let validation = ContactExtraction.examples(.validation, count: config.validationExamples, seed: 15).map(\.chatExample)
         let passages = Array(GeneralProbe.passages.prefix(config.passages))
-        let basePerplexity = real.perplexity(try real.loadFP32(), passages: passages)
+        // One float copy of the base, for the perplexity it starts from and each point's distance from it.
+        let base = try real.loadFP32()
+        let basePerplexity = real.perplexity(base, passages: passages)
         output("Recipe: \(config.recipe.steps) steps × \(config.recipe.batchSize) chats; bar: \(percent(config.validationTarget)) exact on "
                + "\(validation.count) validation cards; base perplexity on \(passages.count) general passages "
                + String(format: "%.2f.\n", basePerplexity))
@@ -107,10 +111,12 @@ extension Chapter15RealThing {
                                                      config: config, output: output)
                 let point = SweepPoint(method: setup.name, learningRate: rate, validation: check,
                                        perplexity: real.perplexity(run.model, passages: passages),
+                                       weightDistance: try linearWeightDistance(run.model, base: base),
                                        seconds: Date().timeIntervalSince(started))
                 points.append(point)
-                output(String(format: "  → validation %.0f%% (loss %.4f), perplexity %.2f (%+.2f), %.0f s\n", 100 * check.accuracy,
-                              check.loss, point.perplexity, point.perplexity - basePerplexity, point.seconds))
+                output(String(format: "  → validation %.0f%% (loss %.4f), perplexity %.2f (%+.2f), distance %@, %.0f s\n",
+                              100 * check.accuracy, check.loss, point.perplexity, point.perplexity - basePerplexity,
+                              distanceText(point.weightDistance), point.seconds))
             }
         }
         printSweep(points, basePerplexity: basePerplexity, config: config, seconds: Date().timeIntervalSince(begin), output: output)
@@ -125,14 +131,15 @@ extension Chapter15RealThing {
     /// The sweep's table, its computed conclusions and (with `config.json`) one JSON line per point.
     static func printSweep(_ points: [SweepPoint], basePerplexity: Double, config: Config, seconds: Double,
                            output: (String) -> Void) {
-        output("method                            lr   validation   val. loss   perplexity   change")
+        output("method                            lr   validation   val. loss   perplexity   change   ‖ΔW‖/‖W‖")
         for point in points {
             output(point.method.padding(toLength: 28, withPad: " ", startingAt: 0)
                    + String(format: "%.0e", point.learningRate).leftPadded(8)
                    + String(format: "%.0f%% (n=%d)", 100 * point.validation.accuracy, point.validation.count).leftPadded(13)
                    + String(format: "%.4f", point.validation.loss).leftPadded(12)
                    + String(format: "%.2f", point.perplexity).leftPadded(13)
-                   + String(format: "%+.2f", point.perplexity - basePerplexity).leftPadded(9))
+                   + String(format: "%+.2f", point.perplexity - basePerplexity).leftPadded(9)
+                   + distanceText(point.weightDistance).leftPadded(11))
         }
         output("\nConclusions (computed from the sweep):")
         var chosen: [(String, SweepPoint)] = []
@@ -163,10 +170,12 @@ extension Chapter15RealThing {
         output(String(format: "\nThe sweep took %.0f s (%.1f min).", seconds, seconds / 60))
         guard config.json else { return }
         for point in points {
-            output(jsonLine(["chapter": 15, "sweep": true, "model": point.method, "learning_rate": Double(point.learningRate),
-                             "validation_exact_match": point.validation.accuracy, "validation_loss": Double(point.validation.loss),
-                             "validation_examples": point.validation.count, "perplexity": point.perplexity,
-                             "perplexity_base": basePerplexity, "seconds": point.seconds]))
+            var object: [String: Any] = ["chapter": 15, "sweep": true, "model": point.method, "learning_rate": Double(point.learningRate),
+                                         "validation_exact_match": point.validation.accuracy, "validation_loss": Double(point.validation.loss),
+                                         "validation_examples": point.validation.count, "perplexity": point.perplexity,
+                                         "perplexity_base": basePerplexity, "seconds": point.seconds]
+            if let distance = point.weightDistance { object["linear_weight_distance"] = distance }
+            output(jsonLine(object))
         }
     }
 }

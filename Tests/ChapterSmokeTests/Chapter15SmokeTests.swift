@@ -97,6 +97,12 @@ import PEFT
         // The random model learns nothing in 2 steps: no rate reaches the bar, and the sweep says so.
         #expect(lines.filter { $0.contains("no rate of the grid reaches 90%") }.count == 2)
         #expect(lines.filter { $0.hasPrefix("{\"chapter\":15") && $0.contains("\"sweep\":true") }.count == 4)
+        // Each point's ‖ΔW‖/‖W‖ is measured, and — Adam's first steps move each weight by about the rate —
+        // the higher rate of each grid has moved the linear weights farther.
+        let distances = points.compactMap(\.weightDistance)
+        #expect(distances.count == 4 && distances.allSatisfy { $0 > 0 })
+        if distances.count == 4 { #expect(distances[1] > distances[0] && distances[3] > distances[2]) }
+        #expect(lines.filter { $0.contains("\"linear_weight_distance\"") }.count == 4)
     }
 
     @Test func sweepConclusionsFollowTheNumbers() {
