@@ -2,8 +2,9 @@
 //
 // Teaches: why a textbook triple loop runs at ~1 GFLOP/s and a BLAS at ~100 per core. The work is
 // the same 2·M·N·K flops; what changes is memory traffic.
-//  1. Blocking: C is computed in blocks so that a KC×NR sliver of B stays in L1, an MC×KC block of
-//     A in L2 and a KC×NC panel of B in L2 (with the C rows it updates) while they are reused.
+//  1. Blocking: C is computed in blocks so that a KC×NR sliver of B stays close (L1 for the 6 × 16 tile,
+//     L2 for the wide tile: see `kc`), an MC×KC block of A in L2 and the C rows it updates in L2 while
+//     they are reused.
 //  2. Packing: the blocks are copied once into contiguous, tile-ordered buffers (this is also where
 //     transposes are absorbed: op(A) and op(B) are read through their strides while packing).
 //  3. The micro-kernel: a 6 × (2 vectors) tile of C lives in 12 vector registers; each step of k loads
@@ -27,13 +28,18 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
     /// Rows and columns of the register tile: 6 rows × 2 vectors, or the wide tile's 8 × 3 vectors.
     static var mr: Int { wide ? WideTile.rows : 6 }
     static var nr: Int { wide ? WideTile.columns : 2 * V.scalarCount }
-    /// Block sizes: KC (depth; the KC×NR sliver of B is 16 KB with SIMD8, 24 KB with the wide tile —
-    /// at most half of L1), MC (rows of A per L2 block, a multiple of MR), NC (columns per B panel, a
-    /// multiple of NR; 768 keeps a KC×NC panel of packed B — 384 KB with the wide tile — and a row
-    /// block's C rows together inside a 1 MB L2; at 1536 the two spilled, and 2048³ ran 7% slower on Zen
-    /// 5). KC fixes the order in which each C element is summed, so it is what results depend on; the
-    /// tile shape and MC/NC are not.
-    static var kc: Int { 2048 / V.scalarCount }
+    /// Block sizes: KC (depth), MC (rows of A per L2 block, a multiple of MR), NC (columns per B panel, a
+    /// multiple of NR; 768 keeps a row block's C rows and the slivers it is multiplying inside a 1 MB L2;
+    /// at 1536 with KC = 128, 2048³ ran 7% slower on Zen 5). KC is 256 for the 6 × 16 tile, whose KC×NR
+    /// sliver of B (16 KB) stays in L1. The wide tile takes KC = 512: its sliver (96 KB) no longer fits in
+    /// L1 and streams from L2, which it can afford — each step of k loads 192 bytes of B for 24
+    /// multiply-adds, 12–24 cycles of FMA work, 8–16 bytes a cycle against an L2 that delivers 32–64 — and
+    /// a deeper block means fewer depth blocks: C is read and written 4× less often, and at 2 threads
+    /// there are 4× fewer pack-then-multiply barriers. Measured on Zen 4 (2026-12-04, `bench gemm`, KC
+    /// 128 → 512): 2-thread 256×768×2048 TN 187–190 → 204 GFLOP/s, 1 thread +1–5% on every large shape.
+    /// KC fixes the order in which each C element is summed, so it is what results depend on; the tile
+    /// shape and MC/NC are not.
+    static var kc: Int { wide ? 512 : 256 }
     static var mc: Int { 72 }
     static var nc: Int { 768 }
 

@@ -6,9 +6,11 @@
 // one for the broadcast, and does 24 multiply-adds per 11 loads — against the 6 × 2 tile's 12 per 8.
 // Measured on an Intel Xeon with two 512-bit FMA units per core (2026-12-02, a C model of both loops
 // on L1-resident panels, KC = 128): 6 × 2 ran at ~70% of the FMA peak, 8 × 3 at ~90%.
-// The tile is wider than it is tall because the B sliver (KC × 48 floats, 24 KB at KC = 128) must stay
-// in L1 while the A panels stream past it; its depth KC is the same as that of the 6 × 32 tile it
-// replaced, so every C element is still summed in the same order and results are unchanged, bit for bit.
+// The tile is wider than it is tall because B is the operand it reuses: each step loads three vectors
+// of the B sliver and only eight floats of A, so the sliver (KC × 48 floats) is what must stay close
+// while the A panels stream past it. Its depth is KC = 512 (96 KB, from L2: `PackedGEMM.kc` says why
+// that is affordable and measures it); at the 6 × 32 tile's KC = 128 it fit in L1 but C was read and
+// written four times as often.
 // The last sliver of B is often narrower than 48 (n = 256 leaves 16 columns: 5 whole slivers and one
 // third of a sixth). A full tile there would do 48 columns of work for 16 — 11% of all the multiply-adds
 // of a 2048 × 256 product wasted — so a sliver whose width is whole vectors goes through the 8 × 16
