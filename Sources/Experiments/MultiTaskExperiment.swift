@@ -110,9 +110,8 @@ public enum MultiTaskExperiment {
         // The trained models: one per task, both tasks at once, and one task after the other.
         let modelA = try train(start, data.trainA, recipe)
         let modelB = try train(start, data.trainB, recipe)
-        var twice = recipe
-        twice.steps = recipe.steps * 2
-        let multiTask = try train(start, data.mixedTraining, twice)
+        // Twice the steps with the same warmup share (`withSteps` rescales the warmup with the budget).
+        let multiTask = try train(start, data.mixedTraining, recipe.withSteps(recipe.steps * 2))
         let sequential = try train(modelA, data.trainB, recipe)
         var rows = [row("starting checkpoint", start), row("fine-tuned on A", modelA), row("fine-tuned on B", modelB),
                     row("multi-task (A ∪ B together)", multiTask), row("sequential (A, then B)", sequential)]

@@ -28,18 +28,22 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
     /// Rows and columns of the register tile: 6 rows × 2 vectors, or the wide tile's 8 × 3 vectors.
     static var mr: Int { wide ? WideTile.rows : 6 }
     static var nr: Int { wide ? WideTile.columns : 2 * V.scalarCount }
-    /// Block sizes: KC (depth), MC (rows of A per L2 block, a multiple of MR), NC (columns per B panel, a
-    /// multiple of NR; 768 keeps a row block's C rows and the slivers it is multiplying inside a 1 MB L2;
-    /// at 1536 with KC = 128, 2048³ ran 7% slower on Zen 5). KC is 256 for the 6 × 16 tile, whose KC×NR
-    /// sliver of B (16 KB) stays in L1. The wide tile takes KC = 512: its sliver (96 KB) no longer fits in
-    /// L1 and streams from L2, which it can afford — each step of k loads 192 bytes of B for 24
-    /// multiply-adds, 12–24 cycles of FMA work, 8–16 bytes a cycle against an L2 that delivers 32–64 — and
-    /// a deeper block means fewer depth blocks: C is read and written 4× less often, and at 2 threads
-    /// there are 4× fewer pack-then-multiply barriers. Measured on Zen 4 (2026-12-04, `bench gemm`, KC
-    /// 128 → 512): 2-thread 256×768×2048 TN 187–190 → 204 GFLOP/s, 1 thread +1–5% on every large shape.
-    /// KC fixes the order in which each C element is summed, so it is what results depend on; the tile
-    /// shape and MC/NC are not.
+    /// Block sizes: KC (depth of a packed block), MC (rows of A per L2 block, a multiple of MR), NC
+    /// (columns per B panel, a multiple of NR; 768 keeps a row block's C rows and the slivers it is
+    /// multiplying inside a 1 MB L2; at 1536 with KC = 128, 2048³ ran 7% slower on Zen 5). KC is 256 for
+    /// the 6 × 16 tile, whose KC×NR sliver of B (16 KB) stays in L1. The wide tile packs KC = 512: its
+    /// sliver (96 KB) no longer fits in L1 and streams from L2, which it can afford — each step of k
+    /// loads 192 bytes of B for 24 multiply-adds, 12–24 cycles of FMA work, 8–16 bytes a cycle against an
+    /// L2 that delivers 32–64 — and a deeper block means 4× fewer depth blocks: C comes from memory 4×
+    /// less often, and at 2 threads the pack-then-multiply barrier is crossed 4× less often. Measured on
+    /// Zen 4 (2026-12-04, `bench gemm`, KC 128 → 512 with 128-deep summation): 2 threads 1024³ 176–200 →
+    /// 208–210 GFLOP/s, 256×768×2048 TN 188 → 188–202; 1 thread 2048³ 100–105 → 105–107.
     static var kc: Int { wide ? 512 : 256 }
+    /// The summation block: each C element is summed over `sumDepth` steps of k in registers, and the
+    /// partial sums are added to C block after block (the micro-kernel's α·sum + β·C, β once on the first).
+    /// This, not the tile shape or MC/NC/KC, is what results depend on; it is 128 for the wide tile,
+    /// as when the wide tile packed 128-deep blocks, so the deeper packing changed no result.
+    static var sumDepth: Int { 2048 / V.scalarCount }
     static var mc: Int { 72 }
     static var nc: Int { 768 }
 
@@ -282,7 +286,23 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
     static func packA(_ a: UnsafePointer<Float>, rowStride: Int, colStride: Int, m: Int, k: Int,
                       into packed: UnsafeMutablePointer<Float>) {
         var out = packed
-        for i0 in stride(from: 0, to: m, by: mr) {
+        var first = 0
+        if rowStride == 1 && mr == 8 && m >= mr {
+            // Aᵀ as stored (a weight gradient's xᵀ·dy): for each p the block's m values are contiguous. Walk
+            // p once, copying the 8 floats of every full panel out of that row — each row of the source is
+            // read once, front to back, instead of once per panel at a stride of a whole row.
+            let panels = m / mr
+            for p in 0..<k {
+                let row = UnsafeRawPointer(a + p &* colStride)
+                for r in 0..<panels {
+                    UnsafeMutableRawPointer(packed + (r &* k &+ p) &* mr)
+                        .storeBytes(of: row.loadUnaligned(fromByteOffset: r &* mr &* MemoryLayout<Float>.size, as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+                }
+            }
+            first = panels * mr
+            out += panels &* k &* mr
+        }
+        for i0 in stride(from: first, to: m, by: mr) {
             let height = min(mr, m - i0)
             let top = a + i0 &* rowStride
             if height == mr && mr == 8 {
@@ -333,7 +353,9 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
         }
     }
 
-    /// `macroKernel` with its edge-tile scratch (MR × NR floats) given.
+    /// `macroKernel` with its edge-tile scratch (MR × NR floats) given. The depth runs in summation blocks
+    /// of `sumDepth` (the last one shorter), tile by tile: the first applies β, each later one adds its
+    /// partial sums to the C tile, which is still in L1 from the block before.
     static func macroKernel(packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>, m: Int, n: Int, k: Int,
                             alpha: Float, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
                             scratch: UnsafeMutablePointer<Float>) {
@@ -342,21 +364,29 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
             for i0 in stride(from: 0, to: m, by: mr) {
                 let aPanel = packedA + (i0 / mr) &* k &* mr
                 let (height, width) = (min(mr, m - i0), min(nr, n - j0))
-                if height == mr && width == nr {
-                    tile(aPanel, bPanel, k: k, alpha: alpha, beta: beta, c: c + i0 &* ldc + j0, ldc: ldc)
-                } else if wide && height == mr && width % V.scalarCount == 0 {
-                    // A narrow last sliver of whole vectors: only its own columns, one strip at a time.
-                    for s in stride(from: 0, to: width, by: V.scalarCount) {
-                        WideTile.multiplyStrip(aPanel, bPanel + s, bStride: nr, k: k, alpha: alpha, beta: beta,
-                                               c: c + i0 &* ldc + j0 + s, ldc: ldc)
-                    }
-                } else {
-                    // Edge tile: compute a full tile into scratch (β = 0), then merge the valid part.
-                    tile(aPanel, bPanel, k: k, alpha: alpha, beta: 0, c: scratch, ldc: nr)
-                    for i in 0..<height {
-                        let row = c + (i0 + i) &* ldc + j0
-                        for j in 0..<width {
-                            row[j] = beta == 0 ? scratch[i &* nr &+ j] : scratch[i &* nr &+ j] + beta * row[j]
+                let cTile = c + i0 &* ldc + j0
+                // Packed panels are depth-major ([k, MR] and [k, NR]), so depth p0 of a panel starts p0·MR
+                // (or p0·NR) floats in. (Running one summation block of the sliver against every A panel
+                // instead, so that the block stays in L1, measured no faster.)
+                for p0 in stride(from: 0, to: k, by: sumDepth) {
+                    let (a, b, depth) = (aPanel + p0 &* mr, bPanel + p0 &* nr, min(sumDepth, k - p0))
+                    let betaHere: Float = p0 == 0 ? beta : 1
+                    if height == mr && width == nr {
+                        tile(a, b, k: depth, alpha: alpha, beta: betaHere, c: cTile, ldc: ldc)
+                    } else if wide && height == mr && width % V.scalarCount == 0 {
+                        // A narrow last sliver of whole vectors: only its own columns, one strip at a time.
+                        for s in stride(from: 0, to: width, by: V.scalarCount) {
+                            WideTile.multiplyStrip(a, b + s, bStride: nr, k: depth, alpha: alpha, beta: betaHere,
+                                                   c: cTile + s, ldc: ldc)
+                        }
+                    } else {
+                        // Edge tile: compute a full tile into scratch (β = 0), then merge the valid part.
+                        tile(a, b, k: depth, alpha: alpha, beta: 0, c: scratch, ldc: nr)
+                        for i in 0..<height {
+                            let row = cTile + i &* ldc
+                            for j in 0..<width {
+                                row[j] = betaHere == 0 ? scratch[i &* nr &+ j] : scratch[i &* nr &+ j] + betaHere * row[j]
+                            }
                         }
                     }
                 }

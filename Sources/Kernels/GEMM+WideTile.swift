@@ -8,9 +8,10 @@
 // on L1-resident panels, KC = 128): 6 × 2 ran at ~70% of the FMA peak, 8 × 3 at ~90%.
 // The tile is wider than it is tall because B is the operand it reuses: each step loads three vectors
 // of the B sliver and only eight floats of A, so the sliver (KC × 48 floats) is what must stay close
-// while the A panels stream past it. Its depth is KC = 512 (96 KB, from L2: `PackedGEMM.kc` says why
-// that is affordable and measures it); at the 6 × 32 tile's KC = 128 it fit in L1 but C was read and
-// written four times as often.
+// while the A panels stream past it. The driver packs it 512 deep (96 KB, streamed from L2: `PackedGEMM.kc`
+// says why that is affordable) and calls this kernel on 128-deep pieces of it (`PackedGEMM.sumDepth`), the
+// depth of the 6 × 32 tile it replaced, so every C element is still summed in the same order and results
+// are unchanged, bit for bit.
 // The last sliver of B is often narrower than 48 (n = 256 leaves 16 columns: 5 whole slivers and one
 // third of a sixth). A full tile there would do 48 columns of work for 16 — 11% of all the multiply-adds
 // of a 2048 × 256 product wasted — so a sliver whose width is whole vectors goes through the 8 × 16

@@ -160,7 +160,8 @@ public enum Pretraining {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicDirectory.write(to: folder) { staging in
             try ModelCheckpoint.save(base.model, to: staging, metadata: ["tinytune_recipe": base.recipe.fingerprint])
-            try AtomicFile.write(try JSONEncoder().encode(base.tokenizer), to: staging.appendingPathComponent("tokenizer.json"))
+            // Sorted keys: the same base writes the same bytes in every process (a Swift dictionary's order is not).
+            try AtomicFile.write(try encoder.encode(base.tokenizer), to: staging.appendingPathComponent("tokenizer.json"))
             try TrainingLogFile.write(base.log, to: staging.appendingPathComponent("loss.csv"))
             try AtomicFile.write(try encoder.encode(summary), to: staging.appendingPathComponent("pretraining.json"))
         }

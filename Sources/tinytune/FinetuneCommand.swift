@@ -152,7 +152,9 @@ enum FinetuneCommand {
     static func saveTokenizer(_ tokenizer: any Tokenizer, to directory: URL) throws {
         let url = directory.appendingPathComponent("tokenizer.json")
         if let char = tokenizer as? CharTokenizer {
-            try AtomicFile.write(try JSONEncoder().encode(char), to: url)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys    // the same bytes in every process
+            try AtomicFile.write(try encoder.encode(char), to: url)
         } else if let bpe = tokenizer as? ByteLevelBPE {
             try bpe.saveTokenizerJSON(to: url)
         }

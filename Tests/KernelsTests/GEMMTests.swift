@@ -140,8 +140,15 @@ func gemmDifference(_ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int, al
                                               lda: k, b: b, ldb: k, beta: beta, c: &tile8, ldc: n, threads: threads)
             PackedGEMM<SIMD16<Float>>.multiply(transA: .none, transB: .transposed, m: m, n: n, k: k, alpha: alpha, a: a,
                                                lda: k, b: b, ldb: k, beta: beta, c: &tile16, ldc: n, threads: threads)
-            #expect(tile8 == spec(depthBlock: PackedGEMM<SIMD8<Float>>.kc), "SIMD8 \(size), \(threads) threads")
-            #expect(tile16 == spec(depthBlock: PackedGEMM<SIMD16<Float>>.kc), "SIMD16 \(size), \(threads) threads")
+            #expect(tile8 == spec(depthBlock: PackedGEMM<SIMD8<Float>>.sumDepth), "SIMD8 \(size), \(threads) threads")
+            #expect(tile16 == spec(depthBlock: PackedGEMM<SIMD16<Float>>.sumDepth), "SIMD16 \(size), \(threads) threads")
+            // The same A stored transposed ([k, m], a weight gradient's xᵀ): packed by its own path, same bits.
+            var aT = [Float](repeating: 0, count: m * k)
+            for i in 0..<m { for p in 0..<k { aT[p * m + i] = a[i * k + p] } }
+            var tile16T = start
+            PackedGEMM<SIMD16<Float>>.multiply(transA: .transposed, transB: .transposed, m: m, n: n, k: k, alpha: alpha, a: aT,
+                                               lda: m, b: b, ldb: k, beta: beta, c: &tile16T, ldc: n, threads: threads)
+            #expect(tile16T == spec(depthBlock: PackedGEMM<SIMD16<Float>>.sumDepth), "SIMD16 Aᵀ \(size), \(threads) threads")
         }
     }
 
