@@ -281,8 +281,8 @@ enum PackedGEMM<V: SIMD> where V.Scalar == Float {
         }
     }
 
-    /// Packs op(A)[0..<m, 0..<k] into MR-tall panels: panel r holds, for each p, the 6 values
-    /// op(A)[r·6 ..< r·6+6, p] (zero-padded past m).   packed: [ceil(m/6), k, 6]
+    /// Packs op(A)[0..<m, 0..<k] into MR-tall panels (MR = 6, or 8 for the wide tile): panel r holds, for
+    /// each p, the MR values op(A)[r·MR ..< r·MR+MR, p] (zero-padded past m).   packed: [ceil(m/MR), k, MR]
     static func packA(_ a: UnsafePointer<Float>, rowStride: Int, colStride: Int, m: Int, k: Int,
                       into packed: UnsafeMutablePointer<Float>) {
         var out = packed
